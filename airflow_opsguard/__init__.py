@@ -1,0 +1,46 @@
+"""airflow-opsguard: data quality gates for Apache Airflow 3.
+
+The public Python API::
+
+    from airflow_opsguard import load_contract, validate
+    result = validate("contracts/orders.yml", data=df_or_path_or_url)
+    result.status       # "pass" | "warn" | "fail" | "error"
+    result.to_dict()    # the JSON object of `opsguard check --format json`
+
+Importing this package is cheap: Airflow, Great Expectations, pandas, DuckDB and
+SciPy are imported only when they are used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from airflow_opsguard.checks.results import CheckResult, GateResult
+    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.contract.models import Contract
+    from airflow_opsguard.errors import ContractError, DataSourceError, OpsGuardError
+    from airflow_opsguard.validation import validate
+
+_EXPORTS = {
+    "CheckResult": "airflow_opsguard.checks.results",
+    "GateResult": "airflow_opsguard.checks.results",
+    "load_contract": "airflow_opsguard.contract.loader",
+    "Contract": "airflow_opsguard.contract.models",
+    "ContractError": "airflow_opsguard.errors",
+    "DataSourceError": "airflow_opsguard.errors",
+    "OpsGuardError": "airflow_opsguard.errors",
+    "validate": "airflow_opsguard.validation",
+}
+
+__all__ = [*sorted(_EXPORTS), "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'airflow_opsguard' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

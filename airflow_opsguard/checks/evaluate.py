@@ -1,0 +1,439 @@
+"""Pure evaluation: observations and a contract in, check results out. No I/O.
+
+Every function here is deterministic given its arguments, including ``now``, so the
+whole verdict can be tested without data, databases or clocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from airflow_opsguard.checks.keys import FRESHNESS_KEY, check_keys
+from airflow_opsguard.checks.observations import CheckObservation, ObservedColumn, Observations
+from airflow_opsguard.checks.results import CheckResult, GateResult, Status, worst
+from airflow_opsguard.contract.durations import format_duration
+from airflow_opsguard.contract.models import (
+    AllowedCheck,
+    Check,
+    Column,
+    Contract,
+    Freshness,
+    LengthCheck,
+    NotAllowedCheck,
+    NotNullCheck,
+    PatternCheck,
+    RangeCheck,
+    Schema,
+    StatisticCheck,
+    UniqueCheck,
+    Volume,
+)
+
+# Which observed types satisfy a declared type. Numbers widen (a float column may hold
+# whole numbers, as CSV readers infer them); nothing else does.
+COMPATIBLE: dict[str, frozenset[str]] = {
+    "integer": frozenset({"integer"}),
+    "float": frozenset({"float", "integer", "decimal"}),
+    "decimal": frozenset({"decimal", "integer"}),
+    "string": frozenset({"string"}),
+    "boolean": frozenset({"boolean"}),
+    "date": frozenset({"date"}),
+    "timestamp": frozenset({"timestamp"}),
+}
+
+
+def evaluate(
+    contract: Contract,
+    observations: Observations,
+    *,
+    now: datetime,
+    duration_ms: int | None = None,
+) -> GateResult:
+    """Judge every check of ``contract`` against ``observations`` at time ``now``."""
+    results: list[CheckResult] = []
+    if contract.schema_ is not None:
+        results.extend(evaluate_schema(contract.schema_, observations.columns))
+    if contract.volume is not None:
+        results.append(evaluate_volume(contract.volume, observations.rows))
+    for key in check_keys(contract):
+        observation = observations.for_check(key.key)
+        if key.key == FRESHNESS_KEY:
+            assert contract.freshness is not None
+            results.append(evaluate_freshness(contract.freshness, observation, now))
+        else:
+            assert key.check is not None
+            results.append(evaluate_check(key.check, observation, observations.rows or 0))
+    return GateResult(
+        dataset=contract.dataset,
+        status=worst(r.status for r in results),
+        checked_at=now,
+        rows=observations.rows,
+        checks=tuple(results),
+        contract_fingerprint=contract.fingerprint,
+        data_fingerprint=dict(observations.fingerprint),
+        source=observations.source,
+        duration_ms=duration_ms,
+    )
+
+
+def _breach(severity: str) -> Status:
+    return "warn" if severity == "warn" else "fail"
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _type_text(column: ObservedColumn) -> str:
+    if column.type is None:
+        return column.native_type
+    return f"{column.type} ({column.native_type})"
+
+
+def evaluate_schema(schema: Schema, columns: Sequence[ObservedColumn]) -> list[CheckResult]:
+    """One result per declared column, then extra columns, then order when asked."""
+    observed = {c.name: c for c in columns}
+    declared = {c.name for c in schema.columns}
+    extras = [c for c in columns if c.name not in declared]
+    results = [_schema_column(col, observed, extras, schema.severity) for col in schema.columns]
+    if schema.extra_columns != "allow":
+        results.append(_extra_columns(extras, schema))
+    if schema.ordered:
+        results.append(_column_order(schema, columns))
+    return results
+
+
+def _schema_column(
+    column: Column,
+    observed: dict[str, ObservedColumn],
+    extras: list[ObservedColumn],
+    severity: str,
+) -> CheckResult:
+    name = f"schema({column.name})"
+    expected = column.type or "present"
+    found = observed.get(column.name)
+    if found is None:
+        hint = ""
+        if not observed:
+            hint = " (the data has no columns at all)"
+        else:
+            same = [e for e in extras if column.type is None or e.type == column.type]
+            if len(same) == 1:
+                hint = f"; a column {same[0].name!r} of the same type is new: renamed?"
+        return CheckResult(
+            name=name,
+            type="schema",
+            column=column.name,
+            status=_breach(severity),
+            severity=severity,
+            observed="missing",
+            expected=expected,
+            message=f"column {column.name!r} is missing{hint}",
+        )
+    if column.type is not None and found.type not in COMPATIBLE[column.type]:
+        return CheckResult(
+            name=name,
+            type="schema",
+            column=column.name,
+            status=_breach(severity),
+            severity=severity,
+            observed=_type_text(found),
+            expected=column.type,
+            message=f"column {column.name!r} is {_type_text(found)}; "
+            f"the contract expects {column.type}",
+        )
+    return CheckResult(
+        name=name,
+        type="schema",
+        column=column.name,
+        status="pass",
+        severity=severity,
+        observed=_type_text(found),
+        expected=expected,
+        message=f"column {column.name!r} is {_type_text(found)}",
+    )
+
+
+def _extra_columns(extras: list[ObservedColumn], schema: Schema) -> CheckResult:
+    names = [c.name for c in extras]
+    severity = "warn" if schema.extra_columns == "warn" else schema.severity
+    if not names:
+        return CheckResult(
+            name="schema(extra columns)",
+            type="schema",
+            status="pass",
+            severity=severity,
+            observed="none",
+            expected="none",
+            message="no columns beyond the contract's",
+        )
+    listed = ", ".join(repr(n) for n in names)
+    return CheckResult(
+        name="schema(extra columns)",
+        type="schema",
+        status=_breach(severity),
+        severity=severity,
+        observed=", ".join(names),
+        expected="none",
+        message=f"{len(names)} column{'s' if len(names) > 1 else ''} not in the contract: {listed}",
+    )
+
+
+def _column_order(schema: Schema, columns: Sequence[ObservedColumn]) -> CheckResult:
+    expected = [c.name for c in schema.columns]
+    present = [c.name for c in columns if c.name in set(expected)]
+    wanted = [n for n in expected if n in set(present)]
+    ok = present == wanted and len(present) == len(expected)
+    return CheckResult(
+        name="schema(column order)",
+        type="schema",
+        status="pass" if ok else _breach(schema.severity),
+        severity=schema.severity,
+        observed=", ".join(c.name for c in columns),
+        expected=", ".join(expected),
+        message="columns are in the contract's order"
+        if ok
+        else "columns are not in the contract's order",
+    )
+
+
+# --------------------------------------------------------------------------- volume
+
+
+def evaluate_volume(volume: Volume, rows: int | None) -> CheckResult:
+    expected = _between_text(volume.min_rows, volume.max_rows, False, False)
+    if rows is None:
+        return CheckResult(
+            name="volume",
+            type="volume",
+            status="error",
+            severity=volume.severity,
+            expected=expected,
+            message="the row count could not be measured",
+        )
+    too_few = volume.min_rows is not None and rows < volume.min_rows
+    too_many = volume.max_rows is not None and rows > volume.max_rows
+    if too_few or too_many:
+        limit = volume.min_rows if too_few else volume.max_rows
+        word = "fewer" if too_few else "more"
+        message = f"{rows:,} rows, {word} than the {limit:,} the contract allows"
+        status = _breach(volume.severity)
+    else:
+        message = f"{rows:,} rows"
+        status = "pass"
+    return CheckResult(
+        name="volume",
+        type="volume",
+        status=status,
+        severity=volume.severity,
+        observed=rows,
+        expected=expected,
+        message=message,
+    )
+
+
+# --------------------------------------------------------------------------- freshness
+
+
+def as_utc(value: datetime | date) -> datetime:
+    """A date or timestamp as an aware UTC datetime; naive timestamps are UTC, and a date
+    stands for its first instant."""
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def evaluate_freshness(
+    freshness: Freshness, observation: CheckObservation, now: datetime
+) -> CheckResult:
+    base = {
+        "name": f"freshness({freshness.column})",
+        "type": "freshness",
+        "column": freshness.column,
+        "severity": freshness.severity,
+    }
+    limit = freshness.fail_after or freshness.warn_after
+    assert limit is not None
+    if observation.error:
+        return CheckResult(
+            **base, status="error", expected=f"< {format_duration(limit)}",
+            message=observation.error,
+        )
+    newest = observation.value
+    if newest is None:
+        return CheckResult(
+            **base,
+            status=_breach(freshness.severity),
+            observed="no values",
+            expected=f"< {format_duration(limit)}",
+            message=f"{freshness.column} has no values, so the data's age is unknown",
+        )
+    age = as_utc(now) - as_utc(newest)
+    metrics = {"newest": as_utc(newest).isoformat(), "age_seconds": age.total_seconds()}
+    if freshness.fail_after is not None and age > freshness.fail_after:
+        status, allowed = _breach(freshness.severity), freshness.fail_after
+    elif freshness.warn_after is not None and age > freshness.warn_after:
+        status, allowed = "warn", freshness.warn_after
+    else:
+        status, allowed = "pass", limit
+    if age < timedelta(0):
+        text = f"newest {freshness.column} is {format_duration(-age)} in the future"
+    else:
+        text = f"newest {freshness.column} is {format_duration(age)} old"
+    return CheckResult(
+        **base,
+        status=status,
+        observed=format_duration(age),
+        expected=f"< {format_duration(allowed)}",
+        message=f"{text}; the contract allows {format_duration(allowed)}",
+        metrics=metrics,
+    )
+
+
+# --------------------------------------------------------------------------- column checks
+
+
+def passes_mostly(considered: int, failing: int, mostly: float | None) -> bool:
+    """Great Expectations' rule: with ``mostly``, at least that fraction of the values
+    considered must pass; without it, none may fail. No values: nothing fails."""
+    if failing <= 0:
+        return True
+    if mostly is None or considered <= 0:
+        return False
+    return (considered - failing) / considered >= mostly
+
+
+def evaluate_check(check: Check, observation: CheckObservation, rows: int) -> CheckResult:
+    if isinstance(check, StatisticCheck):
+        return _statistic(check, observation)
+    base: dict[str, Any] = {
+        "name": check.display_name,
+        "type": check.type,
+        "column": ", ".join(check.columns),
+        "severity": check.severity,
+        "mostly": check.mostly,
+    }
+    expected = _expected_text(check)
+    if observation.error:
+        return CheckResult(**base, status="error", expected=expected, message=observation.error)
+    considered = observation.considered or 0
+    failing = observation.failing or 0
+    fraction = failing / considered if considered else 0.0
+    ok = passes_mostly(considered, failing, check.mostly)
+    metrics: dict[str, Any] = {"considered": considered}
+    if isinstance(check, RangeCheck):
+        metrics.update(min=observation.minimum, max=observation.maximum)
+    message = _row_message(check, failing, considered, fraction, observation.samples, ok)
+    return CheckResult(
+        **base,
+        status="pass" if ok else _breach(check.severity),
+        observed=failing,
+        expected=0 if check.mostly is None else f"<= {1 - check.mostly:.4g} of values",
+        message=message,
+        failing_count=failing,
+        failing_fraction=round(fraction, 6),
+        samples=tuple(observation.samples),
+        metrics=metrics,
+    )
+
+
+def _row_message(
+    check: Check,
+    failing: int,
+    considered: int,
+    fraction: float,
+    samples: Sequence[Any],
+    ok: bool,
+) -> str:
+    column = ", ".join(check.columns)
+    what = {
+        "not_null": f"null in {column}",
+        "unique": f"sharing their {column} with another row",
+        "range": f"of {column} outside {_expected_text(check)}",
+        "allowed": f"of {column} not in {_expected_text(check)}",
+        "not_allowed": f"of {column} in the forbidden set {_expected_text(check)}",
+        "pattern": f"of {column} not matching {_expected_text(check)}",
+        "length": f"of {column} with a length outside {_expected_text(check)}",
+    }[check.type]
+    unit = "rows" if check.type in ("not_null", "unique") else "values"
+    if failing == 0:
+        return f"no {unit} {what} ({considered:,} checked)"
+    text = f"{failing:,} of {considered:,} {unit} {what} ({fraction:.2%})"
+    if samples:
+        text += ", e.g. " + ", ".join(_sample_text(s) for s in samples[:3])
+    if ok and check.mostly is not None:
+        text += f"; within mostly={check.mostly}"
+    return text
+
+
+def _sample_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k}={v!r}" for k, v in value.items()) + ")"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return repr(value)
+
+
+def _expected_text(check: Check) -> str:
+    if isinstance(check, NotNullCheck):
+        return "no nulls"
+    if isinstance(check, UniqueCheck):
+        return "unique"
+    if isinstance(check, RangeCheck | StatisticCheck):
+        return _between_text(check.min, check.max, check.strict_min, check.strict_max)
+    if isinstance(check, AllowedCheck | NotAllowedCheck):
+        shown = ", ".join(repr(v) for v in check.values[:10])
+        more = f", ... ({len(check.values)} values)" if len(check.values) > 10 else ""
+        return "{" + shown + more + "}"
+    if isinstance(check, PatternCheck):
+        return f"/{check.pattern}/"
+    if isinstance(check, LengthCheck):
+        return _between_text(check.min_length, check.max_length, False, False)
+    return ""
+
+
+def _between_text(low: Any, high: Any, strict_low: bool, strict_high: bool) -> str:
+    def show(v: Any) -> str:
+        return v.isoformat() if isinstance(v, date) else str(v)
+
+    if low is not None and high is not None:
+        if not strict_low and not strict_high:
+            return f"between {show(low)} and {show(high)}"
+        return f"{'(' if strict_low else '['}{show(low)}, {show(high)}{')' if strict_high else ']'}"
+    if low is not None:
+        return f"{'>' if strict_low else '>='} {show(low)}"
+    return f"{'<' if strict_high else '<='} {show(high)}"
+
+
+def _statistic(check: StatisticCheck, observation: CheckObservation) -> CheckResult:
+    expected = _between_text(check.min, check.max, check.strict_min, check.strict_max)
+    base: dict[str, Any] = {
+        "name": check.display_name,
+        "type": "statistic",
+        "column": check.column,
+        "severity": check.severity,
+        "expected": expected,
+    }
+    if observation.error:
+        return CheckResult(**base, status="error", message=observation.error)
+    value = observation.value
+    if value is None:
+        return CheckResult(
+            **base,
+            status=_breach(check.severity),
+            observed=None,
+            message=f"{check.statistic} of {check.column} is undefined: the column has no values",
+        )
+    low_ok = check.min is None or (value > check.min if check.strict_min else value >= check.min)
+    high_ok = check.max is None or (value < check.max if check.strict_max else value <= check.max)
+    ok = low_ok and high_ok
+    shown = _sample_text(value) if isinstance(value, date) else value
+    return CheckResult(
+        **base,
+        status="pass" if ok else _breach(check.severity),
+        observed=value,
+        message=f"{check.statistic} of {check.column} is {shown}"
+        + ("" if ok else f", outside {expected}"),
+        metrics={"considered": observation.considered},
+    )

@@ -1,0 +1,163 @@
+"""Load contracts from YAML, with errors that name the file, the line and the key path."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.errors import ContractError
+
+ContractLike = Contract | str | os.PathLike[str] | Mapping[str, Any]
+
+
+def load_contract(contract: ContractLike) -> Contract:
+    """Return a :class:`Contract` from a path to a YAML file, a mapping, or a Contract.
+
+    Raises :class:`ContractError` with one line naming the file, line and key at fault.
+    """
+    if isinstance(contract, Contract):
+        return contract
+    if isinstance(contract, Mapping):
+        return parse_contract(contract, origin="<contract>")
+    path = Path(contract)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContractError(f"{path}: no such contract file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(f"{path}: cannot read the contract: {exc}") from None
+    return parse_contract_text(text, origin=str(path))
+
+
+def parse_contract_text(text: str, *, origin: str = "<contract>") -> Contract:
+    """Parse a contract from YAML text; ``origin`` names it in error messages."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{origin}:{mark.line + 1}" if mark is not None else origin
+        raise ContractError(f"{where}: invalid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{origin}: invalid YAML: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise ContractError(f"{origin}: a contract is a mapping with at least a 'dataset' key")
+    return parse_contract(data, origin=origin, node=node)
+
+
+def parse_contract(
+    data: Mapping[str, Any], *, origin: str = "<contract>", node: yaml.Node | None = None
+) -> Contract:
+    try:
+        return Contract.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(_describe(exc, origin, node)) from None
+
+
+def _describe(exc: ValidationError, origin: str, node: yaml.Node | None) -> str:
+    """One line for the first error, and how many more there are."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = _clean_loc(first["loc"])
+    message = _message(first, loc)
+    # Validators on a whole model say which key they mean at the start of the message.
+    inner = _KEY_PREFIX.match(message)
+    if inner:
+        loc = (*loc, *_parse_loc(inner.group(1)))
+        message = inner.group(2)
+    key = _format_loc(loc)
+    line = _line_of(node, loc)
+    where = f"{origin}:{line}" if line else origin
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return f"{where}: {key + ': ' if key else ''}{message}{more if len(errors) > 1 else ''}"
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    # Discriminated unions add the tag ("range") to the path; validators add nothing useful.
+    out: list[int | str] = []
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and i > 0 and isinstance(loc[i - 1], int) and "checks" in loc:
+            if part in _CHECK_TAGS:
+                continue
+        out.append(part)
+    return tuple(out)
+
+
+_CHECK_TAGS = {
+    "not_null",
+    "unique",
+    "range",
+    "statistic",
+    "allowed",
+    "not_allowed",
+    "pattern",
+    "length",
+}
+
+
+_KEY_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.DOTALL)
+
+
+def _parse_loc(text: str) -> tuple[int | str, ...]:
+    parts: list[int | str] = []
+    for name, index in re.findall(r"([A-Za-z_]\w*)|\[(\d+)\]", text):
+        parts.append(int(index) if index else name)
+    return tuple(parts)
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _message(error: Mapping[str, Any], loc: tuple[int | str, ...]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        name = loc[-1] if loc else "?"
+        if name == "distribution" and len(loc) == 1:
+            return "distribution checks are not part of this release of airflow-opsguard"
+        return f"unknown key {name!r}"
+    if kind == "missing":
+        return "this key is required"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{error['input']!r} is not allowed; expected {expected}"
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        return f"unknown check type {ctx.get('tag')!r}; expected {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return "each check needs a 'type'"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the deepest YAML node on the path ``loc``."""
+    if node is None:
+        return None
+    line: int = node.start_mark.line + 1
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    line = key.start_mark.line + 1
+                    child = value
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                child = node.value[part]
+                line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line

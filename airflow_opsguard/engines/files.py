@@ -1,0 +1,366 @@
+"""The engine for files and DataFrames: DuckDB runs the plan in one streaming pass.
+
+DuckDB reads Parquet, CSV and JSON Lines (local paths, directories, globs and fsspec
+URLs) and in-memory pandas or Arrow data, in parallel and with a memory limit: what
+does not fit spills to a temporary directory, so a file larger than memory checks
+correctly with bounded memory. The plan is the same SQLAlchemy plan that databases
+run, compiled for DuckDB.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from airflow_opsguard.checks.observations import ObservedColumn, Observations
+from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.engines.executor import measure
+from airflow_opsguard.engines.types import from_duckdb
+from airflow_opsguard.errors import DataSourceError
+
+log = logging.getLogger(__name__)
+
+VIEW = "opsguard_source"
+FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+COMPRESSION = (".gz", ".zst", ".zstd")
+MEMORY_LIMIT_ENV = "OPSGUARD_DUCKDB_MEMORY_LIMIT"
+THREADS_ENV = "OPSGUARD_DUCKDB_THREADS"
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class FileSet:
+    """The files of one source, resolved: DuckDB paths, their format and identity."""
+
+    name: str
+    paths: tuple[str, ...]
+    format: str | None
+    protocol: str | None
+    total_bytes: int
+    identity: str
+
+
+def measure_data(
+    contract: Contract,
+    data: Any,
+    *,
+    file_format: str | None = None,
+    sample_size: int = 5,
+    progress: Progress | None = None,
+) -> Observations:
+    """Measure ``contract`` on a path, glob, fsspec URL, pandas DataFrame or Arrow table."""
+    if isinstance(data, str | os.PathLike):
+        files = resolve_files(str(data), file_format)
+        fingerprint = {"files": len(files.paths), "bytes": files.total_bytes,
+                       "identity": files.identity}
+        if not files.paths:  # every file is empty: no rows, no columns
+            return Observations(
+                source=files.name, rows=0, columns=(), fingerprint={**fingerprint, "rows": 0}
+            )
+        try:
+            return _measure_files(contract, files, fingerprint, sample_size, progress, False)
+        except _TypeGuessFailed:
+            # A CSV or JSON value far down the file broke the types DuckDB guessed from the
+            # first rows: read again, guessing from every row.
+            return _measure_files(contract, files, fingerprint, sample_size, progress, True)
+    name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
+    with _duckdb() as connection:
+        raw = connection.connection.driver_connection
+        try:
+            raw.register(VIEW, data)
+        except Exception as exc:  # duckdb raises several unrelated types here
+            raise DataSourceError(
+                f"cannot check a {type(data).__name__}: give a path, a URL, "
+                "a pandas DataFrame or an Arrow table"
+            ) from exc
+        columns = _describe(connection)
+        return _measure(
+            connection, contract, name, columns, {"in_memory": True}, sample_size, progress
+        )
+
+
+def _measure_files(
+    contract: Contract,
+    files: FileSet,
+    fingerprint: dict[str, Any],
+    sample_size: int,
+    progress: Progress | None,
+    thorough: bool,
+) -> Observations:
+    with _duckdb() as connection:
+        columns = _open_files(connection, files, thorough)
+        try:
+            return _measure(
+                connection, contract, files.name, columns, fingerprint, sample_size, progress
+            )
+        except DataSourceError as exc:
+            cause = exc.__cause__
+            if _is_conversion(cause) and files.format != "parquet" and not thorough:
+                raise _TypeGuessFailed from exc
+            raise
+
+
+class _TypeGuessFailed(Exception):
+    pass
+
+
+def _is_conversion(exc: BaseException | None) -> bool:
+    import duckdb
+
+    original = getattr(exc, "orig", exc)
+    return isinstance(original, duckdb.ConversionException | duckdb.InvalidInputException)
+
+
+def _measure(
+    connection: sa.Connection,
+    contract: Contract,
+    name: str,
+    columns: Sequence[ObservedColumn],
+    fingerprint: dict[str, Any],
+    sample_size: int,
+    progress: Progress | None,
+) -> Observations:
+    with _reporting(connection, progress):
+        return measure(
+            connection,
+            contract,
+            sa.table(VIEW),
+            columns,
+            source_name=name,
+            fingerprint=fingerprint,
+            sample_size=sample_size,
+            classify_error=_classify,
+        )
+
+
+@contextmanager
+def _duckdb() -> Iterator[sa.Connection]:
+    memory = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+    spill = Path(tempfile.gettempdir()) / "opsguard-duckdb"
+    engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            raw.execute("SET TimeZone = 'UTC'")
+            raw.execute(f"SET memory_limit = '{_safe_setting(memory)}'")
+            raw.execute(f"SET temp_directory = '{_safe_setting(str(spill))}'")
+            threads = os.environ.get(THREADS_ENV)
+            if threads:
+                raw.execute(f"SET threads = {int(threads)}")
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _safe_setting(value: str) -> str:
+    # DuckDB's SET takes no bound parameters; refuse anything that could end the string.
+    if "'" in value or "\\" in value:
+        raise DataSourceError(f"invalid DuckDB setting value {value!r}")
+    return value
+
+
+def resolve_files(location: str, file_format: str | None = None) -> FileSet:
+    """Expand a path, directory, glob or fsspec URL into the files to read."""
+    protocol, _, rest = location.partition("://") if "://" in location else ("", "", location)
+    if protocol in ("", "file"):
+        return _local_files(rest if protocol else location, file_format)
+    return _remote_files(location, protocol, file_format)
+
+
+def _local_files(location: str, file_format: str | None) -> FileSet:
+    path = Path(location).expanduser()
+    if any(ch in location for ch in "*?["):
+        found = sorted(p for p in globlib.glob(str(path), recursive=True) if Path(p).is_file())
+        if not found:
+            raise DataSourceError(f"{location}: no file matches this pattern")
+    elif path.is_dir():
+        found = sorted(
+            str(p) for p in path.rglob("*") if p.is_file() and _is_data_file(p, path, file_format)
+        )
+        if not found:
+            raise DataSourceError(f"{location}: the directory holds no data files")
+    elif path.is_file():
+        found = [str(path)]
+    else:
+        raise DataSourceError(f"{location}: no such file or directory")
+    fmt = _format_of(found, file_format, location)
+    stats = [(p, os.stat(p)) for p in found]
+    nonempty = tuple(p for p, st in stats if st.st_size > 0)
+    identity = hashlib.sha256(
+        "\n".join(f"{p}\t{st.st_size}\t{st.st_mtime_ns}" for p, st in stats).encode()
+    ).hexdigest()[:16]
+    return FileSet(
+        name=location,
+        paths=nonempty,
+        format=fmt,
+        protocol=None,
+        total_bytes=sum(st.st_size for _, st in stats),
+        identity=identity,
+    )
+
+
+def _remote_files(location: str, protocol: str, file_format: str | None) -> FileSet:
+    import fsspec
+
+    try:
+        fs, root = fsspec.core.url_to_fs(location)
+        if any(ch in root for ch in "*?["):
+            found = sorted(fs.glob(root))
+        elif fs.isdir(root):
+            found = sorted(
+                p for p in fs.find(root) if _is_data_file(Path(p), Path(root), file_format)
+            )
+        elif fs.exists(root):
+            found = [root]
+        else:
+            raise DataSourceError(f"{location}: no such file or directory")
+        infos = [fs.info(p) for p in found]
+    except DataSourceError:
+        raise
+    except Exception as exc:  # fsspec backends raise their own types
+        raise DataSourceError(f"{location}: {exc}", retryable=True) from exc
+    if not found:
+        raise DataSourceError(f"{location}: no file matches")
+    fmt = _format_of(found, file_format, location)
+    identity = hashlib.sha256(
+        "\n".join(f"{i['name']}\t{i.get('size')}\t{i.get('mtime', '')}" for i in infos).encode()
+    ).hexdigest()[:16]
+    return FileSet(
+        name=location,
+        paths=tuple(
+            fs.unstrip_protocol(p)
+            for p, info in zip(found, infos, strict=True)
+            if info.get("size", 1)
+        ),
+        format=fmt,
+        protocol=protocol,
+        total_bytes=sum(int(i.get("size") or 0) for i in infos),
+        identity=identity,
+    )
+
+
+def _is_data_file(path: Path, root: Path, file_format: str | None) -> bool:
+    relative = path.relative_to(root) if path.is_relative_to(root) else path
+    if any(part.startswith(("_", ".")) for part in relative.parts):
+        return False  # _SUCCESS markers, _quarantine folders, hidden files
+    return file_format is not None or _suffix_format(path.name) is not None
+
+
+def _suffix_format(name: str) -> str | None:
+    lower = name.lower()
+    for compression in COMPRESSION:
+        lower = lower.removesuffix(compression)
+    return FORMATS.get(os.path.splitext(lower)[1])
+
+
+def _format_of(paths: Sequence[str], file_format: str | None, location: str) -> str:
+    if file_format:
+        return file_format
+    formats = {_suffix_format(p) for p in paths}
+    if None in formats:
+        odd = next(p for p in paths if _suffix_format(p) is None)
+        raise DataSourceError(
+            f"{odd}: unknown file type; expected .parquet, .csv or .jsonl "
+            "(or set source.format)"
+        )
+    if len(formats) > 1:
+        raise DataSourceError(f"{location}: mixes file formats ({', '.join(sorted(formats))})")
+    return str(formats.pop())
+
+
+def _open_files(
+    connection: sa.Connection, files: FileSet, thorough: bool = False
+) -> tuple[ObservedColumn, ...]:
+    raw = connection.connection.driver_connection
+    if files.protocol:
+        import fsspec
+
+        raw.register_filesystem(fsspec.filesystem(files.protocol))
+    paths = list(files.paths)
+    try:
+        if files.format == "parquet":
+            relation = raw.read_parquet(paths, union_by_name=True)
+        elif files.format == "csv":
+            relation = raw.read_csv(paths, union_by_name=True, sample_size=-1 if thorough else None)
+        else:
+            relation = raw.read_json(
+                paths,
+                format="newline_delimited" if files.format == "jsonl" else "auto",
+                sample_size=-1 if thorough else None,
+            )
+        relation.create_view(VIEW)
+    except Exception as exc:
+        raise _as_source_error(exc, files.name) from exc
+    return _describe(connection)
+
+
+def _describe(connection: sa.Connection) -> tuple[ObservedColumn, ...]:
+    rows = connection.connection.driver_connection.execute(f"DESCRIBE {VIEW}").fetchall()
+    return tuple(from_duckdb(row[0], str(row[1])) for row in rows)
+
+
+def _classify(exc: BaseException) -> DataSourceError | None:
+    import duckdb
+
+    original = getattr(exc, "orig", exc)
+    if isinstance(
+        original, duckdb.IOException | duckdb.ConversionException | duckdb.InvalidInputException
+    ):
+        return _as_source_error(original, "the data")
+    return None
+
+
+def _as_source_error(exc: BaseException, name: str) -> DataSourceError:
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    for prefix in ("IO Error: ", "Invalid Input Error: ", "Conversion Error: "):
+        first = first.removeprefix(prefix)
+    return DataSourceError(f"cannot read {name}: {first}")
+
+
+@contextmanager
+def _reporting(connection: sa.Connection, progress: Progress | None) -> Iterator[None]:
+    """Report DuckDB's query progress (0-100) from a side thread while the checks run."""
+    if progress is None:
+        yield
+        return
+    raw = connection.connection.driver_connection
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.25):
+            try:
+                value = float(raw.query_progress())
+            except Exception:  # progress is a courtesy; never let it break a check
+                return
+            if value >= 0:
+                progress(value)
+
+    thread = threading.Thread(target=poll, name="opsguard-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -1,0 +1,135 @@
+"""``validate()``: load a contract, measure the data, judge it, and store the verdict."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow_opsguard.checks.evaluate import evaluate
+from airflow_opsguard.checks.results import GateResult
+from airflow_opsguard.contract.loader import ContractLike, load_contract
+from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.errors import DataSourceError
+
+if TYPE_CHECKING:
+    from airflow_opsguard.checks.observations import Observations
+    from airflow_opsguard.engines.files import Progress
+    from airflow_opsguard.store.store import ResultStore
+
+log = logging.getLogger(__name__)
+
+
+def validate(
+    contract: ContractLike,
+    data: Any = None,
+    now: datetime | str | None = None,
+    *,
+    store: ResultStore | str | None = None,
+    context: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> GateResult:
+    """Check ``data`` against ``contract`` and return the verdict.
+
+    ``contract`` is a path to a YAML contract, a mapping or a :class:`Contract`.
+    ``data`` overrides the contract's source: a path, glob or fsspec URL, a pandas
+    DataFrame or an Arrow table. ``now`` fixes the clock for freshness (default: the
+    current time; naive values are UTC).
+
+    Bad data never raises: it yields failing checks. Data that cannot be read yields a
+    result with status ``error`` and the reason in ``error`` (and raises
+    :class:`DataSourceError` only if you ask for it through :func:`measure`). An invalid
+    contract raises :class:`ContractError`.
+
+    With ``store`` (a :class:`ResultStore` or a SQLAlchemy URL) the verdict is recorded;
+    a store that is down is logged and never changes the verdict.
+    """
+    spec = load_contract(contract)
+    moment = _as_now(now)
+    started = time.perf_counter()
+    try:
+        observations = measure(spec, data, progress=progress)
+    except DataSourceError as exc:
+        result = GateResult(
+            dataset=spec.dataset,
+            status="error",
+            checked_at=moment,
+            rows=None,
+            checks=(),
+            contract_fingerprint=spec.fingerprint,
+            source=_source_name(spec, data),
+            duration_ms=_elapsed(started),
+            error=str(exc),
+        )
+    else:
+        result = evaluate(spec, observations, now=moment, duration_ms=_elapsed(started))
+    result = _with_identity(result, context)
+    if store is not None:
+        _store(store, result)
+    return result
+
+
+def measure(
+    contract: Contract, data: Any = None, *, progress: Progress | None = None
+) -> Observations:
+    """Measure the contract's checks on ``data`` (default: the contract's source).
+
+    Raises :class:`DataSourceError` when the data cannot be read.
+    """
+    from airflow_opsguard.engines.files import measure_data
+
+    target, file_format = _resolve_target(contract, data)
+    return measure_data(contract, target, file_format=file_format, progress=progress)
+
+
+def _resolve_target(contract: Contract, data: Any) -> tuple[Any, str | None]:
+    source = contract.source
+    file_format = source.format if source is not None else None
+    if data is not None:
+        return data, file_format
+    if source is None or not (source.path or source.url or source.conn_id):
+        raise DataSourceError(
+            f"contract {contract.dataset!r} names no source; give the data to check "
+            "(--data, or source.path in the contract)"
+        )
+    if source.path:
+        return source.path, file_format
+    raise DataSourceError(
+        f"contract {contract.dataset!r}: database sources (source.url, source.conn_id) "
+        "are not supported by this release"
+    )
+
+
+def _source_name(contract: Contract, data: Any) -> str | None:
+    if data is not None:
+        return data if isinstance(data, str) else f"<{type(data).__name__}>"
+    source = contract.source
+    return source.path if source is not None else None
+
+
+def _as_now(now: datetime | str | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if isinstance(now, str):
+        now = datetime.fromisoformat(now)
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def _elapsed(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _with_identity(result: GateResult, context: Mapping[str, Any] | None) -> GateResult:
+    from dataclasses import replace
+
+    return replace(result, run_id=uuid.uuid4().hex, context=dict(context or {}))
+
+
+def _store(store: ResultStore | str, result: GateResult) -> None:
+    from airflow_opsguard.store.store import ResultStore
+
+    target = store if isinstance(store, ResultStore) else ResultStore(store)
+    target.record(result)
