@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	@$(BIN)/python -m dags_examples.demo
+	@$(BIN)/python dags_examples/demo.py
 
 test: lint typecheck pytest
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -96,11 +97,19 @@ def _resolve_target(contract: Contract, data: Any) -> tuple[Any, str | None]:
             "(--data, or source.path in the contract)"
         )
     if source.path:
-        return source.path, file_format
+        return _relative_to_contract(contract, source.path), file_format
     raise DataSourceError(
         f"contract {contract.dataset!r}: database sources (source.url, source.conn_id) "
         "are not supported by this release"
     )
+
+
+def _relative_to_contract(contract: Contract, path: str) -> str:
+    """A relative ``source.path`` is read from the contract file's folder, so a contract
+    means the same data whatever the working directory (an Airflow worker's is not yours)."""
+    if "://" in path or os.path.isabs(path) or contract.origin is None:
+        return path
+    return os.path.normpath(os.path.join(os.path.dirname(contract.origin), path))
 
 
 def _source_name(contract: Contract, data: Any) -> str | None:

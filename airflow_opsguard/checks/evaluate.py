@@ -53,6 +53,7 @@ def evaluate(
 ) -> GateResult:
     """Judge every check of ``contract`` against ``observations`` at time ``now``."""
     results: list[CheckResult] = []
+    names = {c.name for c in observations.columns}
     if contract.schema_ is not None:
         results.extend(evaluate_schema(contract.schema_, observations.columns))
     if contract.volume is not None:
@@ -61,6 +62,9 @@ def evaluate(
         observation = observations.for_check(key.key)
         if key.key == FRESHNESS_KEY:
             assert contract.freshness is not None
+            if observations.rows == 0 and key.columns[0] in names:
+                # No rows: the data is as stale as it gets, whatever type an empty CSV got.
+                observation = CheckObservation(value=None)
             results.append(evaluate_freshness(contract.freshness, observation, now))
         else:
             assert key.check is not None
@@ -202,7 +206,10 @@ def _column_order(schema: Schema, columns: Sequence[ObservedColumn]) -> CheckRes
 
 
 def evaluate_volume(volume: Volume, rows: int | None) -> CheckResult:
-    expected = _between_text(volume.min_rows, volume.max_rows, False, False)
+    if volume.min_rows is not None and volume.max_rows is not None:
+        expected = f"between {volume.min_rows:,} and {volume.max_rows:,}"
+    else:
+        expected = _between_text(volume.min_rows, volume.max_rows, False, False)
     if rows is None:
         return CheckResult(
             name="volume",
@@ -398,8 +405,6 @@ def _between_text(low: Any, high: Any, strict_low: bool, strict_high: bool) -> s
         return v.isoformat() if isinstance(v, date) else str(v)
 
     if low is not None and high is not None:
-        if not strict_low and not strict_high:
-            return f"between {show(low)} and {show(high)}"
         return f"{'(' if strict_low else '['}{show(low)}, {show(high)}{')' if strict_high else ']'}"
     if low is not None:
         return f"{'>' if strict_low else '>='} {show(low)}"

@@ -33,7 +33,7 @@ def load_contract(contract: ContractLike) -> Contract:
         raise ContractError(f"{path}: no such contract file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContractError(f"{path}: cannot read the contract: {exc}") from None
-    return parse_contract_text(text, origin=str(path))
+    return parse_contract_text(text, origin=str(path)).with_origin(str(path))
 
 
 def parse_contract_text(text: str, *, origin: str = "<contract>") -> Contract:

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -286,6 +287,19 @@ class Column(_Strict):
         ordered = self.type is None or self.type in ORDERED_TYPES
         if (self.min is not None or self.max is not None) and not ordered:
             raise ValueError(f"min/max need a number, date or timestamp column, not {self.type}")
+        if self.min is not None and self.max is not None:
+            try:
+                inverted = self.min > self.max  # type: ignore[operator]
+            except TypeError:
+                raise ValueError("min and max must be of the same kind") from None
+            if inverted:
+                raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if (
+            self.min_length is not None
+            and self.max_length is not None
+            and self.min_length > self.max_length
+        ):
+            raise ValueError("min_length is greater than max_length")
         text = self.type in (None, "string")
         if (self.pattern or self.min_length is not None or self.max_length is not None) and not text:
             raise ValueError(f"pattern and lengths need a string column, not {self.type}")
@@ -396,6 +410,19 @@ class Contract(_Strict):
     volume: Volume | None = None
     checks: tuple[Check, ...] = Field(default=(), description="More checks, one per entry.")
     on_fail: OnFail = Field("fail", description="What a gate does when the verdict is fail.")
+
+    # The file the contract was loaded from: relative source paths are read from there.
+    _origin: str | None = PrivateAttr(None)
+
+    @property
+    def origin(self) -> str | None:
+        """The contract file's path, when it was loaded from one."""
+        return self._origin
+
+    def with_origin(self, origin: str) -> Contract:
+        copy = self.model_copy()
+        copy._origin = origin
+        return copy
 
     @model_validator(mode="after")
     def _known_columns(self) -> Contract:

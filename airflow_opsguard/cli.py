@@ -1,0 +1,193 @@
+"""The ``opsguard`` command line.
+
+Exit codes of ``check``: 0 for pass or warn, 1 for fail, 2 when the contract is
+invalid, the data cannot be read, or the call is wrong; then one line on stderr names
+the file or key at fault, and no traceback is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import IO, Any, NoReturn
+
+from airflow_opsguard import __version__
+from airflow_opsguard.errors import OpsGuardError
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a wrong call is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="opsguard", description="Data quality gates: check data against a contract.")
+    parser.add_argument("--version", action="version", version=f"opsguard {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check data against a contract")
+    check.add_argument("contract", help="the contract file (YAML)")
+    check.add_argument("--data", help="the data to check instead of the contract's source")
+    check.add_argument("--table", help="with a database URL: the table to check")
+    check.add_argument("--now", help="fix the clock for freshness (ISO 8601; naive is UTC)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--store", help="results store URL (default: $OPSGUARD_STORE_URL or "
+                       "a SQLite file in $OPSGUARD_HOME)")
+    check.add_argument("--no-store", action="store_true", help="do not record the result")
+    check.set_defaults(func=_check)
+
+    results = commands.add_parser("results", help="list stored verdicts, newest first")
+    results.add_argument("--dataset", help="only this dataset")
+    results.add_argument("--status", choices=("pass", "warn", "fail", "error"))
+    results.add_argument("--limit", type=_positive, default=20)
+    results.add_argument("--format", choices=("text", "json"), default="text")
+    results.add_argument("--store", help="results store URL")
+    results.set_defaults(func=_results)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of contract files")
+    schema.set_defaults(func=_schema)
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="opsguard: %(message)s", stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except OpsGuardError as exc:
+        _say(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    return code
+
+
+def _say(message: str) -> None:
+    first = message.strip().splitlines()[0] if message.strip() else "error"
+    print(f"opsguard: {first}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------- check
+
+
+def _check(args: argparse.Namespace) -> int:
+    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.validation import validate
+
+    contract = load_contract(args.contract)
+    now = _parse_now(args.now)
+    store = None if args.no_store else _store(args.store)
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() and args.format == "text" else None
+    try:
+        extra = {"table": args.table} if args.table else {}
+        result = validate(contract, data=args.data, now=now, store=store, progress=progress, **extra)
+    finally:
+        if progress is not None:
+            progress.clear()
+    if args.format == "json":
+        print(json.dumps(result.to_dict()))
+    else:
+        from airflow_opsguard.report import render_text
+
+        print(render_text(result, colour=_colour(sys.stdout)))
+    if result.status == "error":
+        _say(result.error or _first_error(result.to_dict()))
+        return EXIT_ERROR
+    return EXIT_FAIL if result.status == "fail" else EXIT_OK
+
+
+def _parse_now(text: str | None) -> Any:
+    if text is None:
+        return None
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise OpsGuardError(f"--now: {text!r} is not an ISO 8601 date and time") from None
+
+
+def _first_error(result: dict[str, Any]) -> str:
+    for check in result["checks"]:
+        if check["status"] == "error":
+            return f"{check['name']}: {check['message']}"
+    return "the data could not be checked"
+
+
+def _store(url: str | None) -> Any:
+    from airflow_opsguard.store import ResultStore
+
+    return ResultStore(url)
+
+
+class _Progress:
+    """A one-line progress indicator on a terminal."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.shown = False
+
+    def __call__(self, percent: float) -> None:
+        self.stream.write(f"\rscanning... {percent:5.1f}%")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _colour(stream: IO[str]) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+# ------------------------------------------------------------------------------- results
+
+
+def _results(args: argparse.Namespace) -> int:
+    from airflow_opsguard.report import render_history
+
+    store = _store(args.store)
+    found = store.results(dataset=args.dataset, limit=args.limit, status=args.status)
+    if args.format == "json":
+        print(json.dumps([r.to_dict() for r in found]))
+    else:
+        print(render_history(found, colour=_colour(sys.stdout)))
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------- schema
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from airflow_opsguard.contract.models import Contract
+
+    schema = Contract.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "airflow-opsguard contract"
+    print(json.dumps(schema, indent=2))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The tables of the results store, on their own ``MetaData``.
+
+Never Airflow's metadata: the store may share a database with Airflow, and its tables
+must not appear in (or be dropped by) Airflow's migrations. Every name starts with
+``opsguard_``. This module describes the newest schema; the migrations under
+``migrations/versions`` build it step by step and are the source of truth for DDL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+
+# Constraint names are spelled out so that migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+VERSION_TABLE = "opsguard_alembic_version"
+# MySQL/MariaDB: 4-byte UTF-8 and exact (case-sensitive) comparison, as on PostgreSQL.
+MYSQL_OPTIONS = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A UTC instant with microseconds on every backend; naive values are read as UTC.
+
+    PostgreSQL stores ``timestamptz``; SQLite and MySQL, which have no time zones, store
+    the UTC wall time (MySQL with ``DATETIME(6)``, not the default whole seconds).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = as_utc(value)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive value is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _long_text() -> sa.types.TypeEngine[str]:
+    # MySQL's TEXT stops at 64 KiB; an error message with a long query may not.
+    return sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+
+def _json() -> sa.JSON:
+    return sa.JSON(none_as_null=True)
+
+
+runs = sa.Table(
+    "opsguard_runs",
+    metadata,
+    sa.Column("run_id", sa.String(255), primary_key=True),
+    sa.Column("dataset", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("checked_at", UTCDateTime(), nullable=False),
+    # The UTC offset (seconds) that checked_at was given in, so a result reads back as it was.
+    sa.Column("checked_at_utcoffset", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("duration_ms", sa.BigInteger()),
+    sa.Column("rows", sa.BigInteger()),
+    sa.Column("contract_fingerprint", sa.String(128)),
+    sa.Column("data_fingerprint", _json()),
+    sa.Column("source", _long_text()),
+    sa.Column("error", _long_text()),
+    sa.Column("context", _json()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    # The latest runs of one dataset; the latest runs of all.
+    sa.Index(None, "dataset", "checked_at"),
+    sa.Index(None, "checked_at"),
+    **MYSQL_OPTIONS,
+)
+
+check_results = sa.Table(
+    "opsguard_check_results",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.String(255),
+        sa.ForeignKey(runs.c.run_id, ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer(), primary_key=True, autoincrement=False),
+    # Copied from the run so that the history of one check is one index range (0002).
+    sa.Column("dataset", sa.String(255), nullable=False),
+    sa.Column("checked_at", UTCDateTime(), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("column_name", sa.String(255)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("observed", _json()),
+    sa.Column("expected", _json()),
+    sa.Column("message", _long_text(), nullable=False),
+    sa.Column("failing_count", sa.BigInteger()),
+    sa.Column("failing_fraction", sa.Double()),
+    sa.Column("samples", _json()),
+    sa.Column("mostly", sa.Double()),
+    sa.Column("metrics", _json()),
+    # The history of one check of one dataset, newest first.
+    sa.Index(None, "dataset", "name", "checked_at"),
+    **MYSQL_OPTIONS,
+)

@@ -1,0 +1,264 @@
+"""The three ways of checking the same file, each returning the same numbers.
+
+Every contender answers the same questions about the same Parquet file: the row count,
+nulls, duplicated ids, out-of-range amounts, values outside a set, bad lengths, bad
+emails and the newest timestamp. The numbers are compared after every run, so a fast
+but wrong contender cannot win.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.data import COUNTRIES, EMAIL_PATTERN, NOW, STATUSES
+
+AMOUNT_MIN = 0
+AMOUNT_MAX = 100_000
+MIN_ROWS = 1_000
+MAX_ROWS = 1_000_000_000
+WARN_AFTER = timedelta(hours=6)
+FAIL_AFTER = timedelta(days=1)
+COLUMNS = ("order_id", "amount", "country", "email", "created_at", "status")
+
+# The numbers every contender must agree on.
+Numbers = dict[str, Any]
+
+CONTRACT: dict[str, Any] = {
+    "dataset": "orders_benchmark",
+    "schema": {
+        "columns": [
+            {"name": "order_id", "type": "integer", "nullable": False, "unique": True},
+            {
+                "name": "amount",
+                "type": "float",
+                "nullable": False,
+                "min": AMOUNT_MIN,
+                "max": AMOUNT_MAX,
+            },
+            {
+                "name": "country",
+                "type": "string",
+                "allowed": list(COUNTRIES),
+                "min_length": 2,
+                "max_length": 2,
+            },
+            {"name": "email", "type": "string", "pattern": EMAIL_PATTERN},
+            {"name": "created_at", "type": "timestamp", "nullable": False},
+            {"name": "status", "type": "string", "allowed": list(STATUSES)},
+        ],
+        "extra_columns": "fail",
+    },
+    "freshness": {"column": "created_at", "warn_after": "6h", "fail_after": "1d"},
+    "volume": {"min_rows": MIN_ROWS, "max_rows": MAX_ROWS},
+}
+
+# Check name in our result -> the key of the number it yields.
+OUR_COUNTS = {
+    "not_null(order_id)": "nulls(order_id)",
+    "not_null(amount)": "nulls(amount)",
+    "not_null(created_at)": "nulls(created_at)",
+    "unique(order_id)": "duplicated_rows(order_id)",
+    "range(amount)": "out_of_range(amount)",
+    "allowed(country)": "not_in_set(country)",
+    "length(country)": "bad_length(country)",
+    "pattern(email)": "no_match(email)",
+    "allowed(status)": "not_in_set(status)",
+}
+
+
+@dataclass
+class Timing:
+    """One timed run: the whole check, and (for GX) its validation step alone."""
+
+    seconds: float
+    validate_seconds: float | None = None
+
+
+Contender = Callable[[Path], tuple[Timing, Numbers]]
+
+
+# --------------------------------------------------------------------------- ours
+
+
+def opsguard_contract() -> Any:
+    from airflow_opsguard import load_contract
+
+    return load_contract(CONTRACT)
+
+
+def run_opsguard(path: Path, contract: Any = None) -> tuple[Timing, Numbers]:
+    from airflow_opsguard import validate
+
+    started = time.perf_counter()
+    result = validate(contract if contract is not None else CONTRACT, data=str(path), now=NOW)
+    elapsed = time.perf_counter() - started
+    return Timing(elapsed), opsguard_numbers(result)
+
+
+def opsguard_numbers(result: Any) -> Numbers:
+    if result.status == "error":
+        raise RuntimeError(f"opsguard could not check the data: {result.error}")
+    checks = {c.name: c for c in result.checks}
+    errors = [f"{c.name}: {c.message}" for c in result.checks if c.status == "error"]
+    if errors:
+        raise RuntimeError("opsguard could not measure: " + "; ".join(errors))
+    numbers: Numbers = {"rows": result.rows}
+    for name, key in OUR_COUNTS.items():
+        numbers[key] = checks[name].failing_count
+    newest = checks["freshness(created_at)"].metrics["newest"]
+    numbers["newest(created_at)"] = datetime.fromisoformat(newest).replace(tzinfo=None)
+    numbers["schema_ok"] = all(c.status == "pass" for c in result.checks if c.type == "schema")
+    return numbers
+
+
+# --------------------------------------------------------------------------- pandas
+
+
+def run_pandas(path: Path) -> tuple[Timing, Numbers]:
+    """What a data engineer would write by hand: read the file, count with pandas."""
+    import pandas as pd
+
+    started = time.perf_counter()
+    df = pd.read_parquet(path)
+    amount, country, email, status = df["amount"], df["country"], df["email"], df["status"]
+    nulls = df[["order_id", "amount", "created_at"]].isna().sum()
+    lengths = country.str.len()
+    numbers: Numbers = {
+        "rows": len(df),
+        "nulls(order_id)": int(nulls["order_id"]),
+        "nulls(amount)": int(nulls["amount"]),
+        "nulls(created_at)": int(nulls["created_at"]),
+        "duplicated_rows(order_id)": int(df["order_id"].duplicated(keep=False).sum()),
+        "out_of_range(amount)": int(
+            (amount.notna() & ~amount.between(AMOUNT_MIN, AMOUNT_MAX)).sum()
+        ),
+        "not_in_set(country)": int((country.notna() & ~country.isin(COUNTRIES)).sum()),
+        "bad_length(country)": int((country.notna() & ~lengths.between(2, 2)).sum()),
+        "no_match(email)": int(
+            (email.notna() & ~email.str.contains(EMAIL_PATTERN, regex=True, na=True)).sum()
+        ),
+        "not_in_set(status)": int((status.notna() & ~status.isin(STATUSES)).sum()),
+        "newest(created_at)": df["created_at"].max().to_pydatetime(),
+        "schema_ok": list(df.columns) == list(COLUMNS)
+        and str(df["order_id"].dtype) == "int64"
+        and str(df["amount"].dtype) == "float64",
+    }
+    elapsed = time.perf_counter() - started
+    return Timing(elapsed), numbers
+
+
+# --------------------------------------------------------------------------- GX
+
+
+class GreatExpectations:
+    """GX 1.x, set up once per process as a long-running service would be: an ephemeral
+    context, a pandas datasource, a whole-DataFrame batch definition, the suite and a
+    ValidationDefinition. Each run reads the file into pandas and runs the definition."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        asset = context.data_sources.add_pandas("benchmark").add_dataframe_asset("orders")
+        batch = asset.add_batch_definition_whole_dataframe("whole")
+        suite = context.suites.add(gx.ExpectationSuite(name="orders", expectations=suite_of()))
+        self.definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name="orders", data=batch, suite=suite)
+        )
+
+    def run(self, path: Path) -> tuple[Timing, Numbers]:
+        import pandas as pd
+
+        started = time.perf_counter()
+        df = pd.read_parquet(path)
+        read = time.perf_counter()
+        result = self.definition.run(batch_parameters={"dataframe": df})
+        done = time.perf_counter()
+        return Timing(done - started, done - read), gx_numbers(result)
+
+
+def suite_of() -> list[Any]:
+    """The expectations equivalent to CONTRACT, one per check of ours."""
+    import great_expectations.expectations as gxe
+
+    types = {
+        "order_id": "int64",
+        "amount": "float64",
+        "country": "str",
+        "email": "str",
+        "created_at": "datetime64[us]",
+        "status": "str",
+    }
+    newest_allowed = NOW - FAIL_AFTER
+    return [
+        gxe.ExpectTableColumnsToMatchSet(column_set=list(COLUMNS), exact_match=True),
+        *(gxe.ExpectColumnValuesToBeOfType(column=c, type_=t) for c, t in types.items()),
+        gxe.ExpectTableRowCountToBeBetween(min_value=MIN_ROWS, max_value=MAX_ROWS),
+        gxe.ExpectColumnValuesToNotBeNull(column="order_id"),
+        gxe.ExpectColumnValuesToBeUnique(column="order_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="amount"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="amount", min_value=AMOUNT_MIN, max_value=AMOUNT_MAX
+        ),
+        gxe.ExpectColumnValuesToBeInSet(column="country", value_set=list(COUNTRIES)),
+        gxe.ExpectColumnValueLengthsToBeBetween(column="country", min_value=2, max_value=2),
+        gxe.ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL_PATTERN),
+        gxe.ExpectColumnValuesToNotBeNull(column="created_at"),
+        gxe.ExpectColumnValuesToBeInSet(column="status", value_set=list(STATUSES)),
+        # Freshness: the newest created_at is at most fail_after old.
+        gxe.ExpectColumnMaxToBeBetween(column="created_at", min_value=newest_allowed),
+    ]
+
+
+_GX_COUNTS = {
+    ("expect_column_values_to_not_be_null", "order_id"): "nulls(order_id)",
+    ("expect_column_values_to_not_be_null", "amount"): "nulls(amount)",
+    ("expect_column_values_to_not_be_null", "created_at"): "nulls(created_at)",
+    ("expect_column_values_to_be_unique", "order_id"): "duplicated_rows(order_id)",
+    ("expect_column_values_to_be_between", "amount"): "out_of_range(amount)",
+    ("expect_column_values_to_be_in_set", "country"): "not_in_set(country)",
+    ("expect_column_value_lengths_to_be_between", "country"): "bad_length(country)",
+    ("expect_column_values_to_match_regex", "email"): "no_match(email)",
+    ("expect_column_values_to_be_in_set", "status"): "not_in_set(status)",
+}
+
+
+def gx_numbers(result: Any) -> Numbers:
+    numbers: Numbers = {}
+    schema_ok = True
+    for item in result.results:
+        config = item.expectation_config
+        kind, column = config.type, config.kwargs.get("column")
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            raise RuntimeError(f"GX {kind}({column}) raised: {item.exception_info}")
+        if (kind, column) in _GX_COUNTS:
+            numbers[_GX_COUNTS[kind, column]] = int(item.result["unexpected_count"])
+        elif kind == "expect_table_row_count_to_be_between":
+            numbers["rows"] = int(item.result["observed_value"])
+        elif kind == "expect_column_max_to_be_between":
+            numbers["newest(created_at)"] = item.result["observed_value"].to_pydatetime()
+        elif kind in ("expect_table_columns_to_match_set", "expect_column_values_to_be_of_type"):
+            schema_ok = schema_ok and bool(item.success)
+    numbers["schema_ok"] = schema_ok
+    return numbers
+
+
+def compare(expected: Numbers, got: Numbers, who: str) -> None:
+    """Raise when a contender's numbers differ from the reference."""
+    wrong = {
+        key: (expected.get(key), got.get(key))
+        for key in expected.keys() | got.keys()
+        if expected.get(key) != got.get(key)
+    }
+    if wrong:
+        details = ", ".join(f"{k}: {a!r} vs {b!r}" for k, (a, b) in sorted(wrong.items()))
+        raise AssertionError(f"{who} disagrees with the hand-written pass: {details}")

@@ -1,0 +1,54 @@
+"""Example data for the demo and the example DAGs, generated relative to the clock so
+that the fresh data is always fresh and the stale data always stale."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+COUNTRIES = ["US", "DE", "FR"]
+
+
+def write_example_data(folder: Path = DATA, now: datetime | None = None) -> dict[str, Path]:
+    """Write a healthy orders file and a broken feed; return their paths."""
+    import numpy as np
+    import pandas as pd
+
+    now = now or datetime.now(UTC)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    rows = 5_000
+    created = pd.Timestamp(now.replace(tzinfo=None)) - pd.to_timedelta(
+        rng.integers(60, 6 * 3600, rows), unit="s"
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": np.arange(1, rows + 1),
+            "amount": rng.gamma(2.0, 40.0, rows).round(2),
+            "country": rng.choice(COUNTRIES, rows, p=[0.5, 0.3, 0.2]),
+            "email": [f"customer{i}@example.com" for i in rng.integers(1, 2_000, rows)],
+            "created_at": created,
+        }
+    )
+    healthy = folder / "orders.parquet"
+    orders.to_parquet(healthy, index=False)
+
+    # The same feed after three upstream accidents: a column renamed (email -> mail),
+    # a taxonomy change (new country codes), and a loader that stopped three days ago.
+    feed = orders.copy().rename(columns={"email": "mail"})
+    feed["created_at"] = feed["created_at"] - timedelta(days=3)
+    feed.loc[feed.sample(frac=0.12, random_state=1).index, "country"] = "GB"
+    feed.loc[feed.sample(n=25, random_state=2).index, "amount"] = None
+    feed.loc[feed.sample(n=3, random_state=3).index, "order_id"] = 42
+    broken = folder / "orders_feed.csv"
+    feed.to_csv(broken, index=False)
+    return {"orders": healthy, "orders_feed": broken}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=DATA)
+    for name, path in write_example_data(parser.parse_args().out).items():
+        print(f"{name}: {path}")
