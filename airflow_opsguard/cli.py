@@ -29,7 +29,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="opsguard", description="Data quality gates: check data against a contract.")
+    parser = _Parser(
+        prog="opsguard", description="Data quality gates: check data against a contract."
+    )
     parser.add_argument("--version", action="version", version=f"opsguard {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -39,8 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--table", help="with a database URL: the table to check")
     check.add_argument("--now", help="fix the clock for freshness (ISO 8601; naive is UTC)")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--store", help="results store URL (default: $OPSGUARD_STORE_URL or "
-                       "a SQLite file in $OPSGUARD_HOME)")
+    check.add_argument(
+        "--store",
+        help="results store URL (default: $OPSGUARD_STORE_URL or a SQLite file in $OPSGUARD_HOME)",
+    )
     check.add_argument("--no-store", action="store_true", help="do not record the result")
     check.set_defaults(func=_check)
 
@@ -99,7 +103,9 @@ def _check(args: argparse.Namespace) -> int:
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and args.format == "text" else None
     try:
         extra = {"table": args.table} if args.table else {}
-        result = validate(contract, data=args.data, now=now, store=store, progress=progress, **extra)
+        result = validate(
+            contract, data=args.data, now=now, store=store, progress=progress, **extra
+        )
     finally:
         if progress is not None:
             progress.clear()

@@ -41,11 +41,16 @@ def render_text(result: GateResult, *, colour: bool = False) -> str:
 def _check_line(check: CheckResult, width: int, colour: bool) -> str:
     mark = _paint(_MARKS[check.status], check.status, colour)
     detail = check.message
-    if check.status in ("fail", "warn") and check.expected is not None and check.type in (
-        "schema",
-        "freshness",
-        "volume",
-        "statistic",
+    if (
+        check.status in ("fail", "warn")
+        and check.expected is not None
+        and check.type
+        in (
+            "schema",
+            "freshness",
+            "volume",
+            "statistic",
+        )
     ):
         detail += f" [observed {check.observed}, expected {check.expected}]"
     return f"  {mark} {check.name.ljust(width)}  {detail}"

@@ -79,8 +79,13 @@ def test_warn_exits_0(workdir: Path) -> None:
 
 def test_fail_exits_1_and_json_has_the_documented_shape(workdir: Path) -> None:
     proc = run(
-        "check", str(workdir / "orders.yml"), "--now", "2026-11-29T14:00:00",
-        "--format", "json", "--no-store",
+        "check",
+        str(workdir / "orders.yml"),
+        "--now",
+        "2026-11-29T14:00:00",
+        "--format",
+        "json",
+        "--no-store",
     )
     assert proc.returncode == 1, proc.stderr
     result = json.loads(proc.stdout)
@@ -108,8 +113,15 @@ def test_data_problems_are_failing_checks(workdir: Path) -> None:
         workdir / "bad.parquet"
     )
     proc = run(
-        "check", str(workdir / "orders.yml"), "--data", str(workdir / "bad.parquet"),
-        "--now", NOW, "--format", "json", "--no-store",
+        "check",
+        str(workdir / "orders.yml"),
+        "--data",
+        str(workdir / "bad.parquet"),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+        "--no-store",
     )
     assert proc.returncode == 1
     checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
@@ -124,8 +136,15 @@ def test_data_problems_are_failing_checks(workdir: Path) -> None:
 def test_an_empty_file_fails_the_gate(workdir: Path) -> None:
     (workdir / "empty.csv").write_text("")
     proc = run(
-        "check", str(workdir / "orders.yml"), "--data", str(workdir / "empty.csv"),
-        "--now", NOW, "--format", "json", "--no-store",
+        "check",
+        str(workdir / "orders.yml"),
+        "--data",
+        str(workdir / "empty.csv"),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+        "--no-store",
     )
     assert proc.returncode == 1
     result = json.loads(proc.stdout)
@@ -137,8 +156,15 @@ def test_an_empty_file_fails_the_gate(workdir: Path) -> None:
 def test_a_header_only_csv_has_columns_and_no_rows(workdir: Path) -> None:
     (workdir / "header.csv").write_text("order_id,amount,country,created_at\n")
     proc = run(
-        "check", str(workdir / "orders.yml"), "--data", str(workdir / "header.csv"),
-        "--now", NOW, "--format", "json", "--no-store",
+        "check",
+        str(workdir / "orders.yml"),
+        "--data",
+        str(workdir / "header.csv"),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+        "--no-store",
     )
     assert proc.returncode == 1
     result = json.loads(proc.stdout)
@@ -150,14 +176,19 @@ def test_a_header_only_csv_has_columns_and_no_rows(workdir: Path) -> None:
     ("setup", "fragments"),
     [
         (lambda d: None, ("missing.parquet", "no such file")),
-        (lambda d: (d / "missing.parquet").write_text("not parquet at all"),
-         ("missing.parquet", "cannot read")),
+        (
+            lambda d: (d / "missing.parquet").write_text("not parquet at all"),
+            ("missing.parquet", "cannot read"),
+        ),
     ],
 )
 def test_unreadable_data_exits_2_naming_the_file(workdir: Path, setup, fragments) -> None:  # type: ignore[no-untyped-def]
     setup(workdir)
     proc = run(
-        "check", str(workdir / "orders.yml"), "--data", str(workdir / "missing.parquet"),
+        "check",
+        str(workdir / "orders.yml"),
+        "--data",
+        str(workdir / "missing.parquet"),
         "--no-store",
     )
     assert_one_line_error(proc, *fragments)
@@ -165,8 +196,13 @@ def test_unreadable_data_exits_2_naming_the_file(workdir: Path, setup, fragments
 
 def test_unreadable_data_still_gives_json_with_status_error(workdir: Path) -> None:
     proc = run(
-        "check", str(workdir / "orders.yml"), "--data", str(workdir / "nope.csv"),
-        "--format", "json", "--no-store",
+        "check",
+        str(workdir / "orders.yml"),
+        "--data",
+        str(workdir / "nope.csv"),
+        "--format",
+        "json",
+        "--no-store",
     )
     assert_one_line_error(proc, "nope.csv")
     result = json.loads(proc.stdout)
@@ -176,8 +212,9 @@ def test_unreadable_data_still_gives_json_with_status_error(workdir: Path) -> No
 
 def test_unknown_file_type_exits_2(workdir: Path) -> None:
     (workdir / "orders.xlsx").write_bytes(b"PK\x03\x04")
-    proc = run("check", str(workdir / "orders.yml"), "--data", str(workdir / "orders.xlsx"),
-               "--no-store")
+    proc = run(
+        "check", str(workdir / "orders.yml"), "--data", str(workdir / "orders.xlsx"), "--no-store"
+    )
     assert_one_line_error(proc, "orders.xlsx", "unknown file type")
 
 

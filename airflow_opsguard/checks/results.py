@@ -133,7 +133,7 @@ class GateResult:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATUSES, 0)
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for check in self.checks:
             counts[check.status] += 1
         return counts

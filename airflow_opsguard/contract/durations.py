@@ -50,9 +50,15 @@ def parse_duration(value: object) -> timedelta:
 
 def format_duration(duration: timedelta) -> str:
     """Render a duration for people, with its two largest units: ``3d 2h``, ``45m``, ``12s``."""
-    seconds = int(round(abs(duration).total_seconds()))
+    seconds = round(abs(duration).total_seconds())
     sign = "-" if duration < timedelta(0) else ""
-    units = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    units: tuple[tuple[str, int], ...] = (
+        ("w", 604800),
+        ("d", 86400),
+        ("h", 3600),
+        ("m", 60),
+        ("s", 1),
+    )
     if seconds >= 604800 and seconds % 604800:
         units = units[1:]  # 10d reads better than 1w 3d
     parts: list[str] = []

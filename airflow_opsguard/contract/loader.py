@@ -83,9 +83,9 @@ def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     # Discriminated unions add the tag ("range") to the path; validators add nothing useful.
     out: list[int | str] = []
     for i, part in enumerate(loc):
-        if isinstance(part, str) and i > 0 and isinstance(loc[i - 1], int) and "checks" in loc:
-            if part in _CHECK_TAGS:
-                continue
+        tag = isinstance(part, str) and part in _CHECK_TAGS
+        if tag and i > 0 and isinstance(loc[i - 1], int) and "checks" in loc:
+            continue
         out.append(part)
     return tuple(out)
 
@@ -153,10 +153,13 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
                     line = key.start_mark.line + 1
                     child = value
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line + 1
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
         if child is None:
             break
         node = child

@@ -301,7 +301,9 @@ class Column(_Strict):
         ):
             raise ValueError("min_length is greater than max_length")
         text = self.type in (None, "string")
-        if (self.pattern or self.min_length is not None or self.max_length is not None) and not text:
+        if (
+            self.pattern or self.min_length is not None or self.max_length is not None
+        ) and not text:
             raise ValueError(f"pattern and lengths need a string column, not {self.type}")
         return self
 
@@ -392,9 +394,12 @@ class Volume(_Strict):
     def _limits(self) -> Volume:
         if self.min_rows is None and self.max_rows is None:
             raise ValueError("give 'min_rows', 'max_rows' or both")
-        if self.min_rows is not None and self.max_rows is not None:
-            if self.min_rows > self.max_rows:
-                raise ValueError(f"min_rows ({self.min_rows}) is above max_rows ({self.max_rows})")
+        if (
+            self.min_rows is not None
+            and self.max_rows is not None
+            and self.min_rows > self.max_rows
+        ):
+            raise ValueError(f"min_rows ({self.min_rows}) is above max_rows ({self.max_rows})")
         return self
 
 
@@ -432,19 +437,16 @@ class Contract(_Strict):
         for index, check in enumerate(self.checks):
             for column in check.columns:
                 if column not in declared:
-                    raise ValueError(
-                        f"checks[{index}]: column {column!r} is not in schema.columns"
-                    )
+                    raise ValueError(f"checks[{index}]: column {column!r} is not in schema.columns")
         if self.freshness is not None:
-            column = declared.get(self.freshness.column)
-            if column is None:
+            target = declared.get(self.freshness.column)
+            if target is None:
                 raise ValueError(
                     f"freshness.column: {self.freshness.column!r} is not in schema.columns"
                 )
-            if column.type not in (None, "date", "timestamp"):
+            if target.type not in (None, "date", "timestamp"):
                 raise ValueError(
-                    f"freshness.column: {column.name!r} is {column.type}, "
-                    "not a date or timestamp"
+                    f"freshness.column: {target.name!r} is {target.type}, not a date or timestamp"
                 )
         return self
 

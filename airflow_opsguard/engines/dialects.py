@@ -14,7 +14,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class regex_search(FunctionElement[bool]):  # noqa: N801 - SQL function style
+class regex_search(FunctionElement[bool]):
     """True when the value contains a match of the pattern (``re.search`` semantics)."""
 
     type = sa.Boolean()
@@ -34,7 +34,7 @@ def _regex_duckdb(element: regex_search, compiler: SQLCompiler, **kw: Any) -> st
     return f"regexp_matches({compiler.process(element.clauses, **kw)})"
 
 
-class char_length(FunctionElement[int]):  # noqa: N801 - SQL function style
+class char_length(FunctionElement[int]):
     """The length of a string in characters (not bytes)."""
 
     type = sa.Integer()

@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from airflow_opsguard.checks.observations import ObservedColumn, Observations
+from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.engines.executor import measure
 from airflow_opsguard.engines.types import from_duckdb
@@ -32,6 +32,7 @@ from airflow_opsguard.errors import DataSourceError
 log = logging.getLogger(__name__)
 
 VIEW = "opsguard_source"
+RAW_VIEW = "opsguard_raw"
 FORMATS = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -72,8 +73,11 @@ def measure_data(
     """Measure ``contract`` on a path, glob, fsspec URL, pandas DataFrame or Arrow table."""
     if isinstance(data, str | os.PathLike):
         files = resolve_files(str(data), file_format)
-        fingerprint = {"files": len(files.paths), "bytes": files.total_bytes,
-                       "identity": files.identity}
+        fingerprint = {
+            "files": len(files.paths),
+            "bytes": files.total_bytes,
+            "identity": files.identity,
+        }
         if not files.paths:  # every file is empty: no rows, no columns
             return Observations(
                 source=files.name, rows=0, columns=(), fingerprint={**fingerprint, "rows": 0}
@@ -86,7 +90,7 @@ def measure_data(
             return _measure_files(contract, files, fingerprint, sample_size, progress, True)
     name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
     with _duckdb() as connection:
-        raw = connection.connection.driver_connection
+        raw = _raw(connection)
         try:
             raw.register(VIEW, data)
         except Exception as exc:  # duckdb raises several unrelated types here
@@ -109,7 +113,8 @@ def _measure_files(
     thorough: bool,
 ) -> Observations:
     with _duckdb() as connection:
-        columns = _open_files(connection, files, thorough)
+        declared = {c.name: c.type for c in contract.schema_.columns} if contract.schema_ else {}
+        columns = _open_files(connection, files, declared, thorough)
         try:
             return _measure(
                 connection, contract, files.name, columns, fingerprint, sample_size, progress
@@ -161,7 +166,7 @@ def _duckdb() -> Iterator[sa.Connection]:
     engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
-            raw = connection.connection.driver_connection
+            raw = _raw(connection)
             raw.execute("SET TimeZone = 'UTC'")
             raw.execute(f"SET memory_limit = '{_safe_setting(memory)}'")
             raw.execute(f"SET temp_directory = '{_safe_setting(str(spill))}'")
@@ -171,6 +176,11 @@ def _duckdb() -> Iterator[sa.Connection]:
             yield connection
     finally:
         engine.dispose()
+
+
+def _raw(connection: sa.Connection) -> Any:
+    """The DuckDB connection under SQLAlchemy's, for DuckDB's own reading API."""
+    return connection.connection.driver_connection
 
 
 def _safe_setting(value: str) -> str:
@@ -281,18 +291,21 @@ def _format_of(paths: Sequence[str], file_format: str | None, location: str) -> 
     if None in formats:
         odd = next(p for p in paths if _suffix_format(p) is None)
         raise DataSourceError(
-            f"{odd}: unknown file type; expected .parquet, .csv or .jsonl "
-            "(or set source.format)"
+            f"{odd}: unknown file type; expected .parquet, .csv or .jsonl (or set source.format)"
         )
     if len(formats) > 1:
-        raise DataSourceError(f"{location}: mixes file formats ({', '.join(sorted(formats))})")
+        shown = ", ".join(sorted(str(f) for f in formats))
+        raise DataSourceError(f"{location}: mixes file formats ({shown})")
     return str(formats.pop())
 
 
 def _open_files(
-    connection: sa.Connection, files: FileSet, thorough: bool = False
+    connection: sa.Connection,
+    files: FileSet,
+    declared: Mapping[str, str | None],
+    thorough: bool = False,
 ) -> tuple[ObservedColumn, ...]:
-    raw = connection.connection.driver_connection
+    raw = _raw(connection)
     if files.protocol:
         import fsspec
 
@@ -309,14 +322,58 @@ def _open_files(
                 format="newline_delimited" if files.format == "jsonl" else "auto",
                 sample_size=-1 if thorough else None,
             )
-        relation.create_view(VIEW)
+        relation.create_view(RAW_VIEW if files.format != "parquet" else VIEW)
     except Exception as exc:
         raise _as_source_error(exc, files.name) from exc
+    if files.format != "parquet":
+        _type_text_columns(connection, declared)
     return _describe(connection)
 
 
-def _describe(connection: sa.Connection) -> tuple[ObservedColumn, ...]:
-    rows = connection.connection.driver_connection.execute(f"DESCRIBE {VIEW}").fetchall()
+# Casts for text formats, where a type is a guess: the contract's type when every value
+# of the column parses as it. A timestamp parses with or without a UTC offset.
+_CASTS = {
+    "integer": "BIGINT",
+    "float": "DOUBLE",
+    "decimal": "DECIMAL(38, 10)",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+}
+
+
+def _type_text_columns(connection: sa.Connection, declared: Mapping[str, str | None]) -> None:
+    """CSV and JSON carry no types: read a text column as the contract's type when every
+    value parses as that type (ISO timestamps that DuckDB's sniffer missed, say). A column
+    where some value does not parse stays text, and the schema check says so."""
+    raw = _raw(connection)
+    quote = connection.dialect.identifier_preparer.quote
+    observed = _describe(connection, RAW_VIEW)
+    candidates = [
+        (c.name, _CASTS[declared[c.name]])  # type: ignore[index]
+        for c in observed
+        if c.type == "string" and declared.get(c.name) in _CASTS
+    ]
+    castable: list[tuple[str, str]] = []
+    if candidates:
+        probes = ", ".join(
+            f"count({quote(name)}) = count(TRY_CAST({quote(name)} AS {cast}))"
+            for name, cast in candidates
+        )
+        fits = raw.execute(f"SELECT {probes} FROM {RAW_VIEW}").fetchone()
+        castable = [c for c, ok in zip(candidates, fits or (), strict=True) if ok]
+    if castable:
+        replaced = ", ".join(
+            f"TRY_CAST({quote(name)} AS {cast}) AS {quote(name)}" for name, cast in castable
+        )
+        select = f"SELECT * REPLACE ({replaced}) FROM {RAW_VIEW}"
+    else:
+        select = f"SELECT * FROM {RAW_VIEW}"
+    raw.execute(f"CREATE VIEW {VIEW} AS {select}")
+
+
+def _describe(connection: sa.Connection, view: str = VIEW) -> tuple[ObservedColumn, ...]:
+    rows = _raw(connection).execute(f"DESCRIBE {view}").fetchall()
     return tuple(from_duckdb(row[0], str(row[1])) for row in rows)
 
 
@@ -345,7 +402,7 @@ def _reporting(connection: sa.Connection, progress: Progress | None) -> Iterator
     if progress is None:
         yield
         return
-    raw = connection.connection.driver_connection
+    raw = _raw(connection)
     stop = threading.Event()
 
     def poll() -> None:

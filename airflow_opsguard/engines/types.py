@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 
 from airflow_opsguard.checks.observations import ObservedColumn
 
 _DUCKDB_TYPES: tuple[tuple[str, str], ...] = (
-    (r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$",
-     "integer"),
+    (
+        r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$",
+        "integer",
+    ),
     (r"^(FLOAT|DOUBLE|REAL)$", "float"),
     (r"^DECIMAL", "decimal"),
     (r"^(VARCHAR|STRING|TEXT|UUID)", "string"),
@@ -52,9 +55,9 @@ def from_sqlalchemy(name: str, type_: sa.types.TypeEngine[object]) -> ObservedCo
     return ObservedColumn(name, native, kind, timezone_aware=aware)
 
 
-def sqlalchemy_type(column: ObservedColumn) -> sa.types.TypeEngine[object]:
+def sqlalchemy_type(column: ObservedColumn) -> sa.types.TypeEngine[Any]:
     """The SQLAlchemy type to bind values against a column of this kind."""
-    types: dict[str | None, sa.types.TypeEngine[object]] = {
+    types: dict[str | None, sa.types.TypeEngine[Any]] = {
         "integer": sa.BigInteger(),
         "float": sa.Float(),
         "decimal": sa.Numeric(),

@@ -17,7 +17,7 @@ from airflow_opsguard.checks.evaluate import (
     evaluate_volume,
     passes_mostly,
 )
-from airflow_opsguard.checks.observations import CheckObservation, ObservedColumn, Observations
+from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.checks.results import GateResult, worst
 from airflow_opsguard.contract import load_contract
 from airflow_opsguard.contract.models import (
@@ -187,8 +187,13 @@ def test_empty_data_says_so() -> None:
 
 @pytest.mark.parametrize(
     ("rows", "status", "text"),
-    [(999, "fail", "fewer than the 1,000"), (1000, "pass", ""), (11, "pass", ""),
-     (2_000_001, "fail", "more than the 2,000,000"), (None, "error", "could not be measured")],
+    [
+        (999, "fail", "fewer than the 1,000"),
+        (1000, "pass", ""),
+        (11, "pass", ""),
+        (2_000_001, "fail", "more than the 2,000,000"),
+        (None, "error", "could not be measured"),
+    ],
 )
 def test_volume(rows: int | None, status: str, text: str) -> None:
     volume = Volume(min_rows=1000 if rows != 11 else None, max_rows=2_000_000)
@@ -284,6 +289,14 @@ def test_full_verdict_survives_json_and_round_trips() -> None:
         ("freshness(ts)", "error"),
     ]
     for check in data["checks"]:
-        assert set(check) >= {"name", "type", "column", "status", "severity", "observed",
-                              "expected", "message"}
+        assert set(check) >= {
+            "name",
+            "type",
+            "column",
+            "status",
+            "severity",
+            "observed",
+            "expected",
+            "message",
+        }
     assert GateResult.from_dict(data).to_dict() == result.to_dict()

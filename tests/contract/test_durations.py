@@ -30,7 +30,7 @@ def test_parses_short_and_iso_forms(text: object, expected: timedelta) -> None:
 
 @pytest.mark.parametrize("bad", ["", "abc", "6 hours", "0m", "-1h", "P1M", "P1Y", "PX", True, None])
 def test_rejects_what_is_not_a_positive_fixed_duration(bad: object) -> None:
-    with pytest.raises(ValueError, match="duration|ISO 8601|years and months"):
+    with pytest.raises(ValueError, match=r"duration|ISO 8601|years and months"):
         parse_duration(bad)
 
 
@@ -51,15 +51,15 @@ def test_formats_with_the_two_largest_units(duration: timedelta, text: str) -> N
 
 
 @given(
-    days=st.integers(0, 400), hours=st.integers(0, 23), minutes=st.integers(0, 59),
+    days=st.integers(0, 400),
+    hours=st.integers(0, 23),
+    minutes=st.integers(0, 59),
 )
 def test_short_form_round_trips(days: int, hours: int, minutes: int) -> None:
     duration = timedelta(days=days, hours=hours, minutes=minutes)
     if duration == timedelta(0):
         return
-    text = "".join(
-        f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n
-    )
+    text = "".join(f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n)
     assert parse_duration(text) == duration
     iso = f"P{days}DT{hours}H{minutes}M"
     assert parse_duration(iso) == duration

@@ -119,7 +119,10 @@ def test_python_construction_matches_yaml() -> None:
             ("pattern: '^[^@]+@[^@]+$'", "pattern: '(ab'"),
             r":9: schema\.columns\[3\]\.pattern: invalid regular expression",
         ),
-        (("fail_after: 1d", "fail_after: soon"), r":15: freshness\.fail_after: 'soon' is not a dur"),
+        (
+            ("fail_after: 1d", "fail_after: soon"),
+            r":15: freshness\.fail_after: 'soon' is not a dur",
+        ),
         (("on_fail: fail", "on_fail: explode"), r":19: on_fail: 'explode' is not allowed"),
         (("dataset: orders", "datset: orders"), r":1: dataset: this key is required"),
         (("min: 0, max: 100000", "min: 10, max: 1"), r":7: schema\.columns\[1\]: min \(10\) is "),
@@ -153,7 +156,8 @@ def test_errors_name_file_line_and_key(
         ("dataset: x\nchecks:\n  - {type: not_null, column: a, mostly: 1.5}\n", r"mostly"),
         ("dataset: x\nchecks:\n  - {type: pattern, column: a, pattern: '(?=x)'}\n", r"look-around"),
         (
-            "dataset: x\nschema: {columns: [{name: a}]}\nchecks:\n  - {type: not_null, column: b}\n",
+            "dataset: x\nschema: {columns: [{name: a}]}\n"
+            "checks:\n  - {type: not_null, column: b}\n",
             r"checks\[0\]: column 'b' is not in schema.columns",
         ),
         ("dataset: x\nschema: {columns: [{name: a}, {name: a}]}\n", r"'a' is listed twice"),
