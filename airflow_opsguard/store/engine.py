@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from airflow_opsguard.errors import StoreError
 from airflow_opsguard.store.urls import mask_url
@@ -39,30 +39,33 @@ def sqlite_path(url: sa.URL) -> Path | None:
 
 def create_store_engine(url: sa.URL) -> sa.Engine:
     """An engine for ``url``; no connection is made yet."""
-    options: dict[str, Any] = {}
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        if sqlite_path(url) is not None:
-            # A connection per operation: cheap for SQLite, safe across fork, and no
-            # idle connection keeps the file open.
-            options["poolclass"] = NullPool
-        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    else:
-        options["pool_pre_ping"] = True
-        options["pool_size"] = 2
-        options["max_overflow"] = 4
-        if backend == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
-            options["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT_S}
-        elif backend in ("mysql", "mariadb") and url.get_driver_name() == "pymysql":
-            options["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT_S}
     try:
-        engine = sa.create_engine(url, **options)
-    except (sa.exc.ArgumentError, ImportError) as exc:
-        raise StoreError(f"cannot use results store {mask_url(url)}: {exc}") from None
-    if backend == "sqlite":
+        engine = sa.create_engine(url, **_engine_options(url))
+    except (sa.exc.ArgumentError, ImportError, TypeError) as exc:
+        raise StoreError(
+            f"cannot use results store {mask_url(url)}: {mask_url(str(exc))}"
+        ) from None
+    if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+def _engine_options(url: sa.URL) -> dict[str, Any]:
+    if url.get_backend_name() == "sqlite":
+        connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        if sqlite_path(url) is None:
+            # In memory (tests, demos): one connection, or each would see its own empty
+            # database. Use it from one thread at a time.
+            connect_args["check_same_thread"] = False
+            return {"connect_args": connect_args, "poolclass": StaticPool}
+        # A connection per operation: cheap for SQLite, safe across fork, and no idle
+        # connection keeps the file open.
+        return {"connect_args": connect_args, "poolclass": NullPool}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 2, "max_overflow": 4}
+    if url.get_driver_name() in ("psycopg", "psycopg2", "pymysql"):
+        options["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT_S}
+    return options
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -83,8 +86,8 @@ def _begin_sqlite(connection: sa.Connection) -> None:
     # A writer takes the write lock up front (BEGIN IMMEDIATE), waiting for it under the
     # busy timeout. A deferred transaction that reads first would fail at once with
     # "database is locked" when another process wrote in between.
-    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    immediate = connection.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def prepare_location(url: sa.URL) -> None:

@@ -9,10 +9,10 @@ file lock when its process dies, so a crash never leaves a store locked.
 from __future__ import annotations
 
 import os
+import sys
 import zlib
-from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -20,10 +20,12 @@ from airflow_opsguard.errors import StoreError
 from airflow_opsguard.store.engine import sqlite_path
 from airflow_opsguard.store.urls import mask_url
 
-try:
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+if sys.platform != "win32":
     import fcntl
-except ImportError:  # pragma: no cover - Windows, where Airflow does not run
-    fcntl = None  # type: ignore[assignment]
 
 # How long a process waits for another one's migration (seconds).
 MIGRATION_LOCK_TIMEOUT_S = 300
@@ -40,7 +42,7 @@ def file_lock(path: Path, *, blocking: bool = True) -> Iterator[bool]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        if fcntl is None:  # pragma: no cover
+        if sys.platform == "win32":  # no flock; Airflow does not run there anyway
             yield True
             return
         try:

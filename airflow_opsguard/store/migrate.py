@@ -10,7 +10,10 @@ To add a revision (developers)::
     from airflow_opsguard.store.migrate import alembic_config
     command.revision(alembic_config(), message="what it does", rev_id="0003")
 
-then write its ``upgrade()``/``downgrade()`` by hand and move ``HEAD`` here.
+then write its ``upgrade()``/``downgrade()`` by hand (never import ``tables.py`` there:
+a revision is frozen in time) and move ``HEAD`` here. Keep revisions additive (new
+tables, nullable columns or columns with a server default, indexes), so that workers
+still on an older release can keep writing to a store that a newer one migrated.
 """
 
 from __future__ import annotations
@@ -64,9 +67,6 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """
     if revision in ("head", HEAD) and _at_head(engine):
         return
-    from alembic import command
-    from alembic.util import CommandError
-
     with engine.connect() as connection:
         connection.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         with migration_lock(connection):
@@ -74,6 +74,9 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
             if revision in ("head", HEAD) and found == HEAD:
                 connection.commit()
                 return
+            from alembic import command
+            from alembic.util import CommandError
+
             try:
                 command.upgrade(alembic_config(connection), revision)
             except CommandError as exc:
@@ -92,7 +95,8 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
                     f"cannot migrate results store {mask_url(engine.url)}: {exc}"
                 ) from None
             connection.commit()
-    log.info("results store %s migrated to schema %s", mask_url(engine.url), revision)
+    target = HEAD if revision == "head" else revision
+    log.info("results store %s migrated to schema %s", mask_url(engine.url), target)
 
 
 def _at_head(engine: sa.Engine) -> bool:

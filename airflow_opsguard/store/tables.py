@@ -9,11 +9,13 @@ must not appear in (or be dropped by) Airflow's migrations. Every name starts wi
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
 
 # Constraint names are spelled out so that migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -25,7 +27,7 @@ NAMING_CONVENTION = {
 }
 VERSION_TABLE = "opsguard_alembic_version"
 # MySQL/MariaDB: 4-byte UTF-8 and exact (case-sensitive) comparison, as on PostgreSQL.
-MYSQL_OPTIONS = {
+MYSQL_OPTIONS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_bin",

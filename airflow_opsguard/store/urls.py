@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -29,7 +30,13 @@ _SECRET_KEYS = frozenset(
         "access_token",
         "auth_token",
         "api_key",
+        "api-key",
         "apikey",
+        "access_key",
+        "secret_key",
+        "secret_access_key",
+        "aws_secret_access_key",
+        "refresh_token",
         "secret",
         "client_secret",
         "sig",
@@ -38,12 +45,13 @@ _SECRET_KEYS = frozenset(
         "private_key",
     }
 )
-# scheme://user:PASSWORD@host: the password runs to the last "@" before the host.
-_USERINFO = re.compile(
-    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:)\S*?(?=@[^\s@]*(?:[/?#\s]|$))"
-)
+# scheme://user:PASSWORD@host: the password runs to the last "@" before a blank, so an
+# unescaped "@" or "/" in it is hidden too (at worst, a path with "@" is hidden as well).
+_USERINFO = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:)\S*(?=@)")
+# key=value secrets in query strings, DSNs and messages; a quoted value is masked whole.
 _KEY_VALUE = re.compile(
-    r"(?P<head>(?:^|[?&;\s,])(?:" + "|".join(sorted(_SECRET_KEYS)) + r")\s*=\s*)[^&;\s,]+",
+    r"(?P<head>(?<![\w-])(?:" + "|".join(sorted(_SECRET_KEYS)) + r")\s*=\s*)"
+    r"(?:'[^']*'|\"[^\"]*\"|[^&;\s,)'\"]+)",
     re.IGNORECASE,
 )
 
@@ -64,10 +72,9 @@ def default_store_url() -> str:
     url = os.environ.get("OPSGUARD_STORE_URL", "").strip()
     if url:
         return url
-    if os.environ.get("OPSGUARD_HOME"):
-        folder = opsguard_home()
-    elif os.environ.get("AIRFLOW_HOME"):
-        folder = Path(os.environ["AIRFLOW_HOME"]).expanduser()
+    airflow_home = os.environ.get("AIRFLOW_HOME")
+    if airflow_home and not os.environ.get("OPSGUARD_HOME"):
+        folder = Path(airflow_home).expanduser()
     else:
         folder = opsguard_home()
     return f"sqlite:///{folder.absolute() / 'opsguard.db'}"
@@ -87,8 +94,10 @@ def parse_store_url(url: str | sa.URL) -> sa.URL:
             text = f"sqlite:///{Path(text).expanduser().absolute()}"
         try:
             parsed = sa.make_url(text)
-        except sa.exc.ArgumentError as exc:
-            raise StoreError(f"invalid results store URL {mask_url(text)!r}: {exc}") from None
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            raise StoreError(
+                f"invalid results store URL {mask_url(text)!r}: {mask_url(str(exc))}"
+            ) from None
     else:
         parsed = url
     driver = _DRIVERS.get(parsed.drivername)
@@ -114,7 +123,5 @@ def mask_url(url: str | sa.URL) -> str:
 
 def spool_name(url: sa.URL) -> str:
     """A stable file name for the spool of one store (its password does not count)."""
-    import hashlib
-
     identity = url.render_as_string(hide_password=True)
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
