@@ -123,6 +123,7 @@ class GateResult:
     source: str | None = None
     duration_ms: int | None = None
     error: str | None = None
+    retryable: bool = False  # with an error: trying again later may help
     run_id: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
 
@@ -153,6 +154,7 @@ class GateResult:
         }
         if self.error is not None:
             out["error"] = self.error
+            out["retryable"] = self.retryable
         if self.run_id is not None:
             out["run_id"] = self.run_id
         if self.context:
@@ -173,6 +175,7 @@ class GateResult:
             source=data.get("source"),
             duration_ms=data.get("duration_ms"),
             error=data.get("error"),
+            retryable=bool(data.get("retryable", False)),
             run_id=data.get("run_id"),
             context=dict(data.get("context") or {}),
         )

@@ -55,6 +55,7 @@ def run_row(result: GateResult) -> dict[str, Any]:
         "data_fingerprint": _json_or_none(result.data_fingerprint),
         "source": result.source,
         "error": result.error,
+        "retryable": result.retryable,
         "context": _json_or_none(result.context),
         "created_at": datetime.now(UTC),
     }
@@ -119,6 +120,7 @@ def gate_result(row: sa.Row[Any], checks: Iterable[CheckResult]) -> GateResult:
         source=row.source,
         duration_ms=row.duration_ms,
         error=row.error,
+        retryable=bool(row.retryable),
         run_id=row.run_id,
         context=dict(row.context or {}),
     )

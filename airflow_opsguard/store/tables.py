@@ -90,6 +90,7 @@ runs = sa.Table(
     sa.Column("data_fingerprint", _json()),
     sa.Column("source", _long_text()),
     sa.Column("error", _long_text()),
+    sa.Column("retryable", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("context", _json()),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     # The latest runs of one dataset; the latest runs of all.

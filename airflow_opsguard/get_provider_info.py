@@ -1,0 +1,60 @@
+"""Provider metadata for Airflow (the ``apache_airflow_provider`` entry point).
+
+Installing the package is all a user does: Airflow finds the operators, sensors,
+triggers, the ``@task.opsguard`` decorator and the ``[opsguard]`` configuration here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_opsguard import __version__
+
+INTEGRATION = "OpsGuard"
+
+
+def get_provider_info() -> dict[str, Any]:
+    modules = {
+        "operators": ["airflow_opsguard.operators"],
+    }
+    return {
+        "package-name": "airflow-opsguard",
+        "name": "OpsGuard",
+        "description": "Data quality gates: contracts, freshness SLAs, quarantine and alerts.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://pypi.org/project/airflow-opsguard/",
+                "tags": ["software"],
+            }
+        ],
+        **{
+            kind: [{"integration-name": INTEGRATION, "python-modules": names}]
+            for kind, names in modules.items()
+        },
+        "config": {
+            "opsguard": {
+                "description": "Where quality gates store their verdicts, and their defaults.",
+                "options": {
+                    "store_url": {
+                        "description": "SQLAlchemy URL of the results store. Default: "
+                        "a SQLite file, $AIRFLOW_HOME/opsguard.db.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "postgresql://opsguard@db/quality",
+                        "default": None,
+                        "sensitive": True,
+                    },
+                    "store_conn_id": {
+                        "description": "An Airflow connection for the results store, "
+                        "instead of store_url.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "opsguard_store",
+                        "default": None,
+                    },
+                },
+            }
+        },
+    }

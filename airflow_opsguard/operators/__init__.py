@@ -1,0 +1,12 @@
+"""Airflow operators: quality gates between tasks."""
+
+from __future__ import annotations
+
+from airflow_opsguard.operators.quality_gate import (
+    QualityGateError,
+    QualityGateFailed,
+    QualityGateOperator,
+)
+from airflow_opsguard.operators.schema_check import SchemaCheckOperator
+
+__all__ = ["QualityGateError", "QualityGateFailed", "QualityGateOperator", "SchemaCheckOperator"]

@@ -1,0 +1,205 @@
+"""The quality gate: a task between two tasks that lets only good data through."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import Asset, BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+
+from airflow_opsguard.checks.results import to_json_value
+from airflow_opsguard.contract.models import Contract, Source
+from airflow_opsguard.gate import OnFail, decide
+from airflow_opsguard.runtime import (
+    FRESHNESS_REFERENCES,
+    FreshnessReference,
+    attempt_run_id,
+    gate_identity,
+    load_cached,
+    reference_time,
+    resolve_contract_path,
+    store_url_in_airflow,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_opsguard.checks.results import GateResult
+
+ON_FAIL: tuple[str, ...] = ("fail", "skip", "quarantine", "warn")
+XCOM_KEY = "opsguard_result"
+ASSET_EXTRA_KEY = "opsguard"
+
+
+class QualityGateFailed(AirflowFailException):
+    """The data failed its contract. Final: retrying the same data cannot help.
+
+    The message lists every failing check with its numbers; the full result is in XCom
+    (key ``opsguard_result``) and in the results store.
+    """
+
+
+class QualityGateError(AirflowException):
+    """The data could not be checked because a source did not answer: retried."""
+
+
+class QualityGateOperator(BaseOperator):
+    """Check the data an upstream task produced against a contract, and decide.
+
+    :param contract: a contract file (relative paths are looked up next to the DAG file
+        first) or a :class:`~airflow_opsguard.contract.models.Contract`. A file is
+        loaded when the DAG is parsed, so a broken contract is an import error of the
+        DAG that names the file and key.
+    :param data: the data to check instead of the contract's source: a path, glob,
+        fsspec URL or SQLAlchemy URL (templated, e.g. ``data/orders/{{ ds }}.parquet``).
+    :param table: with a database source: the table to check (templated).
+    :param conn_id: an Airflow connection to read the data from, with ``table``.
+    :param on_fail: what a failing verdict does: ``fail`` (the default, or the contract's
+        ``on_fail``) fails the task at once, without retries; ``skip`` skips what is
+        downstream; ``warn`` lets the run go on. A verdict of ``error`` (the data could
+        not be checked) never lets data through: the task fails, and is retried when
+        the source did not answer.
+    :param store: the results store URL (default: ``[opsguard] store_url`` or
+        ``store_conn_id``, else ``$AIRFLOW_HOME/opsguard.db``).
+    :param store_conn_id: an Airflow connection for the results store.
+    :param freshness_reference: what freshness is judged against:
+        ``data_interval_end`` (default; a backfill judges its own interval's data),
+        ``logical_date``, or ``now`` (the wall clock).
+
+    The verdict (the JSON object of ``opsguard check --format json``) is pushed to XCom
+    and returned; outlet Assets carry a summary of it in their event's ``extra``.
+    """
+
+    template_fields: Sequence[str] = ("contract_path", "data", "table", "conn_id", "store")
+    template_fields_renderers: ClassVar[dict[str, str]] = {"contract_path": "yaml"}
+    ui_color = "#d9f2e3"
+
+    def __init__(
+        self,
+        *,
+        contract: str | Contract,
+        data: str | None = None,
+        table: str | None = None,
+        conn_id: str | None = None,
+        on_fail: OnFail | None = None,
+        store: str | None = None,
+        store_conn_id: str | None = None,
+        freshness_reference: FreshnessReference = "data_interval_end",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if on_fail is not None and on_fail not in ON_FAIL:
+            raise ValueError(f"{self.task_id}: on_fail must be one of {ON_FAIL}, not {on_fail!r}")
+        if freshness_reference not in FRESHNESS_REFERENCES:
+            raise ValueError(
+                f"{self.task_id}: freshness_reference must be one of {FRESHNESS_REFERENCES}, "
+                f"not {freshness_reference!r}"
+            )
+        self.contract_object = contract if isinstance(contract, Contract) else None
+        self.contract_path = None if isinstance(contract, Contract) else str(contract)
+        self.data = data
+        self.table = table
+        self.conn_id = conn_id
+        self.on_fail = on_fail
+        self.store = store
+        self.store_conn_id = store_conn_id
+        self.freshness_reference = freshness_reference
+        # Parse time: validate the contract (cheap, cached); never touch the data.
+        if self.contract_path is not None and "{{" not in self.contract_path:
+            self._check_outcome(self._load_contract())
+        elif self.contract_object is not None:
+            self._check_outcome(self.contract_object)
+
+    # ------------------------------------------------------------------ run
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_opsguard.report import render_text
+        from airflow_opsguard.validation import validate
+
+        contract = self._effective_contract()
+        identity = gate_identity(context)
+        result = validate(
+            contract,
+            data=self.data or None,
+            table=None if self.conn_id else self.table,
+            now=reference_time(context, self.freshness_reference),
+            context=identity,
+        )
+        result = replace(result, run_id=attempt_run_id(identity))
+        self.log.info("%s", render_text(result))
+        self._store(result)
+        payload = result.to_dict()
+        context["ti"].xcom_push(key=XCOM_KEY, value=payload)
+        decision = decide(result, self._outcome(contract))
+        if decision.action == "retry":
+            raise QualityGateError(decision.reason)
+        if decision.action == "fail":
+            raise QualityGateFailed(decision.reason)
+        if decision.action in ("skip", "quarantine"):
+            raise AirflowSkipException(decision.reason)
+        if result.status != "pass":
+            self.log.warning("%s", decision.reason)
+        self._annotate_outlets(context, result)
+        return payload
+
+    def _store(self, result: GateResult) -> None:
+        from airflow_opsguard.store import ResultStore
+
+        with ResultStore(store_url_in_airflow(self.store, self.store_conn_id)) as store:
+            store.record(result)  # never raises: a store outage never changes the verdict
+
+    def _annotate_outlets(self, context: Context, result: GateResult) -> None:
+        """Outlet Assets carry the verdict, for the DAGs their events trigger."""
+        assets = [o for o in self.outlets if isinstance(o, Asset)]
+        if not assets:
+            return
+        summary = asset_summary(result)
+        events = context["outlet_events"]
+        for asset in assets:
+            events[asset].extra[ASSET_EXTRA_KEY] = summary
+
+    # ------------------------------------------------------------------ contract
+
+    def _load_contract(self) -> Contract:
+        if self.contract_object is not None:
+            return self.contract_object
+        assert self.contract_path is not None
+        dag_file = self.dag.fileloc if self.has_dag() else None  # type: ignore[no-untyped-call]
+        return load_cached(resolve_contract_path(self.contract_path, dag_file))
+
+    def _effective_contract(self) -> Contract:
+        contract = self._load_contract()
+        if self.conn_id:
+            source = Source(conn_id=self.conn_id, table=self.table)
+            contract = contract.model_copy(update={"source": source})
+        return contract
+
+    def _outcome(self, contract: Contract) -> OnFail:
+        return self.on_fail or contract.on_fail
+
+    def _check_outcome(self, contract: Contract) -> None:
+        if self._outcome(contract) == "quarantine":
+            raise ValueError(
+                f"{self.task_id}: on_fail 'quarantine' needs the quarantine feature, which this "
+                "release of airflow-opsguard does not have yet; use 'skip' to stop the data"
+            )
+
+
+def asset_summary(result: GateResult) -> dict[str, Any]:
+    """The small, JSON-ready summary an asset event carries."""
+    failing: Mapping[str, Any] = {
+        c.name: to_json_value(c.observed)
+        for c in result.checks
+        if c.status in ("fail", "error", "warn")
+    }
+    return {
+        "dataset": result.dataset,
+        "status": result.status,
+        "rows": result.rows,
+        "checked_at": result.checked_at.isoformat(),
+        "run_id": result.run_id,
+        "contract_fingerprint": result.contract_fingerprint,
+        "not_passing": dict(failing),
+    }

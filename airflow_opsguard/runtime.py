@@ -1,0 +1,118 @@
+"""What the Airflow layer shares: contracts found next to DAG files, the store inside
+Airflow, the time a run judges freshness against, and the identity of a gate attempt.
+
+Airflow is imported inside the functions that need it, so the check core never loads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.contract.models import Contract
+
+FreshnessReference = Literal["data_interval_end", "logical_date", "now"]
+FRESHNESS_REFERENCES: tuple[str, ...] = ("data_interval_end", "logical_date", "now")
+CONFIG_SECTION = "opsguard"
+
+
+def resolve_contract_path(path: str, dag_file: str | None) -> str:
+    """A relative contract path is looked up next to the DAG file first, then in the
+    working directory, so `contract="contracts/orders.yml"` works on any worker."""
+    if os.path.isabs(path) or dag_file is None:
+        return path
+    beside = os.path.join(os.path.dirname(dag_file), path)
+    return beside if os.path.exists(beside) or not os.path.exists(path) else path
+
+
+def load_cached(path: str) -> Contract:
+    """Load a contract once per file version: DAG files are parsed again and again."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return load_contract(path)  # raises a ContractError naming the file
+    return _load(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _load(path: str, mtime_ns: int, size: int) -> Contract:
+    return load_contract(path)
+
+
+def config_value(key: str) -> str | None:
+    """``[opsguard] key`` from Airflow's configuration (or AIRFLOW__OPSGUARD__KEY)."""
+    from airflow.sdk.configuration import conf
+
+    value = conf.get(CONFIG_SECTION, key, fallback=None)
+    return str(value) if value else None
+
+
+def store_url_in_airflow(store: str | None = None, store_conn_id: str | None = None) -> str:
+    """The results store for a task: the operator's, else ``[opsguard] store_url`` or
+    ``store_conn_id``, else ``$OPSGUARD_STORE_URL``, else ``$AIRFLOW_HOME/opsguard.db``.
+
+    Tasks cannot use Airflow's metadata database in Airflow 3; this store is ours.
+    """
+    if store:
+        return store
+    conn_id = store_conn_id or config_value("store_conn_id")
+    if conn_id:
+        return connection_url(conn_id)
+    configured = config_value("store_url") or os.environ.get("OPSGUARD_STORE_URL")
+    if configured:
+        return configured
+    home = os.environ.get("AIRFLOW_HOME") or str(Path("~/airflow").expanduser())
+    return f"sqlite:///{Path(home) / 'opsguard.db'}"
+
+
+def connection_url(conn_id: str) -> str:
+    """A SQLAlchemy URL for an Airflow connection (password included: never log it)."""
+    from airflow_opsguard.engines.connections import engine_for_conn_id
+
+    engine = engine_for_conn_id(conn_id)
+    try:
+        return engine.url.render_as_string(hide_password=False)
+    finally:
+        engine.dispose()
+
+
+def reference_time(context: Mapping[str, Any], reference: FreshnessReference) -> datetime:
+    """The "now" a run judges freshness against.
+
+    ``data_interval_end`` (the default): a backfill of last month judges last month's
+    data, and a scheduled run judges the data its interval covers. A manual run's
+    interval ends when it was triggered, which is the clock. ``logical_date`` uses the
+    run's logical date; ``now`` the wall clock.
+    """
+    if reference != "now":
+        value = context.get(reference) or context.get("logical_date")
+        if isinstance(value, datetime):
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def gate_identity(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Where a verdict came from: DAG, run, task, map index and attempt."""
+    ti = context.get("ti") or context.get("task_instance")
+    identity: dict[str, Any] = {
+        "dag_id": getattr(ti, "dag_id", None),
+        "run_id": context.get("run_id") or getattr(ti, "run_id", None),
+        "task_id": getattr(ti, "task_id", None),
+        "map_index": getattr(ti, "map_index", -1),
+        "try_number": getattr(ti, "try_number", None),
+    }
+    return {k: v for k, v in identity.items() if v is not None}
+
+
+def attempt_run_id(identity: Mapping[str, Any]) -> str:
+    """A stable id for one attempt of one gate task: storing it twice is a no-op."""
+    key = "\x1f".join(
+        str(identity.get(k, "")) for k in ("dag_id", "run_id", "task_id", "map_index", "try_number")
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
