@@ -33,6 +33,9 @@ def get_provider_info() -> dict[str, Any]:
             kind: [{"integration-name": INTEGRATION, "python-modules": names}]
             for kind, names in modules.items()
         },
+        "task-decorators": [
+            {"name": "opsguard", "class-name": "airflow_opsguard.decorators.opsguard_task"}
+        ],
         "config": {
             "opsguard": {
                 "description": "Where quality gates store their verdicts, and their defaults.",

@@ -45,7 +45,113 @@ class QualityGateError(AirflowException):
     """The data could not be checked because a source did not answer: retried."""
 
 
-class QualityGateOperator(BaseOperator):
+class GateMixin:
+    """The gate's steps, shared by the operator and the ``@task.opsguard`` decorator:
+    load the contract at parse time; at run time measure, store, publish, decide."""
+
+    task_id: str
+    contract_object: Contract | None
+    contract_path: str | None
+    on_fail: OnFail | None
+    store: str | None
+    store_conn_id: str | None
+    freshness_reference: FreshnessReference
+
+    def _setup_gate(
+        self,
+        contract: str | Contract,
+        on_fail: OnFail | None,
+        store: str | None,
+        store_conn_id: str | None,
+        freshness_reference: FreshnessReference,
+    ) -> None:
+        if on_fail is not None and on_fail not in ON_FAIL:
+            raise ValueError(f"{self.task_id}: on_fail must be one of {ON_FAIL}, not {on_fail!r}")
+        if freshness_reference not in FRESHNESS_REFERENCES:
+            raise ValueError(
+                f"{self.task_id}: freshness_reference must be one of {FRESHNESS_REFERENCES}, "
+                f"not {freshness_reference!r}"
+            )
+        self.contract_object = contract if isinstance(contract, Contract) else None
+        self.contract_path = None if isinstance(contract, Contract) else str(contract)
+        self.on_fail = on_fail
+        self.store = store
+        self.store_conn_id = store_conn_id
+        self.freshness_reference = freshness_reference
+        # Parse time: validate the contract (cheap, cached); never touch the data.
+        if self.contract_path is None or "{{" not in self.contract_path:
+            self._check_outcome(self._load_contract())
+
+    def _load_contract(self) -> Contract:
+        if self.contract_object is not None:
+            return self.contract_object
+        assert self.contract_path is not None
+        task: Any = self
+        dag_file = task.dag.fileloc if task.has_dag() else None
+        return load_cached(resolve_contract_path(self.contract_path, dag_file))
+
+    def _outcome(self, contract: Contract) -> OnFail:
+        return self.on_fail or contract.on_fail
+
+    def _check_outcome(self, contract: Contract) -> None:
+        if self._outcome(contract) == "quarantine":
+            raise ValueError(
+                f"{self.task_id}: on_fail 'quarantine' needs the quarantine feature, which this "
+                "release of airflow-opsguard does not have yet; use 'skip' to stop the data"
+            )
+
+    def _judge(
+        self, context: Context, contract: Contract, *, data: Any, table: str | None
+    ) -> dict[str, Any]:
+        """Check ``data``, store and publish the verdict, and raise unless it may go on."""
+        from airflow_opsguard.report import render_text
+        from airflow_opsguard.validation import validate
+
+        task: Any = self
+        identity = gate_identity(context)
+        result = validate(
+            contract,
+            data=data,
+            table=table,
+            now=reference_time(context, self.freshness_reference),
+            context=identity,
+        )
+        result = replace(result, run_id=attempt_run_id(identity))
+        task.log.info("%s", render_text(result))
+        self._store_result(result)
+        payload = result.to_dict()
+        context["ti"].xcom_push(key=XCOM_KEY, value=payload)
+        decision = decide(result, self._outcome(contract))
+        if decision.action == "retry":
+            raise QualityGateError(decision.reason)
+        if decision.action == "fail":
+            raise QualityGateFailed(decision.reason)
+        if decision.action in ("skip", "quarantine"):
+            raise AirflowSkipException(decision.reason)
+        if result.status != "pass":
+            task.log.warning("%s", decision.reason)
+        self._annotate_outlets(context, result)
+        return payload
+
+    def _store_result(self, result: GateResult) -> None:
+        from airflow_opsguard.store import ResultStore
+
+        with ResultStore(store_url_in_airflow(self.store, self.store_conn_id)) as store:
+            store.record(result)  # never raises: a store outage never changes the verdict
+
+    def _annotate_outlets(self, context: Context, result: GateResult) -> None:
+        """Outlet Assets carry the verdict, for the DAGs their events trigger."""
+        task: Any = self
+        assets = [o for o in task.outlets if isinstance(o, Asset)]
+        if not assets:
+            return
+        summary = asset_summary(result)
+        events = context["outlet_events"]
+        for asset in assets:
+            events[asset].extra[ASSET_EXTRA_KEY] = summary
+
+
+class QualityGateOperator(GateMixin, BaseOperator):
     """Check the data an upstream task produced against a contract, and decide.
 
     :param contract: a contract file (relative paths are looked up next to the DAG file
@@ -69,7 +175,8 @@ class QualityGateOperator(BaseOperator):
         ``logical_date``, or ``now`` (the wall clock).
 
     The verdict (the JSON object of ``opsguard check --format json``) is pushed to XCom
-    and returned; outlet Assets carry a summary of it in their event's ``extra``.
+    (key ``opsguard_result``) and returned; outlet Assets carry a summary of it in their
+    event's ``extra``.
     """
 
     template_fields: Sequence[str] = ("contract_path", "data", "table", "conn_id", "store")
@@ -90,101 +197,18 @@ class QualityGateOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if on_fail is not None and on_fail not in ON_FAIL:
-            raise ValueError(f"{self.task_id}: on_fail must be one of {ON_FAIL}, not {on_fail!r}")
-        if freshness_reference not in FRESHNESS_REFERENCES:
-            raise ValueError(
-                f"{self.task_id}: freshness_reference must be one of {FRESHNESS_REFERENCES}, "
-                f"not {freshness_reference!r}"
-            )
-        self.contract_object = contract if isinstance(contract, Contract) else None
-        self.contract_path = None if isinstance(contract, Contract) else str(contract)
         self.data = data
         self.table = table
         self.conn_id = conn_id
-        self.on_fail = on_fail
-        self.store = store
-        self.store_conn_id = store_conn_id
-        self.freshness_reference = freshness_reference
-        # Parse time: validate the contract (cheap, cached); never touch the data.
-        if self.contract_path is not None and "{{" not in self.contract_path:
-            self._check_outcome(self._load_contract())
-        elif self.contract_object is not None:
-            self._check_outcome(self.contract_object)
-
-    # ------------------------------------------------------------------ run
+        self._setup_gate(contract, on_fail, store, store_conn_id, freshness_reference)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_opsguard.report import render_text
-        from airflow_opsguard.validation import validate
-
-        contract = self._effective_contract()
-        identity = gate_identity(context)
-        result = validate(
-            contract,
-            data=self.data or None,
-            table=None if self.conn_id else self.table,
-            now=reference_time(context, self.freshness_reference),
-            context=identity,
-        )
-        result = replace(result, run_id=attempt_run_id(identity))
-        self.log.info("%s", render_text(result))
-        self._store(result)
-        payload = result.to_dict()
-        context["ti"].xcom_push(key=XCOM_KEY, value=payload)
-        decision = decide(result, self._outcome(contract))
-        if decision.action == "retry":
-            raise QualityGateError(decision.reason)
-        if decision.action == "fail":
-            raise QualityGateFailed(decision.reason)
-        if decision.action in ("skip", "quarantine"):
-            raise AirflowSkipException(decision.reason)
-        if result.status != "pass":
-            self.log.warning("%s", decision.reason)
-        self._annotate_outlets(context, result)
-        return payload
-
-    def _store(self, result: GateResult) -> None:
-        from airflow_opsguard.store import ResultStore
-
-        with ResultStore(store_url_in_airflow(self.store, self.store_conn_id)) as store:
-            store.record(result)  # never raises: a store outage never changes the verdict
-
-    def _annotate_outlets(self, context: Context, result: GateResult) -> None:
-        """Outlet Assets carry the verdict, for the DAGs their events trigger."""
-        assets = [o for o in self.outlets if isinstance(o, Asset)]
-        if not assets:
-            return
-        summary = asset_summary(result)
-        events = context["outlet_events"]
-        for asset in assets:
-            events[asset].extra[ASSET_EXTRA_KEY] = summary
-
-    # ------------------------------------------------------------------ contract
-
-    def _load_contract(self) -> Contract:
-        if self.contract_object is not None:
-            return self.contract_object
-        assert self.contract_path is not None
-        dag_file = self.dag.fileloc if self.has_dag() else None  # type: ignore[no-untyped-call]
-        return load_cached(resolve_contract_path(self.contract_path, dag_file))
-
-    def _effective_contract(self) -> Contract:
         contract = self._load_contract()
+        table = self.table
         if self.conn_id:
             source = Source(conn_id=self.conn_id, table=self.table)
-            contract = contract.model_copy(update={"source": source})
-        return contract
-
-    def _outcome(self, contract: Contract) -> OnFail:
-        return self.on_fail or contract.on_fail
-
-    def _check_outcome(self, contract: Contract) -> None:
-        if self._outcome(contract) == "quarantine":
-            raise ValueError(
-                f"{self.task_id}: on_fail 'quarantine' needs the quarantine feature, which this "
-                "release of airflow-opsguard does not have yet; use 'skip' to stop the data"
-            )
+            contract, table = contract.model_copy(update={"source": source}), None
+        return self._judge(context, contract, data=self.data or None, table=table)
 
 
 def asset_summary(result: GateResult) -> dict[str, Any]:
