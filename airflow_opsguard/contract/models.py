@@ -174,17 +174,18 @@ class StatisticCheck(_ColumnCheck):
 
 
 class AllowedCheck(_ColumnCheck):
-    """Every non-null value is one of ``values``."""
+    """Every non-null value is one of ``values`` (an empty list allows no value)."""
 
     type: Literal["allowed"] = "allowed"
-    values: tuple[Scalar, ...] = Field(min_length=1)
+    values: tuple[Scalar, ...]
 
 
 class NotAllowedCheck(_ColumnCheck):
-    """No value is one of ``values``."""
+    """No value is one of ``values`` (an empty list forbids nothing: a generated deny
+    list may well be empty)."""
 
     type: Literal["not_allowed"] = "not_allowed"
-    values: tuple[Scalar, ...] = Field(min_length=1)
+    values: tuple[Scalar, ...]
 
 
 class PatternCheck(_ColumnCheck):
@@ -272,8 +273,8 @@ class Column(_Strict):
     max: Bound | None = Field(None, description="Largest allowed value (a range check).")
     strict_min: bool = False
     strict_max: bool = False
-    allowed: tuple[Scalar, ...] | None = Field(None, min_length=1)
-    not_allowed: tuple[Scalar, ...] | None = Field(None, min_length=1)
+    allowed: tuple[Scalar, ...] | None = None
+    not_allowed: tuple[Scalar, ...] | None = None
     pattern: str | None = Field(None, description="A regular expression values must contain.")
     min_length: int | None = Field(None, ge=0)
     max_length: int | None = Field(None, ge=0)
@@ -407,7 +408,12 @@ class Contract(_Strict):
     """What a dataset must look like, and what a gate does when it does not."""
 
     version: Literal[1] = Field(1, description="The contract format version.")
-    dataset: str = Field(min_length=1, description="The name used by results, alerts and the UI.")
+    dataset: str = Field(
+        min_length=1,
+        max_length=255,
+        pattern=r"^\S(.*\S)?$",
+        description="The name used by results, alerts and the UI.",
+    )
     description: str | None = None
     source: Source | None = None
     schema_: Schema | None = Field(None, alias="schema")
