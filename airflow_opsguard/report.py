@@ -16,12 +16,9 @@ def _paint(text: str, status: str, colour: bool) -> str:
 
 def render_text(result: GateResult, *, colour: bool = False) -> str:
     """The verdict as text: a header, one line per check, and a summary."""
-    header = (
-        f"{result.dataset}: {_paint(result.status.upper(), result.status, colour)}"
-        f"  {result.rows if result.rows is not None else '?':,} rows"
-        if result.rows is not None
-        else f"{result.dataset}: {_paint(result.status.upper(), result.status, colour)}"
-    )
+    header = f"{result.dataset}: {_paint(result.status.upper(), result.status, colour)}"
+    if result.rows is not None:
+        header += f"  {result.rows:,} rows"
     lines = [
         header,
         f"  source {result.source or '?'}, checked {result.checked_at:%Y-%m-%d %H:%M:%S %Z}"

@@ -29,6 +29,7 @@ def validate(
     data: Any = None,
     now: datetime | str | None = None,
     *,
+    table: str | None = None,
     store: ResultStore | str | None = None,
     context: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
@@ -37,8 +38,10 @@ def validate(
 
     ``contract`` is a path to a YAML contract, a mapping or a :class:`Contract`.
     ``data`` overrides the contract's source: a path, glob or fsspec URL, a pandas
-    DataFrame or an Arrow table. ``now`` fixes the clock for freshness (default: the
-    current time; naive values are UTC).
+    DataFrame or an Arrow table, or a database (a SQLAlchemy URL such as
+    ``postgresql://user@host/db``, or an engine). ``table`` names the table to check in
+    the database (``schema.table`` allowed), overriding the contract's table or query.
+    ``now`` fixes the clock for freshness (default: the current time; naive values are UTC).
 
     Bad data never raises: it yields failing checks. Data that cannot be read yields a
     result with status ``error`` and the reason in ``error`` (and raises
@@ -50,9 +53,10 @@ def validate(
     """
     spec = load_contract(contract)
     moment = _as_now(now)
+    target = _open_store(store)  # a malformed store URL fails now, before any work
     started = time.perf_counter()
     try:
-        observations = measure(spec, data, progress=progress)
+        observations = measure(spec, data, table=table, progress=progress)
     except DataSourceError as exc:
         result = GateResult(
             dataset=spec.dataset,
@@ -61,26 +65,43 @@ def validate(
             rows=None,
             checks=(),
             contract_fingerprint=spec.fingerprint,
-            source=_source_name(spec, data),
+            source=_source_name(spec, data, table),
             duration_ms=_elapsed(started),
             error=str(exc),
+            retryable=exc.retryable,
         )
     else:
         result = evaluate(spec, observations, now=moment, duration_ms=_elapsed(started))
     result = _with_identity(result, context)
-    if store is not None:
-        _store(store, result)
+    if target is not None:
+        target.record(result)  # never raises: a store outage never changes the verdict
+        if target is not store:
+            target.close()
     return result
 
 
 def measure(
-    contract: Contract, data: Any = None, *, progress: Progress | None = None
+    contract: Contract,
+    data: Any = None,
+    *,
+    table: str | None = None,
+    progress: Progress | None = None,
 ) -> Observations:
     """Measure the contract's checks on ``data`` (default: the contract's source).
 
-    Raises :class:`DataSourceError` when the data cannot be read.
+    Raises :class:`DataSourceError` when the data cannot be read; its ``retryable`` says
+    whether the database failed (try again later) rather than the request.
     """
     from airflow_opsguard.engines.files import measure_data
+    from airflow_opsguard.engines.sql import database_source, measure_database
+
+    database = database_source(contract, data, table)
+    if database is not None:
+        return measure_database(contract, database)
+    if table is not None:
+        raise DataSourceError(
+            f"a table ({table!r}) goes with a database URL; the data to check is not one"
+        )
 
     target, file_format = _resolve_target(contract, data)
     return measure_data(contract, target, file_format=file_format, progress=progress)
@@ -96,12 +117,9 @@ def _resolve_target(contract: Contract, data: Any) -> tuple[Any, str | None]:
             f"contract {contract.dataset!r} names no source; give the data to check "
             "(--data, or source.path in the contract)"
         )
-    if source.path:
-        return _relative_to_contract(contract, source.path), file_format
-    raise DataSourceError(
-        f"contract {contract.dataset!r}: database sources (source.url, source.conn_id) "
-        "are not supported by this release"
-    )
+    # Database sources went to the SQL engine before this point.
+    assert source.path is not None
+    return _relative_to_contract(contract, source.path), file_format
 
 
 def _relative_to_contract(contract: Contract, path: str) -> str:
@@ -112,9 +130,18 @@ def _relative_to_contract(contract: Contract, path: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(contract.origin), path))
 
 
-def _source_name(contract: Contract, data: Any) -> str | None:
+def _source_name(contract: Contract, data: Any, table: str | None = None) -> str | None:
+    from airflow_opsguard.engines.sql import database_source
+    from airflow_opsguard.urls import mask_text
+
+    try:
+        database = database_source(contract, data, table)
+    except DataSourceError:
+        database = None
+    if database is not None:
+        return database.name
     if data is not None:
-        return data if isinstance(data, str) else f"<{type(data).__name__}>"
+        return mask_text(data) if isinstance(data, str) else f"<{type(data).__name__}>"
     source = contract.source
     return source.path if source is not None else None
 
@@ -137,8 +164,9 @@ def _with_identity(result: GateResult, context: Mapping[str, Any] | None) -> Gat
     return replace(result, run_id=uuid.uuid4().hex, context=dict(context or {}))
 
 
-def _store(store: ResultStore | str, result: GateResult) -> None:
+def _open_store(store: ResultStore | str | None) -> ResultStore | None:
+    if store is None:
+        return None
     from airflow_opsguard.store.store import ResultStore
 
-    target = store if isinstance(store, ResultStore) else ResultStore(store)
-    target.record(result)
+    return store if isinstance(store, ResultStore) else ResultStore(store)

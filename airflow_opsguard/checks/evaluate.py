@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow_opsguard.checks.keys import FRESHNESS_KEY, check_keys
-from airflow_opsguard.checks.observations import CheckObservation, ObservedColumn, Observations
+from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.checks.results import CheckResult, GateResult, Status, worst
 from airflow_opsguard.contract.durations import format_duration
 from airflow_opsguard.contract.models import (
@@ -20,7 +20,6 @@ from airflow_opsguard.contract.models import (
     Column,
     Contract,
     Freshness,
-    LengthCheck,
     NotAllowedCheck,
     NotNullCheck,
     PatternCheck,
@@ -254,7 +253,7 @@ def as_utc(value: datetime | date) -> datetime:
 def evaluate_freshness(
     freshness: Freshness, observation: CheckObservation, now: datetime
 ) -> CheckResult:
-    base = {
+    base: dict[str, Any] = {
         "name": f"freshness({freshness.column})",
         "type": "freshness",
         "column": freshness.column,
@@ -264,7 +263,9 @@ def evaluate_freshness(
     assert limit is not None
     if observation.error:
         return CheckResult(
-            **base, status="error", expected=f"< {format_duration(limit)}",
+            **base,
+            status="error",
+            expected=f"< {format_duration(limit)}",
             message=observation.error,
         )
     newest = observation.value
@@ -395,9 +396,7 @@ def _expected_text(check: Check) -> str:
         return "{" + shown + more + "}"
     if isinstance(check, PatternCheck):
         return f"/{check.pattern}/"
-    if isinstance(check, LengthCheck):
-        return _between_text(check.min_length, check.max_length, False, False)
-    return ""
+    return _between_text(check.min_length, check.max_length, False, False)
 
 
 def _between_text(low: Any, high: Any, strict_low: bool, strict_high: bool) -> str:
@@ -409,6 +408,15 @@ def _between_text(low: Any, high: Any, strict_low: bool, strict_high: bool) -> s
     if low is not None:
         return f"{'>' if strict_low else '>='} {show(low)}"
     return f"{'<' if strict_high else '<='} {show(high)}"
+
+
+def _above(a: Any, b: Any, strict: bool) -> bool:
+    """``a > b`` (or ``>=``); instants compare in UTC when either side is a timestamp,
+    a date standing for its first instant."""
+    both_temporal = isinstance(a, date) and isinstance(b, date)  # datetime is a date too
+    if both_temporal and (isinstance(a, datetime) or isinstance(b, datetime)):
+        a, b = as_utc(a), as_utc(b)
+    return bool(a > b if strict else a >= b)
 
 
 def _statistic(check: StatisticCheck, observation: CheckObservation) -> CheckResult:
@@ -430,8 +438,8 @@ def _statistic(check: StatisticCheck, observation: CheckObservation) -> CheckRes
             observed=None,
             message=f"{check.statistic} of {check.column} is undefined: the column has no values",
         )
-    low_ok = check.min is None or (value > check.min if check.strict_min else value >= check.min)
-    high_ok = check.max is None or (value < check.max if check.strict_max else value <= check.max)
+    low_ok = check.min is None or _above(value, check.min, check.strict_min)
+    high_ok = check.max is None or _above(check.max, value, check.strict_max)
     ok = low_ok and high_ok
     shown = _sample_text(value) if isinstance(value, date) else value
     return CheckResult(

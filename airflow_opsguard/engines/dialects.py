@@ -34,6 +34,16 @@ def _regex_duckdb(element: regex_search, compiler: SQLCompiler, **kw: Any) -> st
     return f"regexp_matches({compiler.process(element.clauses, **kw)})"
 
 
+@compiles(regex_search, "mysql")
+@compiles(regex_search, "mariadb")
+def _regex_mysql(element: regex_search, compiler: SQLCompiler, **kw: Any) -> str:
+    # REGEXP follows the column's collation, case-insensitive by default (utf8mb4_general_ci).
+    # The inline flag (?-i) makes it case-sensitive, as re.search is, in MariaDB's PCRE and
+    # MySQL 8's ICU alike; REGEXP BINARY would match bytes and break multi-byte characters.
+    value, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"{value} REGEXP CONCAT('(?-i)', {pattern})"
+
+
 class char_length(FunctionElement[int]):
     """The length of a string in characters (not bytes)."""
 
@@ -57,3 +67,31 @@ def _length_char(element: char_length, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(char_length, "mssql")
 def _length_mssql(element: char_length, compiler: SQLCompiler, **kw: Any) -> str:
     return f"len({compiler.process(element.clauses, **kw)})"
+
+
+class exact_text(FunctionElement[str]):
+    """A text value compared exactly, as Python compares strings: case and trailing
+    spaces count (in ``IN``, ``GROUP BY``, ``DISTINCT`` and regular expressions)."""
+
+    type = sa.String()
+    name = "exact_text"
+    inherit_cache = True
+
+
+@compiles(exact_text)
+def _exact_default(element: exact_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL, SQLite and DuckDB compare text exactly by default.
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(exact_text, "mysql")
+@compiles(exact_text, "mariadb")
+def _exact_mysql(element: exact_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # The default collations (utf8mb4_general_ci, ..._0900_ai_ci) ignore case, so 'us'
+    # would pass `IN ('US')` and 'Ann' would duplicate 'ann'. A binary collation of
+    # utf8mb4 compares code points and keeps characters (BINARY would compare bytes);
+    # MariaDB's nopad variant also counts trailing spaces.
+    mariadb = getattr(compiler.dialect, "is_mariadb", False)
+    collation = "utf8mb4_nopad_bin" if mariadb else "utf8mb4_bin"
+    value = compiler.process(element.clauses, **kw)
+    return f"CONVERT({value} USING utf8mb4) COLLATE {collation}"

@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.selectable import FromClause
 
-from airflow_opsguard.checks.observations import CheckObservation, ObservedColumn, Observations
+from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.engines.plan import ROWS_LABEL, Plan, PlannedCheck, build_plan
 from airflow_opsguard.errors import DataSourceError
@@ -41,6 +41,7 @@ def measure(
 ) -> Observations:
     """Measure every check of ``contract`` on ``source``."""
     plan = build_plan(contract, columns, source)
+    mark_inexpressible(plan, connection.dialect)
     runner = _Runner(connection, plan, source_name, classify_error or (lambda exc: None))
     rows, values = runner.scan()
     observations: dict[str, CheckObservation] = {}
@@ -60,6 +61,26 @@ def measure(
         checks=observations,
         fingerprint=fingerprint,
     )
+
+
+def mark_inexpressible(plan: Plan, dialect: Dialect) -> None:
+    """Plan each check the dialect cannot express (a regular expression on SQL Server) as
+    an error that names the dialect and the check, so that it reports ``error`` while the
+    other checks run, instead of a wrong verdict or a failed scan."""
+    for planned in plan.checks:
+        if planned.error:
+            continue
+        statements = [plan.main_select([planned]), plan.samples_select(planned, 1)]
+        for statement in statements:
+            if statement is None:
+                continue
+            try:
+                statement.compile(dialect=dialect)
+            except sa.exc.CompileError as exc:
+                planned.error = (
+                    f"not measured: the {dialect.name} dialect cannot express {planned.key} ({exc})"
+                )
+                break
 
 
 class _Runner:
@@ -141,7 +162,8 @@ class _Runner:
         """Rows whose value (or combination) occurs more than once, as GX counts them."""
         assert planned.duplicates is not None
         groups = planned.duplicates.subquery()
-        total = sa.select(sa.func.coalesce(sa.func.sum(groups.c.n), 0))
+        count = list(groups.c)[-1]  # the plan's count of rows per duplicated value
+        total = sa.select(sa.func.coalesce(sa.func.sum(count), 0))
         return int(self.execute(total).scalar_one())
 
     def _samples(self, planned: PlannedCheck, limit: int) -> tuple[Any, ...]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
-from airflow_opsguard.checks.keys import CheckKey, FRESHNESS_KEY, check_keys
+from airflow_opsguard.checks.keys import FRESHNESS_KEY, CheckKey, check_keys
 from airflow_opsguard.checks.observations import ObservedColumn
 from airflow_opsguard.contract.models import (
     NUMERIC_TYPES,
@@ -33,7 +34,7 @@ from airflow_opsguard.contract.models import (
     StatisticCheck,
     UniqueCheck,
 )
-from airflow_opsguard.engines.dialects import char_length, regex_search
+from airflow_opsguard.engines.dialects import char_length, exact_text, regex_search
 from airflow_opsguard.engines.types import sqlalchemy_type
 
 ROWS_LABEL = "rows"
@@ -49,7 +50,7 @@ class PlannedCheck:
     aggregates: dict[str, ColumnElement[Any]] = field(default_factory=dict)
     predicate: ColumnElement[bool] | None = None  # a failing row, for samples
     sample_columns: tuple[ColumnElement[Any], ...] = ()
-    duplicates: Select[Any] | None = None  # unique: one row per duplicated value
+    duplicates: Select[Any] | None = None  # unique: a row per duplicated value, count last
     error: str | None = None
 
 
@@ -64,8 +65,7 @@ class Plan:
         for index, planned in enumerate(self.checks):
             if checks is None or planned in checks:
                 columns.extend(
-                    expr.label(self.label(index, role))
-                    for role, expr in planned.aggregates.items()
+                    expr.label(self.label(index, role)) for role, expr in planned.aggregates.items()
                 )
         return sa.select(*columns).select_from(self.source)
 
@@ -86,9 +86,7 @@ class Plan:
         )
 
 
-def build_plan(
-    contract: Contract, columns: Sequence[ObservedColumn], source: FromClause
-) -> Plan:
+def build_plan(contract: Contract, columns: Sequence[ObservedColumn], source: FromClause) -> Plan:
     """Compile the contract's checks against the columns the source actually has.
 
     A check on a column that is missing, or whose type it cannot apply to, is planned
@@ -107,7 +105,10 @@ class _Planner:
         self.observed = observed
 
     def col(self, name: str) -> ColumnElement[Any]:
-        return sa.column(name, sqlalchemy_type(self.observed[name]), _selectable=self.source)
+        column = sa.column(name, sqlalchemy_type(self.observed[name]), _selectable=self.source)
+        if self.observed[name].type == "string":
+            return exact_text(column)  # case counts on every database, as in Python
+        return column
 
     def plan(self, key: CheckKey) -> PlannedCheck:
         planned = PlannedCheck(key=key.key)
@@ -144,14 +145,14 @@ class _Planner:
 
     def _statistic(self, planned: PlannedCheck, check: StatisticCheck) -> PlannedCheck:
         col = self.col(check.column)
-        functions = {
-            "min": lambda: sa.func.min(col),
-            "max": lambda: sa.func.max(col),
-            "mean": lambda: sa.func.avg(col),
-            "sum": lambda: sa.func.sum(col),
-            "distinct_count": lambda: sa.func.count(sa.distinct(col)),
+        functions: dict[str, ColumnElement[Any]] = {
+            "min": sa.func.min(col),
+            "max": sa.func.max(col),
+            "mean": sa.func.avg(col),
+            "sum": sa.func.sum(col),
+            "distinct_count": sa.func.count(sa.distinct(col)),
         }
-        planned.aggregates["value"] = functions[check.statistic]()
+        planned.aggregates["value"] = functions[check.statistic]
         planned.aggregates["considered"] = sa.func.count(col)
         return planned
 
@@ -160,8 +161,15 @@ class _Planner:
         # Nulls are never duplicates; for several columns a row counts unless all are null.
         compared = sa.or_(*(c.is_not(None) for c in cols))
         planned.aggregates["considered"] = sa.func.sum(sa.case((compared, 1), else_=0))
+        # The count is the last column; its label must not clash with a checked column's.
+        count_label = "n"
+        while count_label in check.columns:
+            count_label += "_"
         planned.duplicates = (
-            sa.select(*cols, sa.func.count().label("n"))
+            sa.select(
+                *(c.label(name) for c, name in zip(cols, check.columns, strict=True)),
+                sa.func.count().label(count_label),
+            )
             .select_from(self.source)
             .where(compared)
             .group_by(*cols)
@@ -173,9 +181,7 @@ class _Planner:
         col = self.col(check.column)
         column = self.observed[check.column]
         predicate = _failing_row(check, col, column)
-        considered = (
-            sa.func.count() if isinstance(check, NotNullCheck) else sa.func.count(col)
-        )
+        considered = sa.func.count() if isinstance(check, NotNullCheck) else sa.func.count(col)
         planned.aggregates["considered"] = considered
         planned.aggregates["failing"] = sa.func.sum(sa.case((predicate, 1), else_=0))
         if isinstance(check, RangeCheck):
@@ -217,10 +223,51 @@ def _failing_row(check: Any, col: ColumnElement[Any], column: ObservedColumn) ->
 
 
 def _values(values: Sequence[Any], column: ObservedColumn) -> list[Any]:
-    """Values of a set, as the column's type binds them (text sets on text columns)."""
+    """Values of a set, as the column's type binds them (text sets on text columns).
+
+    A value that no value of the column's type can equal ('cat' or 1.5 for an integer
+    column) matches nothing, as in Great Expectations: it is left out of the SQL, where
+    the database would fail to convert it and stop every check.
+    """
     if column.type == "string":
         return [v if isinstance(v, str) else str(v) for v in values]
-    return [_bound(v, column) for v in values]
+    if column.type is None:
+        return list(values)
+    kept = (_set_member(v, column) for v in values)
+    return [v for v in kept if v is not _NO_MATCH]
+
+
+_NO_MATCH = object()
+
+
+def _set_member(value: Any, column: ObservedColumn) -> Any:
+    """``value`` as the column's type, or ``_NO_MATCH`` when it cannot be one."""
+    kind = column.type
+    if kind == "boolean":
+        return value if isinstance(value, bool) else _NO_MATCH
+    if kind in NUMERIC_TYPES:
+        if isinstance(value, bool | date):
+            return _NO_MATCH
+        try:
+            number = Decimal(str(value).strip())  # str(): 1.1 stays 1.1, not its binary value
+        except (InvalidOperation, ValueError):
+            return _NO_MATCH
+        if not number.is_finite():
+            return float(number) if kind == "float" else _NO_MATCH
+        if kind == "integer":
+            return int(number) if number == number.to_integral_value() else _NO_MATCH
+        return float(number) if kind == "float" else number
+    if kind in ("date", "timestamp"):
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip())
+            except ValueError:
+                return _NO_MATCH
+        if not isinstance(value, date):
+            return _NO_MATCH
+        if kind == "date" and isinstance(value, datetime) and value.time() != datetime.min.time():
+            return _NO_MATCH  # no date equals a moment within a day
+    return _bound(value, column)
 
 
 def _bound(value: Any, column: ObservedColumn) -> Any:
@@ -242,6 +289,11 @@ def _describe(column: ObservedColumn) -> str:
 
 def _type_problem(check: Any, columns: list[ObservedColumn]) -> str | None:
     """Why a check cannot apply to a column of this type (None when it can)."""
+    if all(_typeless(c) for c in columns):
+        # The source gives no type (DuckDB's NULL type: a DataFrame column of nothing but
+        # nulls). Measure instead of refusing: value checks ignore nulls, so they pass, as
+        # in Great Expectations, and a min or max has no value.
+        return None
     if isinstance(check, RangeCheck | StatisticCheck):
         column = columns[0]
         if isinstance(check, StatisticCheck) and check.statistic == "distinct_count":
@@ -261,3 +313,9 @@ def _type_problem(check: Any, columns: list[ObservedColumn]) -> str | None:
     if isinstance(check, PatternCheck | LengthCheck) and columns[0].type != "string":
         return f"{check.column!r} is {_describe(columns[0])}; {check.type} needs strings"
     return None
+
+
+def _typeless(column: ObservedColumn) -> bool:
+    """A column whose source states no type at all (``NULL``), as opposed to a type that
+    maps onto no contract type (a list, a blob)."""
+    return column.type is None and column.native_type.strip('"').upper() == "NULL"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from airflow_opsguard.checks.observations import ObservedColumn
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
 
 _DUCKDB_TYPES: tuple[tuple[str, str], ...] = (
     (
@@ -32,12 +35,18 @@ def from_duckdb(name: str, native: str) -> ObservedColumn:
     return ObservedColumn(name, native, None)
 
 
-def from_sqlalchemy(name: str, type_: sa.types.TypeEngine[object]) -> ObservedColumn:
-    """A column as a database catalogue describes it, through SQLAlchemy's inspector."""
-    native = str(type_)
+def from_sqlalchemy(
+    name: str, type_: sa.types.TypeEngine[Any], dialect: Dialect | None = None
+) -> ObservedColumn:
+    """A column as a database catalogue describes it, through SQLAlchemy's inspector.
+
+    With ``dialect``, the native type reads as that database spells it (``TIMESTAMP WITH
+    TIME ZONE``, ``TINYINT(1)``) rather than in SQLAlchemy's generic spelling.
+    """
+    native = _native(type_, dialect)
     kind: str | None = None
     aware = False
-    if isinstance(type_, sa.Boolean):
+    if isinstance(type_, sa.Boolean) or _is_mysql_boolean(type_):
         kind = "boolean"
     elif isinstance(type_, sa.Integer):
         kind = "integer"
@@ -53,6 +62,22 @@ def from_sqlalchemy(name: str, type_: sa.types.TypeEngine[object]) -> ObservedCo
     elif isinstance(type_, sa.String | sa.Enum | sa.Uuid):
         kind = "string"
     return ObservedColumn(name, native, kind, timezone_aware=aware)
+
+
+def _native(type_: sa.types.TypeEngine[Any], dialect: Dialect | None) -> str:
+    if dialect is not None and not isinstance(type_, sa.types.NullType):
+        try:
+            return str(type_.compile(dialect=dialect))
+        except sa.exc.SQLAlchemyError:
+            pass
+    return str(type_)
+
+
+def _is_mysql_boolean(type_: sa.types.TypeEngine[Any]) -> bool:
+    """MySQL and MariaDB spell BOOLEAN as TINYINT(1); the inspector reports the TINYINT."""
+    from sqlalchemy.dialects.mysql import TINYINT
+
+    return isinstance(type_, TINYINT) and type_.display_width == 1
 
 
 def sqlalchemy_type(column: ObservedColumn) -> sa.types.TypeEngine[Any]:

@@ -1,59 +1,17 @@
-"""Where the results store lives, and how its URL is shown without its secrets."""
+"""Where the results store lives."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from airflow_opsguard.errors import StoreError
+from airflow_opsguard.urls import mask_url, with_installed_driver
 
-MASK = "***"
-
-# Bare dialect names map onto the drivers that airflow-opsguard installs.
-_DRIVERS = {
-    "postgres": "postgresql+psycopg",
-    "postgresql": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mariadb+pymysql",
-}
-_SECRET_KEYS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "pass",
-        "token",
-        "access_token",
-        "auth_token",
-        "api_key",
-        "api-key",
-        "apikey",
-        "access_key",
-        "secret_key",
-        "secret_access_key",
-        "aws_secret_access_key",
-        "refresh_token",
-        "secret",
-        "client_secret",
-        "sig",
-        "signature",
-        "sas_token",
-        "private_key",
-    }
-)
-# scheme://user:PASSWORD@host: the password runs to the last "@" before a blank, so an
-# unescaped "@" or "/" in it is hidden too (at worst, a path with "@" is hidden as well).
-_USERINFO = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/?#@]*:)\S*(?=@)")
-# key=value secrets in query strings, DSNs and messages; a quoted value is masked whole.
-_KEY_VALUE = re.compile(
-    r"(?P<head>(?<![\w-])(?:" + "|".join(sorted(_SECRET_KEYS)) + r")\s*=\s*)"
-    r"(?:'[^']*'|\"[^\"]*\"|[^&;\s,)'\"]+)",
-    re.IGNORECASE,
-)
+__all__ = ["default_store_url", "mask_url", "opsguard_home", "parse_store_url", "spool_name"]
 
 
 def opsguard_home() -> Path:
@@ -100,25 +58,10 @@ def parse_store_url(url: str | sa.URL) -> sa.URL:
             ) from None
     else:
         parsed = url
-    driver = _DRIVERS.get(parsed.drivername)
-    if driver is not None:
-        parsed = parsed.set(drivername=driver)
+    parsed = with_installed_driver(parsed)
     if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
-
-
-def mask_url(url: str | sa.URL) -> str:
-    """The URL with its password and secret query parameters replaced by ``***``.
-
-    Use it wherever a URL may reach a log, a stored result, an alert or the UI. Works for
-    SQLAlchemy URLs, generic ones (``https://user:pw@host/?token=...``) and URLs inside
-    free text such as an error message. When unsure where a password ends, it hides more.
-    """
-    if isinstance(url, sa.URL):
-        url = url.render_as_string(hide_password=False)
-    text = _USERINFO.sub(lambda m: m.group("head") + MASK, url)
-    return _KEY_VALUE.sub(lambda m: m.group("head") + MASK, text)
 
 
 def spool_name(url: sa.URL) -> str:

@@ -300,3 +300,19 @@ def test_full_verdict_survives_json_and_round_trips() -> None:
             "message",
         }
     assert GateResult.from_dict(data).to_dict() == result.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("value", "bound", "status"),
+    [
+        (date(2026, 3, 1), date(2026, 2, 28), "pass"),
+        (date(2026, 3, 1), datetime(2026, 3, 2), "fail"),
+        (datetime(2026, 3, 1, 12), date(2026, 3, 1), "pass"),
+        (datetime(2026, 3, 1, 12, tzinfo=UTC), datetime(2026, 3, 1, 13), "fail"),
+        (datetime(2026, 3, 1, 12), datetime(2026, 3, 1, 11, tzinfo=UTC), "pass"),
+    ],
+)
+def test_statistics_compare_dates_and_timestamps(value: object, bound: object, status: str) -> None:
+    check = StatisticCheck(column="day", statistic="max", min=bound)  # type: ignore[arg-type]
+    result = evaluate_check(check, CheckObservation(considered=1, value=value), rows=1)
+    assert result.status == status

@@ -1,0 +1,159 @@
+"""Database URLs and engines for the SQL engine: as users paste them, never with secrets shown.
+
+``postgresql://``, ``postgres://``, ``mysql://`` and ``mariadb://`` URLs mean the drivers
+airflow-opsguard installs (psycopg 3 and PyMySQL). An Airflow connection (``conn_id``)
+becomes an engine through Airflow's own hook machinery, imported only when one is used.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from importlib.metadata import entry_points
+from typing import Any
+
+import sqlalchemy as sa
+
+from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.urls import mask_text, mask_url, with_installed_driver
+
+CONNECT_TIMEOUT = 30  # seconds to wait for a server that does not answer
+
+# Airflow connection types whose URL we can build from the connection's fields.
+_CONN_TYPES = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+    "sqlite": "sqlite",
+}
+# Dialects that ship with SQLAlchemy; others register through entry points.
+_BUILTIN_DIALECTS = frozenset(
+    {"postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle"}
+)
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*)://")
+
+
+def is_database_url(text: str) -> bool:
+    """Whether ``text`` is a SQLAlchemy database URL (not a path or an fsspec URL)."""
+    match = _SCHEME.match(text.strip())
+    if match is None:
+        return False
+    scheme = match.group(1).lower()
+    if "+" in scheme:  # dialect+driver: only SQLAlchemy spells URLs so
+        return True
+    return scheme in _BUILTIN_DIALECTS or scheme in _registered_dialects()
+
+
+@functools.cache
+def _registered_dialects() -> frozenset[str]:
+    """Third-party dialects (snowflake, bigquery, trino, databricks, duckdb, ...)."""
+    names = {
+        ep.name.split(".")[0].split("+")[0] for ep in entry_points(group="sqlalchemy.dialects")
+    }
+    return frozenset(n.lower() for n in names)
+
+
+def normalise_url(url: str | sa.URL) -> sa.URL:
+    """Parse a database URL and map bare dialect names onto the installed drivers."""
+    if isinstance(url, str):
+        try:
+            parsed = sa.make_url(url.strip())
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            raise DataSourceError(f"invalid database URL {mask_text(url)!r}: {exc}") from None
+    else:
+        parsed = url
+    return with_installed_driver(parsed)
+
+
+def create_engine(url: sa.URL) -> sa.Engine:
+    """An engine for one check: no pool (each check opens and closes its connection)."""
+    connect_args: dict[str, Any] = {}
+    driver = url.get_driver_name()
+    if driver in ("psycopg", "psycopg2", "pymysql") and "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT
+    if driver == "pymysql" and "charset" not in url.query:
+        connect_args["charset"] = "utf8mb4"  # all of Unicode, not MySQL's 3-byte utf8
+    if url.get_backend_name() == "sqlite":
+        _require_sqlite_file(url)
+    try:
+        return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise DataSourceError(f"cannot use database URL {mask_url(url)}: {exc}") from None
+
+
+def _require_sqlite_file(url: sa.URL) -> None:
+    # SQLite creates a missing file on connect: a typo would check an empty database.
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or url.query.get("uri"):
+        return
+    if not os.path.isfile(database):
+        raise DataSourceError(f"{mask_url(url)}: no such SQLite database file")
+
+
+def engine_for_conn_id(conn_id: str) -> sa.Engine:
+    """An engine for an Airflow connection, through Airflow's hook machinery.
+
+    The connection's hook builds the engine when it can (``get_sqlalchemy_engine`` of the
+    SQL providers, which knows each warehouse's authentication); otherwise the URL is
+    built from the connection's fields for PostgreSQL, MySQL/MariaDB and SQLite.
+    """
+    try:
+        from airflow.sdk import BaseHook
+    except ImportError:
+        raise DataSourceError(
+            f"source.conn_id {conn_id!r} is an Airflow connection, and Airflow is not "
+            "installed here; give source.url (a SQLAlchemy URL) or --data URL instead"
+        ) from None
+    try:
+        connection = BaseHook.get_connection(conn_id)
+    except Exception as exc:  # AirflowNotFoundException, or the API server did not answer
+        missing = type(exc).__name__ == "AirflowNotFoundException"
+        raise DataSourceError(
+            f"Airflow connection {conn_id!r}: {_first_line(exc)}", retryable=not missing
+        ) from None
+    engine = _hook_engine(connection)
+    if engine is not None:
+        return engine
+    drivername = connection.extra_dejson.get("sqlalchemy_scheme") or _CONN_TYPES.get(
+        str(connection.conn_type)
+    )
+    if drivername is None:
+        raise DataSourceError(
+            f"Airflow connection {conn_id!r} is of type {connection.conn_type!r}, which has no "
+            "SQLAlchemy engine here: install its provider, or give source.url"
+        )
+    if drivername == "sqlite":
+        url = sa.URL.create("sqlite", database=connection.host or connection.schema)
+    else:
+        url = sa.URL.create(
+            drivername,
+            username=connection.login or None,
+            password=connection.password or None,
+            host=connection.host or None,
+            port=connection.port or None,
+            database=connection.schema or None,
+        )
+    return create_engine(normalise_url(url))
+
+
+def _hook_engine(connection: Any) -> sa.Engine | None:
+    """The engine the connection's hook builds, or None when it builds none."""
+    try:
+        hook = connection.get_hook()
+    except Exception:  # no provider for this connection type: build the URL ourselves
+        return None
+    get_engine = getattr(hook, "get_sqlalchemy_engine", None)
+    if not callable(get_engine):
+        return None
+    try:
+        engine = get_engine()
+    except Exception:  # the hook cannot build a URL, or its driver is missing
+        return None
+    return engine if isinstance(engine, sa.Engine) else None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

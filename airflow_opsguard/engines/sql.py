@@ -1,0 +1,370 @@
+"""The SQL pushdown engine: the contract's plan of aggregates runs inside the database.
+
+The plan is the one every engine runs (:mod:`airflow_opsguard.engines.plan`), compiled
+for the database's dialect: one aggregate scan, a GROUP BY per unique check, and a few
+LIMITed sample queries for checks that fail. Only those aggregates and samples cross
+the wire, so a check on a billion rows costs the client what one on a thousand does.
+
+The source is a table (``schema.table`` allowed; names are looked up in the catalogue
+and quoted by SQLAlchemy, never formatted into SQL) or a query, wrapped as a subquery.
+
+Each check runs on a connection of its own with, where the database supports them,
+
+- a statement timeout: ``$OPSGUARD_STATEMENT_TIMEOUT`` seconds (default 300; ``0``
+  turns it off). PostgreSQL ``statement_timeout``; MariaDB ``max_statement_time``;
+  MySQL ``max_execution_time``. SQLite and other dialects: not supported.
+- read-only transactions (PostgreSQL, MySQL and MariaDB), so a query cannot write;
+- the UTC time zone (PostgreSQL, MySQL and MariaDB), so naive timestamps read as UTC.
+
+The connection is discarded afterwards, so these settings never reach a pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from airflow_opsguard.engines.connections import (
+    create_engine,
+    engine_for_conn_id,
+    is_database_url,
+    normalise_url,
+)
+from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, measure
+from airflow_opsguard.engines.sql_columns import query_source, table_columns
+from airflow_opsguard.engines.sql_errors import is_retryable, is_timeout, reason
+from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.urls import mask_text, mask_url
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.selectable import FromClause
+
+    from airflow_opsguard.checks.observations import Observations, ObservedColumn
+    from airflow_opsguard.contract.models import Contract
+
+STATEMENT_TIMEOUT_ENV = "OPSGUARD_STATEMENT_TIMEOUT"
+DEFAULT_STATEMENT_TIMEOUT = 300.0  # seconds
+QUERY_ALIAS = "opsguard_query"
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """A table or a query in a database given by a URL, an Airflow connection or an
+    engine (exactly one of them)."""
+
+    url: str | sa.URL | None = None
+    conn_id: str | None = None
+    engine: sa.Engine | None = None
+    table: str | None = None
+    query: str | None = None
+
+    def __post_init__(self) -> None:
+        if sum(x is not None for x in (self.url, self.conn_id, self.engine)) != 1:
+            raise ValueError("give one of url, conn_id or engine")
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give a table or a query")
+
+    @property
+    def where(self) -> str:
+        """The database, as it may be shown: its URL without the password."""
+        if self.engine is not None:
+            return mask_url(self.engine.url)
+        if self.conn_id is not None:
+            return f"Airflow connection {self.conn_id!r}"
+        try:
+            return mask_url(normalise_url(self.url or ""))
+        except DataSourceError:
+            return mask_text(str(self.url))
+
+    @property
+    def what(self) -> str:
+        if self.table:
+            return f"table {self.table!r}"
+        return f"query {_short(self.query or '')!r}"
+
+    @property
+    def name(self) -> str:
+        """How results name the source: ``table 'orders' in postgresql+psycopg://...``."""
+        return f"{self.what} in {self.where}"
+
+
+def database_source(contract: Contract, data: Any, table: str | None) -> DatabaseSource | None:
+    """The database source that ``data``, ``table`` and the contract's source name, or None
+    when the data is a file, a glob or a DataFrame.
+
+    ``data`` (a database URL or a SQLAlchemy engine) overrides the contract's url or
+    conn_id; ``table`` overrides the contract's table or query.
+    """
+    source = contract.source
+    if isinstance(data, sa.Engine):
+        where: dict[str, Any] = {"engine": data}
+    elif isinstance(data, str | sa.URL) and (isinstance(data, sa.URL) or is_database_url(data)):
+        where = {"url": data}
+    elif data is not None:
+        return None
+    elif source is not None and source.url:
+        where = {"url": _relative_sqlite(contract, source.url)}
+    elif source is not None and source.conn_id:
+        where = {"conn_id": source.conn_id}
+    else:
+        return None
+    if table is not None:
+        return DatabaseSource(**where, table=table)
+    if source is not None and (source.table or source.query):
+        return DatabaseSource(**where, table=source.table, query=source.query)
+    shown = DatabaseSource(**where, table="?").where
+    raise DataSourceError(
+        f"{shown}: say what to check in this database: a table (--table NAME, "
+        "source.table) or a query (source.query)"
+    )
+
+
+def _relative_sqlite(contract: Contract, url: str) -> str:
+    """A relative SQLite file in a contract's ``source.url`` is read from the contract
+    file's folder, as a relative ``source.path`` is."""
+    parsed = normalise_url(url)
+    database = parsed.database or ""
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or contract.origin is None
+        or database in ("", ":memory:")
+        or database.startswith("file:")
+        or os.path.isabs(database)
+    ):
+        return url
+    folder = os.path.dirname(os.path.abspath(contract.origin))
+    return parsed.set(database=os.path.join(folder, database)).render_as_string(hide_password=False)
+
+
+def statement_timeout() -> float | None:
+    """``$OPSGUARD_STATEMENT_TIMEOUT`` in seconds (default 300); None when turned off."""
+    text = os.environ.get(STATEMENT_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_STATEMENT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise DataSourceError(
+            f"{STATEMENT_TIMEOUT_ENV}={text!r}: give a number of seconds (0 turns it off)"
+        ) from None
+    if seconds != seconds or seconds < 0:
+        raise DataSourceError(f"{STATEMENT_TIMEOUT_ENV}={text!r}: give a number of seconds")
+    return seconds or None
+
+
+def measure_database(
+    contract: Contract,
+    source: DatabaseSource,
+    *,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    timeout: float | None = None,
+) -> Observations:
+    """Measure every check of ``contract`` on a database table or query.
+
+    ``timeout`` is the statement timeout in seconds (default: ``$OPSGUARD_STATEMENT_TIMEOUT``,
+    else 300; 0 turns it off). Raises :class:`DataSourceError`, with ``retryable=True``
+    when the database failed (unreachable, wrong password, timeout) rather than the
+    request (a missing table, a query that does not parse).
+    """
+    timeout = statement_timeout() if timeout is None else (timeout or None)
+    engine = _engine(source)
+    failure = _Failure(source, engine.url, timeout)
+    try:
+        with _checking_connection(engine, failure) as connection:
+            relation, columns, fingerprint = _relation(connection, source, failure)
+            return measure(
+                connection,
+                contract,
+                relation,
+                columns,
+                source_name=source.name,
+                fingerprint=fingerprint,
+                sample_size=sample_size,
+                classify_error=failure.infrastructure,
+            )
+    finally:
+        if source.engine is None:  # ours: close it; a caller's engine stays theirs
+            engine.dispose()
+
+
+def _engine(source: DatabaseSource) -> sa.Engine:
+    if source.engine is not None:
+        return source.engine
+    if source.conn_id is not None:
+        return engine_for_conn_id(source.conn_id)
+    return create_engine(normalise_url(source.url or ""))
+
+
+@contextmanager
+def _checking_connection(engine: sa.Engine, failure: _Failure) -> Iterator[Connection]:
+    """A connection prepared for checking, discarded (never pooled) afterwards."""
+    try:
+        connection = engine.connect()
+    except sa.exc.DBAPIError as exc:
+        raise failure.connecting(exc) from None
+    try:
+        try:
+            _prepare_session(connection, failure.timeout)
+        except sa.exc.DBAPIError as exc:
+            raise failure.error(exc, "cannot prepare the session") from None
+        yield connection
+    finally:
+        try:
+            connection.invalidate()  # close the DB-API connection: no setting reaches a pool
+        finally:
+            connection.close()
+
+
+def _prepare_session(connection: Connection, timeout: float | None) -> None:
+    backend = connection.dialect.name
+    if backend == "postgresql":
+        settings = (
+            "SELECT set_config('default_transaction_read_only', 'on', false),"
+            " set_config('TimeZone', 'UTC', false)"
+        )
+        values: dict[str, str] = {}
+        if timeout is not None:
+            settings += ", set_config('statement_timeout', :milliseconds, false)"
+            values["milliseconds"] = str(max(1, round(timeout * 1000)))
+        connection.execute(sa.text(settings), values)
+    elif backend in ("mysql", "mariadb"):
+        connection.execute(sa.text("SET SESSION time_zone = '+00:00'"))
+        connection.execute(sa.text("SET SESSION TRANSACTION READ ONLY"))
+        if timeout is not None:
+            if getattr(connection.dialect, "is_mariadb", False):
+                statement = "SET SESSION max_statement_time = :seconds"
+                connection.execute(sa.text(statement), {"seconds": max(0.001, round(timeout, 3))})
+            else:
+                statement = "SET SESSION max_execution_time = :ms"
+                connection.execute(sa.text(statement), {"ms": max(1, round(timeout * 1000))})
+    else:
+        return
+    # Commit, so that the settings hold for the session, whatever is rolled back later.
+    connection.commit()
+
+
+def _relation(
+    connection: Connection, source: DatabaseSource, failure: _Failure
+) -> tuple[FromClause, tuple[ObservedColumn, ...], dict[str, Any]]:
+    """The table or the wrapped query, its columns, and what identifies it."""
+    fingerprint: dict[str, Any] = {"dialect": connection.dialect.name}
+    if source.query is not None:
+        text = _clean_query(source.query)
+        try:
+            query, columns = query_source(connection, text, QUERY_ALIAS)
+        except sa.exc.DBAPIError as exc:
+            _rollback(connection)
+            raise failure.error(exc, "the query failed") from None
+        fingerprint["query_sha256"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return query, columns, fingerprint
+    schema, name = _split_table(source.table or "")
+    try:
+        schema, name = _find_table(connection, schema, name, source)
+        columns = table_columns(connection, name, schema)
+    except sa.exc.DBAPIError as exc:
+        _rollback(connection)
+        raise failure.error(exc, "cannot read the catalogue") from None
+    fingerprint["table"] = f"{schema}.{name}" if schema else name
+    return sa.table(name, schema=schema), columns, fingerprint
+
+
+def _split_table(table: str) -> tuple[str | None, str]:
+    """``schema.table`` (the last dot separates them) or ``table``."""
+    text = table.strip()
+    if not text:
+        raise DataSourceError("the table name is empty")
+    schema, dot, name = text.rpartition(".")
+    if dot and schema and name:
+        return schema, name
+    return None, text
+
+
+def _find_table(
+    connection: Connection, schema: str | None, name: str, source: DatabaseSource
+) -> tuple[str | None, str]:
+    """The table as the catalogue spells it (``Orders`` finds PostgreSQL's ``orders``)."""
+    inspector = sa.inspect(connection)
+    schemas = inspector.get_schema_names() if schema is not None else []
+    if schema is not None and schema not in schemas:
+        match = [s for s in schemas if s.lower() == schema.lower()]
+        if len(match) != 1:
+            raise DataSourceError(
+                f"{source.what} does not exist in {source.where}: no schema {schema!r}"
+            )
+        schema = match[0]
+    if inspector.has_table(name, schema=schema):
+        return schema, name
+    known = [*inspector.get_table_names(schema=schema), *inspector.get_view_names(schema=schema)]
+    match = [t for t in known if t.lower() == name.lower()]
+    if len(match) == 1:
+        return schema, match[0]
+    raise DataSourceError(f"{source.what} does not exist in {source.where}")
+
+
+def _clean_query(query: str) -> str:
+    """The query without trailing semicolons: it is wrapped as a subquery."""
+    text = query.strip()
+    while text.endswith(";"):
+        text = text[:-1].rstrip()
+    if not text:
+        raise DataSourceError("the query is empty")
+    return text
+
+
+def _rollback(connection: Connection) -> None:
+    try:
+        if connection.in_transaction():
+            connection.rollback()
+    except sa.exc.DBAPIError:
+        pass  # the connection is discarded anyway
+
+
+class _Failure:
+    """Turns database errors into one-line :class:`DataSourceError` s that name the
+    source and never its password."""
+
+    def __init__(self, source: DatabaseSource, url: sa.URL, timeout: float | None) -> None:
+        self.source = source
+        self.url = url
+        self.timeout = timeout
+
+    def connecting(self, exc: sa.exc.DBAPIError) -> DataSourceError:
+        # Whatever stops a connection (refused, unknown host, wrong password) is the
+        # database's state, not the contract's: a retry may find it fixed.
+        where = mask_url(self.url)
+        return DataSourceError(f"cannot connect to {where}: {self._reason(exc)}", retryable=True)
+
+    def infrastructure(self, exc: BaseException) -> DataSourceError | None:
+        """For the executor: a failure of the database (retryable), or None for an error
+        in one check's SQL, which the executor reports on that check alone."""
+        if isinstance(exc, sa.exc.DBAPIError) and is_retryable(exc):
+            return self.error(exc, "the check failed")
+        return None
+
+    def error(self, exc: sa.exc.DBAPIError, doing: str) -> DataSourceError:
+        if is_timeout(exc):
+            limit = f"{self.timeout:g}s" if self.timeout is not None else "its time limit"
+            return DataSourceError(
+                f"{self.source.name}: a statement ran longer than {limit} and was cancelled "
+                f"(timed out; {STATEMENT_TIMEOUT_ENV} sets the limit)",
+                retryable=True,
+            )
+        message = f"{self.source.name}: {doing}: {self._reason(exc)}"
+        return DataSourceError(message, retryable=is_retryable(exc))
+
+    def _reason(self, exc: sa.exc.DBAPIError) -> str:
+        return mask_text(reason(exc), self.url)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -1,0 +1,79 @@
+"""Tell a database that failed (retry later) from a request that cannot work (fix it).
+
+A refused connection, a wrong password, a dropped link, a deadlock or a statement timeout
+is *retryable*: the same check may pass its turn later. A missing table or a query with
+a syntax error is not. Databases say which through SQLSTATEs (PostgreSQL), error numbers
+(MySQL and MariaDB) or, for the rest, the DB-API exception class.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+# PostgreSQL SQLSTATE classes and codes that a retry may cure: connection exceptions,
+# invalid authorisation, insufficient resources, operator intervention (timeouts,
+# shutdowns), system errors, serialisation failures, deadlocks and lock timeouts.
+_PG_CLASSES = ("08", "28", "53", "57", "58")
+_PG_CODES = frozenset({"40001", "40P01", "55P03"})
+_PG_TIMEOUT = "57014"  # query_canceled: statement_timeout, or a cancel request
+
+# MySQL/MariaDB: too many connections, access denied, shutdown, lock wait timeout,
+# deadlock, interrupted, killed, statement time limits; 2000 and above are client
+# (connection) errors.
+_MYSQL_CODES = frozenset({1040, 1045, 1053, 1205, 1213, 1317, 1927, 1969, 3024})
+_MYSQL_TIMEOUTS = frozenset({1969, 3024})
+
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked", "disk i/o error")
+
+
+def is_retryable(exc: sa.exc.DBAPIError) -> bool:
+    """Whether a retry may cure the error (the server, the link, a lock, a timeout)."""
+    if exc.connection_invalidated:
+        return True
+    state = sqlstate(exc)
+    if state is not None:
+        return state.startswith(_PG_CLASSES) or state in _PG_CODES
+    code = mysql_code(exc)
+    if code is not None:
+        return code in _MYSQL_CODES or code >= 2000
+    original = exc.orig
+    if type(original).__module__.startswith("sqlite3"):
+        return any(text in str(original).lower() for text in _SQLITE_TRANSIENT)
+    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
+
+
+def is_timeout(exc: sa.exc.DBAPIError) -> bool:
+    """Whether the statement hit its time limit."""
+    return sqlstate(exc) == _PG_TIMEOUT or mysql_code(exc) in _MYSQL_TIMEOUTS
+
+
+def sqlstate(exc: sa.exc.DBAPIError) -> str | None:
+    """The PostgreSQL SQLSTATE of the error (psycopg 3 and psycopg2), if any."""
+    original = exc.orig
+    if not type(original).__module__.startswith("psycopg"):
+        return None  # PyMySQL has a sqlstate too, in MySQL's own meaning
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def mysql_code(exc: sa.exc.DBAPIError) -> int | None:
+    """The MySQL/MariaDB error number (PyMySQL, mysqlclient), if any."""
+    original = exc.orig
+    if not type(original).__module__.startswith(("pymysql", "MySQLdb", "mysql", "mariadb")):
+        return None
+    args = getattr(original, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def reason(exc: BaseException) -> str:
+    """The database's own first line, without SQLAlchemy's SQL dump and background link."""
+    original = getattr(exc, "orig", None) or exc
+    args: tuple[Any, ...] = tuple(getattr(original, "args", ()))
+    if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        text = args[1]  # PyMySQL: (1045, "Access denied ...")
+    else:
+        text = str(original)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(original).__name__
