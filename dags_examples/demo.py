@@ -1,8 +1,9 @@
-"""`make demo`: the main job on embedded defaults.
+"""`make demo`: the main job on embedded defaults (SQLite, local files).
 
-Generates example data, checks a healthy dataset and a broken one with the `opsguard`
-command (results go to a SQLite store under .opsguard/ in the repo), and lists the
-stored verdicts.
+1. The `opsguard` command checks a healthy dataset and a broken one.
+2. The example DAGs run in a real Airflow (home: .airflow/ at the repo root, SQLite),
+   each with healthy data and with the failure it is about, and a table shows what each
+   gate decided and what happened to the tasks after it.
 """
 
 from __future__ import annotations
@@ -14,31 +15,133 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+BIN = Path(sys.executable).parent
+AIRFLOW_HOME = ROOT / ".airflow"
+SCENARIOS = ("healthy", "broken")
 
-from example_data import write_example_data  # noqa: E402
 
-
-def run(*args: str) -> int:
+def opsguard(*args: str) -> int:
     print(f"\n$ opsguard {' '.join(args)}", flush=True)
-    opsguard = Path(sys.executable).with_name("opsguard")
-    return subprocess.run([str(opsguard), *args], check=False).returncode
+    return subprocess.run([str(BIN / "opsguard"), *args], check=False).returncode
+
+
+def command_line_part() -> bool:
+    sys.path.insert(0, str(HERE))
+    from example_data import write_example_data
+
+    paths = write_example_data()
+    print(f"example data written to {paths['orders'].parent.relative_to(ROOT)}/")
+    contracts = HERE.relative_to(ROOT) / "contracts"
+    healthy = opsguard("check", str(contracts / "orders.yml"))
+    print(f"-> exit code {healthy} (0: pass or warn)")
+    broken = opsguard("check", str(contracts / "orders_feed.yml"))
+    print(f"-> exit code {broken} (1: fail)")
+    opsguard("results", "--limit", "4")
+    return (healthy, broken) == (0, 1)
+
+
+def airflow_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        AIRFLOW_HOME=str(AIRFLOW_HOME),
+        AIRFLOW__CORE__DAGS_FOLDER=str(HERE),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__LOGGING__LOGGING_LEVEL="ERROR",
+    )
+    env.pop("OPSGUARD_STORE_URL", None)  # gates store into $AIRFLOW_HOME/opsguard.db
+    return env
+
+
+def airflow_part() -> bool:
+    env = airflow_env()
+    print(f"\n== example DAGs in Airflow (home {AIRFLOW_HOME.relative_to(ROOT)}/) ==", flush=True)
+    migrate = subprocess.run(
+        [str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True
+    )
+    if migrate.returncode != 0:
+        print(migrate.stdout[-3000:], migrate.stderr[-3000:], sep="\n")
+        return False
+    log = AIRFLOW_HOME / "demo-dags.log"
+    print(f"running the example DAGs (task logs in {log.relative_to(ROOT)}) ...", flush=True)
+    with log.open("w") as output:
+        runner = subprocess.run(
+            [sys.executable, str(Path(__file__)), "--run-dags"],
+            env=env,
+            check=False,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    table = AIRFLOW_HOME / "demo-table.txt"
+    print(table.read_text() if table.exists() else f"no results: see {log}")
+    return runner.returncode == 0
+
+
+def run_dags() -> int:
+    """Inside the Airflow environment: run every example DAG in every scenario."""
+    import logging
+
+    import pendulum
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    logging.disable(logging.WARNING)
+    bag = DagBag(str(HERE))
+    if bag.import_errors:
+        for path, error in bag.import_errors.items():
+            print(f"import error in {path}:\n{error}")
+        return 1
+    rows = []
+    day = pendulum.now("UTC").start_of("day")
+    for dag_id in sorted(bag.dag_ids):
+        dag = bag.get_dag(dag_id)
+        for scenario in SCENARIOS:
+            run = dag.test(logical_date=day, run_conf={"scenario": scenario})
+            with create_session() as session:
+                found = {
+                    ti.task_id: str(ti.state) for ti in run.get_task_instances(session=session)
+                }
+                states = {task_id: found.get(task_id, "-") for task_id in dag.task_ids}
+                verdicts = session.scalars(
+                    select(XComModel).where(
+                        XComModel.dag_id == dag_id,
+                        XComModel.run_id == run.run_id,
+                        XComModel.key == "opsguard_result",
+                    )
+                ).all()
+                statuses = [f"{x.task_id}={_status(x.value)}" for x in verdicts]
+            rows.append((dag_id, scenario, ", ".join(statuses) or "-", _states(states)))
+            day = day.add(seconds=1)  # one run per scenario, each with its own logical date
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'DAG'.ljust(width)}  {'scenario':<8}  {'gate verdict':<22}  task states"]
+    for dag_id, scenario, verdict, states in rows:
+        lines.append(f"{dag_id.ljust(width)}  {scenario:<8}  {verdict:<22}  {states}")
+    (AIRFLOW_HOME / "demo-table.txt").write_text("\n".join(lines) + "\n")
+    healthy_ok = all("fail" not in v for _, s, v, _ in rows if s == "healthy")
+    broken_caught = all("fail" in v or "error" in v for _, s, v, _ in rows if s == "broken")
+    return 0 if healthy_ok and broken_caught else 1
+
+
+def _status(value: object) -> str:
+    import json
+
+    data = json.loads(value) if isinstance(value, str | bytes) else value
+    return str(data.get("status")) if isinstance(data, dict) else "?"
+
+
+def _states(states: dict[str, str]) -> str:
+    return ", ".join(f"{task}: {state}" for task, state in states.items())
 
 
 def main() -> int:
     os.environ.setdefault("OPSGUARD_HOME", str(ROOT / ".opsguard"))
-    paths = write_example_data()
-    print(f"example data written to {paths['orders'].parent.relative_to(ROOT)}/")
-    contracts = HERE.relative_to(Path.cwd()) if HERE.is_relative_to(Path.cwd()) else HERE
-    healthy = run("check", str(contracts / "contracts" / "orders.yml"))
-    print(f"-> exit code {healthy} (0: pass or warn)")
-    broken = run("check", str(contracts / "contracts" / "orders_feed.yml"))
-    print(f"-> exit code {broken} (1: fail)")
-    run("results", "--limit", "5")
-    expected = (healthy, broken) == (0, 1)
-    print("\ndemo finished as expected" if expected else "\ndemo did NOT behave as expected")
-    return 0 if expected else 1
+    cli_ok = command_line_part()
+    dags_ok = airflow_part()
+    ok = cli_ok and dags_ok
+    print("\ndemo finished as expected" if ok else "\ndemo did NOT behave as expected")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_dags() if "--run-dags" in sys.argv else main())

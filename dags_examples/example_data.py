@@ -47,6 +47,30 @@ def write_example_data(folder: Path = DATA, now: datetime | None = None) -> dict
     return {"orders": healthy, "orders_feed": broken}
 
 
+def write_users(path: Path, *, day: str, broken: bool) -> Path:
+    """A day of user records for the feature build. Broken: the upstream team renamed
+    ``signup_date`` to ``signup_ts`` and started sending ``age`` as text."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(int(day.replace("-", "")))
+    rows = 2_000
+    users = pd.DataFrame(
+        {
+            "user_id": np.arange(1, rows + 1),
+            "age": rng.integers(18, 90, rows),
+            "country": rng.choice(COUNTRIES, rows),
+            "signup_date": pd.Timestamp(day) - pd.to_timedelta(rng.integers(0, 900, rows), "D"),
+        }
+    )
+    if broken:
+        users = users.rename(columns={"signup_date": "signup_ts"})
+        users["age"] = users["age"].astype(str)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    users.to_parquet(path, index=False)
+    return path
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=DATA)
