@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from airflow_opsguard.checks.results import CheckResult, GateResult
     from airflow_opsguard.contract.loader import load_contract
     from airflow_opsguard.contract.models import Contract
+    from airflow_opsguard.drift.profile import Profile
+    from airflow_opsguard.drift.profiler import profile
     from airflow_opsguard.errors import ContractError, DataSourceError, OpsGuardError
     from airflow_opsguard.validation import validate
 
@@ -30,6 +32,8 @@ _EXPORTS = {
     "GateResult": "airflow_opsguard.checks.results",
     "load_contract": "airflow_opsguard.contract.loader",
     "Contract": "airflow_opsguard.contract.models",
+    "Profile": "airflow_opsguard.drift.profile",
+    "profile": "airflow_opsguard.drift.profiler",
     "ContractError": "airflow_opsguard.errors",
     "DataSourceError": "airflow_opsguard.errors",
     "OpsGuardError": "airflow_opsguard.errors",

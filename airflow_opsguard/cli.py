@@ -48,6 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-store", action="store_true", help="do not record the result")
     check.set_defaults(func=_check)
 
+    profile = commands.add_parser(
+        "profile", help="write a reference profile of data (for distribution.reference)"
+    )
+    profile.add_argument("--data", required=True, help="a file, glob, URL or database URL")
+    profile.add_argument("--table", help="with a database URL: the table to profile")
+    profile.add_argument("--out", required=True, help="the profile file to write (JSON)")
+    profile.add_argument("--columns", help="only these columns, comma-separated")
+    profile.add_argument("--bins", type=_positive, default=20, help="number bins (default 20)")
+    profile.add_argument(
+        "--top", type=_positive, default=50, help="categories kept per column (default 50)"
+    )
+    profile.set_defaults(func=_profile)
+
     results = commands.add_parser("results", help="list stored verdicts, newest first")
     results.add_argument("--dataset", help="only this dataset")
     results.add_argument("--status", choices=("pass", "warn", "fail", "error"))
@@ -165,6 +178,25 @@ class _Progress:
 
 def _colour(stream: IO[str]) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+# ------------------------------------------------------------------------------- profile
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from airflow_opsguard.drift.profiler import profile
+
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    if args.columns is not None and not columns:
+        raise OpsGuardError("--columns: give column names, comma-separated")
+    found = profile(args.data, table=args.table, columns=columns, bins=args.bins, top=args.top)
+    try:
+        found.write(args.out)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OpsGuardError(f"{args.out}: cannot write the profile: {reason}") from None
+    print(f"{args.out}: {len(found.columns)} columns, {found.rows:,} rows of {found.source}")
+    return EXIT_OK
 
 
 # ------------------------------------------------------------------------------- results

@@ -16,6 +16,8 @@ INTEGRATION = "OpsGuard"
 def get_provider_info() -> dict[str, Any]:
     modules = {
         "operators": ["airflow_opsguard.operators"],
+        "sensors": ["airflow_opsguard.sensors"],
+        "triggers": ["airflow_opsguard.triggers"],
     }
     return {
         "package-name": "airflow-opsguard",

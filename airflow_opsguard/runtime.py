@@ -90,11 +90,24 @@ def reference_time(context: Mapping[str, Any], reference: FreshnessReference) ->
     interval ends when it was triggered, which is the clock. ``logical_date`` uses the
     run's logical date; ``now`` the wall clock.
     """
+    return run_reference_time(context, reference) or datetime.now(UTC)
+
+
+def run_reference_time(
+    context: Mapping[str, Any], reference: FreshnessReference
+) -> datetime | None:
+    """The run's fixed instant that :func:`reference_time` means, or None when it means
+    the wall clock (``now``, or a run with neither a data interval nor a logical date).
+    A sensor that waits needs to know which: a fixed instant stays, the clock moves."""
     if reference != "now":
         value = context.get(reference) or context.get("logical_date")
         if isinstance(value, datetime):
-            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.now(UTC)
+            # A plain datetime: pendulum's instants drop a datetime.timezone.utc zone in
+            # arithmetic.
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return datetime.fromtimestamp(value.timestamp(), UTC)
+    return None
 
 
 def gate_identity(context: Mapping[str, Any]) -> dict[str, Any]:

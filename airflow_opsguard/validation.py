@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.checks.evaluate import evaluate
 from airflow_opsguard.checks.results import GateResult
+from airflow_opsguard.checks.shadow import apply_shadow
 from airflow_opsguard.contract.loader import ContractLike, load_contract
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.errors import DataSourceError
@@ -33,6 +34,7 @@ def validate(
     store: ResultStore | str | None = None,
     context: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    record: bool = True,
 ) -> GateResult:
     """Check ``data`` against ``contract`` and return the verdict.
 
@@ -48,8 +50,10 @@ def validate(
     :class:`DataSourceError` only if you ask for it through :func:`measure`). An invalid
     contract raises :class:`ContractError`.
 
-    With ``store`` (a :class:`ResultStore` or a SQLAlchemy URL) the verdict is recorded;
-    a store that is down is logged and never changes the verdict.
+    With ``store`` (a :class:`ResultStore` or a SQLAlchemy URL) the verdict is recorded
+    (unless ``record=False``: the caller records it); a store that is down is logged and
+    never changes the verdict. History checks (``anomaly``, ``row_count_change``) read
+    the earlier runs' metrics from ``store``; without one they report ``error``.
     """
     spec = load_contract(contract)
     moment = _as_now(now)
@@ -71,10 +75,12 @@ def validate(
             retryable=exc.retryable,
         )
     else:
+        observations = _with_history(spec, observations, target, moment)
         result = evaluate(spec, observations, now=moment, duration_ms=_elapsed(started))
-    result = _with_identity(result, context)
+    result = _with_identity(apply_shadow(spec, result), context)  # shadow: never blocks
     if target is not None:
-        target.record(result)  # never raises: a store outage never changes the verdict
+        if record:
+            target.record(result)  # never raises: a store outage never changes the verdict
         if target is not store:
             target.close()
     return result
@@ -162,6 +168,21 @@ def _with_identity(result: GateResult, context: Mapping[str, Any] | None) -> Gat
     from dataclasses import replace
 
     return replace(result, run_id=uuid.uuid4().hex, context=dict(context or {}))
+
+
+def _with_history(
+    contract: Contract, observations: Observations, store: ResultStore | None, now: datetime
+) -> Observations:
+    """The observations with the stored metric history that the history checks read."""
+    from dataclasses import replace
+
+    from airflow_opsguard.anomaly.history import history_requests
+
+    if not history_requests(contract):
+        return observations
+    from airflow_opsguard.store.metrics import load_history
+
+    return replace(observations, history=load_history(store, contract, before=now))
 
 
 def _open_store(store: ResultStore | str | None) -> ResultStore | None:

@@ -262,3 +262,64 @@ def compare(expected: Numbers, got: Numbers, who: str) -> None:
     if wrong:
         details = ", ".join(f"{k}: {a!r} vs {b!r}" for k, (a, b) in sorted(wrong.items()))
         raise AssertionError(f"{who} disagrees with the hand-written pass: {details}")
+
+
+# --------------------------------------------------------------------------- reference
+
+
+def streamed_numbers(path: Path) -> Numbers:
+    """The same numbers, one row group at a time with pyarrow.compute: the reference
+    for files too large for pandas. Duplicates are exact because the generator keeps
+    each row group's ids inside their own range (checked here), so duplicates can only
+    occur inside a row group."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    totals: Numbers = dict.fromkeys([*OUR_COUNTS.values(), "rows"], 0)
+    newest = None
+    previous_max = None
+    for index in range(parquet.num_row_groups):
+        table = parquet.read_row_group(index)
+        ids, amount = table["order_id"], table["amount"]
+        country, email, status = table["country"], table["email"], table["status"]
+        totals["rows"] += table.num_rows
+        totals["nulls(order_id)"] += ids.null_count
+        totals["nulls(amount)"] += amount.null_count
+        totals["nulls(created_at)"] += table["created_at"].null_count
+        low, high = pc.min_max(ids).values()
+        if previous_max is not None and low.as_py() <= previous_max:
+            raise AssertionError("row groups' id ranges overlap; the reference needs them apart")
+        previous_max = high.as_py()
+        counts = pc.value_counts(ids.combine_chunks())
+        repeated = pc.greater(counts.field("counts"), 1)
+        totals["duplicated_rows(order_id)"] += int(
+            pc.sum(pc.filter(counts.field("counts"), repeated)).as_py() or 0
+        )
+        outside = pc.or_(pc.less(amount, AMOUNT_MIN), pc.greater(amount, AMOUNT_MAX))
+        totals["out_of_range(amount)"] += _true(outside)
+        totals["not_in_set(country)"] += _true(pc.invert(pc.is_in(country, pa_set(COUNTRIES))))
+        lengths = pc.utf8_length(country)
+        totals["bad_length(country)"] += _true(pc.or_(pc.less(lengths, 2), pc.greater(lengths, 2)))
+        totals["no_match(email)"] += _true(
+            pc.invert(pc.match_substring_regex(email, EMAIL_PATTERN))
+        )
+        totals["not_in_set(status)"] += _true(pc.invert(pc.is_in(status, pa_set(STATUSES))))
+        group_newest = pc.max(table["created_at"]).as_py()
+        newest = group_newest if newest is None else max(newest, group_newest)
+    totals["newest(created_at)"] = newest
+    totals["schema_ok"] = parquet.schema_arrow.names == list(COLUMNS)
+    return totals
+
+
+def _true(mask: Any) -> int:
+    """How many values are true (nulls, as in SQL, are not)."""
+    import pyarrow.compute as pc
+
+    return int(pc.sum(mask).as_py() or 0)
+
+
+def pa_set(values: tuple[str, ...]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(values)

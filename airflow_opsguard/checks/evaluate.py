@@ -10,12 +10,15 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from airflow_opsguard.anomaly.metrics import dataset_metrics, drift_metrics
+from airflow_opsguard.anomaly.rules import evaluate_history_check
 from airflow_opsguard.checks.keys import FRESHNESS_KEY, check_keys
 from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.checks.results import CheckResult, GateResult, Status, worst
 from airflow_opsguard.contract.durations import format_duration
 from airflow_opsguard.contract.models import (
     AllowedCheck,
+    AnomalyCheck,
     Check,
     Column,
     Contract,
@@ -24,6 +27,7 @@ from airflow_opsguard.contract.models import (
     NotNullCheck,
     PatternCheck,
     RangeCheck,
+    RowCountChangeCheck,
     Schema,
     StatisticCheck,
     UniqueCheck,
@@ -53,6 +57,7 @@ def evaluate(
     """Judge every check of ``contract`` against ``observations`` at time ``now``."""
     results: list[CheckResult] = []
     names = {c.name for c in observations.columns}
+    metrics = dataset_metrics(observations, now)
     if contract.schema_ is not None:
         results.extend(evaluate_schema(contract.schema_, observations.columns))
     if contract.volume is not None:
@@ -65,9 +70,21 @@ def evaluate(
                 # No rows: the data is as stale as it gets, whatever type an empty CSV got.
                 observation = CheckObservation(value=None)
             results.append(evaluate_freshness(contract.freshness, observation, now))
+        elif key.distribution is not None:
+            from airflow_opsguard.drift.evaluation import evaluate_distribution
+
+            assert contract.distribution is not None
+            section = contract.distribution
+            results.append(evaluate_distribution(section, key.distribution, observation))
         else:
             assert key.check is not None
+            if isinstance(key.check, AnomalyCheck | RowCountChangeCheck):
+                history = observations.history
+                judged = evaluate_history_check(key.check, observation, metrics, history, now)
+                results.append(judged)
+                continue
             results.append(evaluate_check(key.check, observation, observations.rows or 0))
+    metrics.update(drift_metrics(results))
     return GateResult(
         dataset=contract.dataset,
         status=worst(r.status for r in results),
@@ -78,6 +95,7 @@ def evaluate(
         data_fingerprint=dict(observations.fingerprint),
         source=observations.source,
         duration_ms=duration_ms,
+        metrics=metrics,
     )
 
 
@@ -396,6 +414,8 @@ def _expected_text(check: Check) -> str:
         return "{" + shown + more + "}"
     if isinstance(check, PatternCheck):
         return f"/{check.pattern}/"
+    if isinstance(check, AnomalyCheck | RowCountChangeCheck):
+        return check.display_name  # judged by airflow_opsguard.anomaly.rules, not here
     return _between_text(check.min_length, check.max_length, False, False)
 
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from airflow_opsguard.contract.models import Check, Contract
+from airflow_opsguard.contract.models import Check, Contract, DistributionColumn
 
 FRESHNESS_KEY = "freshness"
 
 
 @dataclass(frozen=True)
 class CheckKey:
-    """One measurable check: its key, its declaration (None for freshness) and columns."""
+    """One measurable check: its key, its declaration (None for freshness and
+    distribution), its columns, and for a distribution check the column's declaration."""
 
     key: str
     check: Check | None
     columns: tuple[str, ...]
+    distribution: DistributionColumn | None = None
 
 
 def check_keys(contract: Contract) -> list[CheckKey]:
@@ -29,4 +31,10 @@ def check_keys(contract: Contract) -> list[CheckKey]:
         keys.append(CheckKey(key, check, check.columns))
     if contract.freshness is not None:
         keys.append(CheckKey(FRESHNESS_KEY, None, (contract.freshness.column,)))
+    if contract.distribution is not None:
+        for column in contract.distribution.columns:
+            name = f"distribution({column.name})"
+            seen[name] = seen.get(name, 0) + 1
+            key = name if seen[name] == 1 else f"{name}#{seen[name]}"
+            keys.append(CheckKey(key, None, (column.name,), distribution=column))
     return keys

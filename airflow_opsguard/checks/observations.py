@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.checks.results import to_json_value
+
+if TYPE_CHECKING:
+    from airflow_opsguard.anomaly.history import MetricHistory
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class Observations:
     columns: tuple[ObservedColumn, ...]
     checks: Mapping[str, CheckObservation] = field(default_factory=dict)
     fingerprint: Mapping[str, Any] = field(default_factory=dict)
+    # Dataset metrics by name ("null_fraction(email)"), measured in the same scan.
+    metrics: Mapping[str, CheckObservation] = field(default_factory=dict)
+    # Earlier runs' metrics from the results store, for history checks (None: no store).
+    history: MetricHistory | None = None
 
     def column(self, name: str) -> ObservedColumn | None:
         for column in self.columns:

@@ -68,6 +68,9 @@ class CheckResult:
     samples: tuple[Any, ...] = ()
     mostly: float | None = None
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    # A check in shadow mode: the status it would have had if enforced (its ``status``
+    # is then ``pass``: it never blocks nor alerts). None for an enforced check.
+    would_be: Status | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -88,6 +91,9 @@ class CheckResult:
             out["mostly"] = self.mostly
         if self.metrics:
             out["metrics"] = to_json_value(self.metrics)
+        if self.would_be is not None:
+            out["mode"] = "shadow"
+            out["would_be"] = self.would_be
         return out
 
     @classmethod
@@ -106,6 +112,7 @@ class CheckResult:
             samples=tuple(data.get("samples") or ()),
             mostly=data.get("mostly"),
             metrics=dict(data.get("metrics") or {}),
+            would_be=data.get("would_be"),
         )
 
 
@@ -126,6 +133,11 @@ class GateResult:
     retryable: bool = False  # with an error: trying again later may help
     run_id: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
+    # Dataset metrics of the run, kept in the store's history: rows, null_fraction(col),
+    # mean(col), distinct_count(col), freshness_lag_seconds(col) (None: no value).
+    metrics: Mapping[str, float | int | None] = field(default_factory=dict)
+    # With checks in shadow mode: the verdict had every check been enforced.
+    would_be: Status | None = None
 
     @property
     def failed(self) -> tuple[CheckResult, ...]:
@@ -159,6 +171,10 @@ class GateResult:
             out["run_id"] = self.run_id
         if self.context:
             out["context"] = to_json_value(self.context)
+        if self.metrics:
+            out["metrics"] = to_json_value(self.metrics)
+        if self.would_be is not None:
+            out["would_be"] = self.would_be
         return out
 
     @classmethod
@@ -178,4 +194,6 @@ class GateResult:
             retryable=bool(data.get("retryable", False)),
             run_id=data.get("run_id"),
             context=dict(data.get("context") or {}),
+            metrics=dict(data.get("metrics") or {}),
+            would_be=data.get("would_be"),
         )

@@ -99,6 +99,8 @@ _CHECK_TAGS = {
     "not_allowed",
     "pattern",
     "length",
+    "anomaly",
+    "row_count_change",
 }
 
 
@@ -123,8 +125,6 @@ def _message(error: Mapping[str, Any], loc: tuple[int | str, ...]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         name = loc[-1] if loc else "?"
-        if name == "distribution" and len(loc) == 1:
-            return "distribution checks are not part of this release of airflow-opsguard"
         return f"unknown key {name!r}"
     if kind == "missing":
         return "this key is required"

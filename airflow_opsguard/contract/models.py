@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from airflow_opsguard.contract.alerts import AlertRoute, Escalation, Mode
 from airflow_opsguard.contract.durations import format_duration, parse_duration
 
 ColumnType = Literal["integer", "float", "decimal", "string", "boolean", "date", "timestamp"]
@@ -72,6 +73,11 @@ def _check_regex(pattern: str) -> str:
 class _Check(_Strict):
     name: str | None = Field(None, description="A name for the check; default: type(column).")
     severity: Severity = Field("fail", description="warn: report a failure without blocking.")
+    mode: Mode = Field(
+        "enforce",
+        description="shadow: measure, store and show the check, but never block or alert; "
+        "its result says what it would have done.",
+    )
     mostly: float | None = Field(
         None,
         gt=0,
@@ -218,6 +224,170 @@ class LengthCheck(_ColumnCheck):
         return self
 
 
+# History checks: judged against the metrics the results store kept of earlier runs.
+
+MetricKind = Literal["rows", "null_fraction", "mean", "distinct_count", "freshness_lag_seconds"]
+METRIC_KINDS: tuple[str, ...] = MetricKind.__args__  # type: ignore[attr-defined]
+
+
+class SustainedRule(_Strict):
+    """``breaches`` breaches of the metric within the last ``within`` runs (this one
+    included). A plain number ``k`` stands for k breaches in a row."""
+
+    breaches: int = Field(ge=1, le=100, description="How many breaches.")
+    within: int = Field(ge=1, le=100, description="Among how many of the latest runs.")
+
+    @model_validator(mode="after")
+    def _fits(self) -> SustainedRule:
+        if self.within < self.breaches:
+            raise ValueError(
+                f"{self.breaches} breaches cannot happen within {self.within} runs; "
+                "'within' must be at least 'breaches'"
+            )
+        return self
+
+
+def _rule(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"breaches": value, "within": value}
+    return value
+
+
+Rule = Annotated[SustainedRule, BeforeValidator(_rule)]
+
+
+class AnomalyCheck(_Check):
+    """A metric of this run against its own history: a robust z-score, ``(value -
+    median) / (1.4826 * MAD)`` over the last ``window`` runs, breaches beyond
+    ``threshold``. Judged only once ``min_history`` runs are stored (until then the check
+    passes, saying it is learning); warns and fails by the sustained rules."""
+
+    type: Literal["anomaly"] = "anomaly"
+    metric: MetricKind = Field(
+        description="rows, null_fraction, mean, distinct_count or freshness_lag_seconds."
+    )
+    column: str | None = Field(None, description="The column of the metric (all but rows).")
+    threshold: float = Field(
+        3.5, gt=0, description="The robust z-score beyond which a value breaches (3.5)."
+    )
+    direction: Literal["both", "up", "down"] = Field(
+        "both", description="up or down: only a rise (or a fall) of the metric breaches."
+    )
+    weekly: bool = Field(
+        False,
+        description="true: expect the level of the runs on the same weekday (UTC), and "
+        "measure the spread around each weekday's level.",
+    )
+    min_history: int | None = Field(
+        None,
+        ge=3,
+        le=1000,
+        description="Runs to learn from before judging: default 14, with weekly 4 (runs "
+        "on the same weekday).",
+    )
+    window: int = Field(
+        30, ge=3, le=1000, description="The latest runs (same-weekday runs) compared with."
+    )
+    warn_after: Rule = Field(
+        SustainedRule(breaches=1, within=1),
+        description="Warn after this many breaches (default 1: on the first).",
+    )
+    fail_after: Rule | None = Field(
+        SustainedRule(breaches=3, within=5),
+        description="Fail after this many breaches within that many runs; null: never fail.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AnomalyCheck:
+        if self.metric == "rows" and self.column is not None:
+            raise ValueError("the rows metric has no column; remove 'column'")
+        if self.metric != "rows" and self.column is None:
+            raise ValueError(f"give the 'column' whose {self.metric} is watched")
+        if self.mostly is not None:
+            raise ValueError("'mostly' applies to row checks, not to an anomaly check")
+        if self.history_needed > self.window:
+            raise ValueError(
+                f"min_history ({self.history_needed}) is larger than window ({self.window}): "
+                "the check would never judge"
+            )
+        if self.fail_after is not None and self.warn_after.breaches > self.fail_after.breaches:
+            raise ValueError("warn_after asks for more breaches than fail_after")
+        return self
+
+    @property
+    def history_needed(self) -> int:
+        """``min_history``, or its default: 14 runs, or 4 same-weekday runs with weekly."""
+        if self.min_history is not None:
+            return self.min_history
+        return 4 if self.weekly else 14
+
+    @property
+    def metric_name(self) -> str:
+        """The metric's name in results and the store: ``rows``, ``mean(amount)``."""
+        return self.metric if self.column is None else f"{self.metric}({self.column})"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return () if self.column is None else (self.column,)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"anomaly({self.metric_name})"
+
+
+class RowCountChangeCheck(_Check):
+    """This run's row count against the previous passing run's, or the median of the
+    last ``window`` runs: it may drop by at most ``max_drop`` and grow by at most
+    ``max_growth`` (fractions of that reference: 0.5 is 50%)."""
+
+    type: Literal["row_count_change"] = "row_count_change"
+    max_drop: float | None = Field(
+        None, ge=0, le=1, description="Largest allowed drop, a fraction (0.5: half the rows)."
+    )
+    max_growth: float | None = Field(
+        None, ge=0, description="Largest allowed growth, a fraction (2.0: +200%, 3x the rows)."
+    )
+    relative_to: Literal["previous_pass", "median"] = Field(
+        "previous_pass",
+        description="previous_pass: the latest run whose verdict was pass or warn; "
+        "median: the median of the last 'window' runs.",
+    )
+    window: int = Field(30, ge=1, le=1000, description="Runs whose median is the reference.")
+    min_history: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description="Stored runs (passing runs for previous_pass) needed before judging.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RowCountChangeCheck:
+        if self.max_drop is None and self.max_growth is None:
+            raise ValueError("give 'max_drop', 'max_growth' or both")
+        if self.mostly is not None:
+            raise ValueError("'mostly' applies to row checks, not to a row count change")
+        if self.relative_to == "median" and self.min_history > self.window:
+            raise ValueError(
+                f"min_history ({self.min_history}) is larger than window ({self.window}): "
+                "the check would never judge"
+            )
+        return self
+
+    @property
+    def display_name(self) -> str:
+        return self.name or "row_count_change"
+
+
+def metric_type_problem(metric: str, column_type: str | None) -> str | None:
+    """Why a metric cannot be measured on a column of this type (None when it can)."""
+    if metric == "mean" and column_type is not None and column_type not in NUMERIC_TYPES:
+        return f"mean needs a number column, not {column_type}"
+    if metric == "freshness_lag_seconds" and column_type not in (None, "date", "timestamp"):
+        return f"freshness_lag_seconds needs a date or timestamp column, not {column_type}"
+    return None
+
+
+HistoryCheck = AnomalyCheck | RowCountChangeCheck
 RowCheck = NotNullCheck | RangeCheck | AllowedCheck | NotAllowedCheck | PatternCheck | LengthCheck
 Check = Annotated[
     NotNullCheck
@@ -227,7 +397,9 @@ Check = Annotated[
     | AllowedCheck
     | NotAllowedCheck
     | PatternCheck
-    | LengthCheck,
+    | LengthCheck
+    | AnomalyCheck
+    | RowCountChangeCheck,
     Field(discriminator="type"),
 ]
 
@@ -404,6 +576,94 @@ class Volume(_Strict):
         return self
 
 
+DriftMethod = Literal["psi", "js", "wasserstein", "cramers_v"]
+# Which methods suit which declared column types (numbers are binned, text and booleans
+# are categories; dates and timestamps are not compared).
+DRIFT_METHODS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(NUMERIC_TYPES, ("psi", "js", "wasserstein")),
+    "string": ("psi", "js", "cramers_v"),
+    "boolean": ("psi", "js", "cramers_v"),
+}
+
+
+def _drift_column(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict | BaseModel):
+        return value
+    raise ValueError("give a column name, or a mapping such as {name: amount, method: psi}")
+
+
+class DistributionColumn(_Strict):
+    """A column compared with the reference; method and thresholds override the
+    defaults for its type (see the README's Drift section)."""
+
+    name: str = Field(min_length=1, description="The column.")
+    method: DriftMethod | None = Field(
+        None,
+        description="The statistic that decides: psi, js, wasserstein (numbers) or "
+        "cramers_v (categories). Default: wasserstein for numbers, js for strings and "
+        "booleans.",
+    )
+    warn: float | None = Field(
+        None, gt=0, description="Warn when the statistic, beyond sampling noise, reaches this."
+    )
+    fail: float | None = Field(
+        None, gt=0, description="Fail when the statistic, beyond sampling noise, reaches this."
+    )
+    severity: Severity | None = Field(None, description="Default: the section's severity.")
+    min_rows: int | None = Field(None, ge=0, description="Default: the section's min_rows.")
+
+    @model_validator(mode="after")
+    def _levels(self) -> DistributionColumn:
+        if self.warn is not None and self.fail is not None and self.warn > self.fail:
+            raise ValueError(f"warn ({self.warn}) is above fail ({self.fail})")
+        return self
+
+
+class Distribution(_Strict):
+    """Compare columns' distributions with a reference: data, or a profile written by
+    ``opsguard profile``."""
+
+    reference: str = Field(
+        min_length=1,
+        description="Reference data (a file, folder, glob or URL, profiled when the gate "
+        "runs) or a profile JSON written by `opsguard profile`. Relative paths are read "
+        "from the contract file's folder.",
+    )
+    columns: tuple[Annotated[DistributionColumn, BeforeValidator(_drift_column)], ...] = Field(
+        description="Columns to compare: names, or mappings with name, method, warn, fail, "
+        "severity, min_rows.",
+    )
+    severity: Severity = Field("fail", description="warn: report drift without blocking.")
+    min_rows: int = Field(
+        100,
+        ge=0,
+        description="Fewer values than this (in the data or the reference): drift is not "
+        "judged, and the check warns.",
+    )
+    bins: int = Field(
+        20, ge=2, le=1000, description="Quantile bins of number columns when profiling data."
+    )
+    top: int = Field(
+        50, ge=1, le=10000, description="Most frequent categories kept when profiling data."
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _unique_names(
+        cls, columns: tuple[DistributionColumn, ...]
+    ) -> tuple[DistributionColumn, ...]:
+        if not columns:
+            raise ValueError("list at least one column to compare")
+        seen: set[str] = set()
+        for column in columns:
+            if column.name in seen:
+                raise ValueError(f"column {column.name!r} is listed twice")
+            seen.add(column.name)
+        return columns
+
+
 class Contract(_Strict):
     """What a dataset must look like, and what a gate does when it does not."""
 
@@ -420,7 +680,23 @@ class Contract(_Strict):
     freshness: Freshness | None = None
     volume: Volume | None = None
     checks: tuple[Check, ...] = Field(default=(), description="More checks, one per entry.")
+    distribution: Distribution | None = Field(
+        None, description="Compare columns' distributions with a reference (drift)."
+    )
     on_fail: OnFail = Field("fail", description="What a gate does when the verdict is fail.")
+    mode: Mode = Field(
+        "enforce",
+        description="shadow: every check is measured, stored and shown, and never blocks "
+        "or alerts; the result says what it would have done.",
+    )
+    owner: str | None = Field(None, description="Who answers for the data (shown in alerts).")
+    runbook: str | None = Field(None, description="What to do when it fails (a URL or text).")
+    alerts: tuple[AlertRoute, ...] = Field(
+        default=(), description="Where alerts go: [{on: [fail, escalate], webhook: URL}, ...]."
+    )
+    escalation: Escalation = Field(
+        default_factory=Escalation, description="When an open incident escalates."
+    )
 
     # The file the contract was loaded from: relative source paths are read from there.
     _origin: str | None = PrivateAttr(None)
@@ -444,6 +720,10 @@ class Contract(_Strict):
             for column in check.columns:
                 if column not in declared:
                     raise ValueError(f"checks[{index}]: column {column!r} is not in schema.columns")
+            if isinstance(check, AnomalyCheck) and check.column is not None:
+                problem = metric_type_problem(check.metric, declared[check.column].type)
+                if problem:
+                    raise ValueError(f"checks[{index}].metric: {problem}")
         if self.freshness is not None:
             target = declared.get(self.freshness.column)
             if target is None:
@@ -454,6 +734,8 @@ class Contract(_Strict):
                 raise ValueError(
                     f"freshness.column: {target.name!r} is {target.type}, not a date or timestamp"
                 )
+        if self.distribution is not None:
+            _known_drift_columns(self.distribution, declared)
         return self
 
     @property
@@ -473,12 +755,52 @@ class Contract(_Strict):
             names.update(dict.fromkeys(check.columns))
         if self.freshness is not None:
             names[self.freshness.column] = None
+        if self.distribution is not None:
+            names.update(dict.fromkeys(c.name for c in self.distribution.columns))
         return tuple(names)
 
     @property
     def fingerprint(self) -> str:
         """SHA-256 of the normalised contract: the same rules give the same fingerprint,
         whatever the formatting, comments or key order of the file."""
-        normal = self.model_dump(mode="json", by_alias=True, exclude={"description"})
+        # A section left out is left out of the fingerprint, so that adding a kind of
+        # section to the format leaves the fingerprints of existing contracts alone.
+        absent = {"distribution"} if self.distribution is None else set()
+        # Who is told (owner, runbook, routes, escalation) is not a rule about the data;
+        # the enforcement mode is, but only when it is not the default.
+        absent |= {"owner", "runbook", "alerts", "escalation"}
+        normal = self.model_dump(mode="json", by_alias=True, exclude={"description", *absent})
+        _drop_default_modes(normal)
         text = json.dumps(normal, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _drop_default_modes(normal: dict[str, Any]) -> None:
+    """Leave ``mode: enforce`` out of a dumped contract, so that the key's arrival leaves
+    the fingerprints of existing contracts alone."""
+    for item in (normal, *normal.get("checks", ())):
+        if item.get("mode") == "enforce":
+            del item["mode"]
+
+
+def _known_drift_columns(section: Distribution, declared: dict[str, Column]) -> None:
+    """Distribution columns must be declared (when the schema lists columns), of a type
+    that is compared, with a method that suits the type."""
+    for index, column in enumerate(section.columns):
+        where = f"distribution.columns[{index}]"
+        target = declared.get(column.name)
+        if target is None:
+            raise ValueError(f"{where}: column {column.name!r} is not in schema.columns")
+        if target.type is None:
+            continue
+        methods = DRIFT_METHODS.get(target.type)
+        if methods is None:
+            raise ValueError(
+                f"{where}: {column.name!r} is {target.type}; distributions compare numbers, "
+                "strings and booleans"
+            )
+        if column.method is not None and column.method not in methods:
+            raise ValueError(
+                f"{where}.method: {column.method} does not apply to {target.type} column "
+                f"{column.name!r}; use one of {', '.join(methods)}"
+            )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
@@ -19,6 +19,9 @@ from airflow_opsguard.checks.observations import CheckObservation, Observations,
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.engines.plan import ROWS_LABEL, Plan, PlannedCheck, build_plan
 from airflow_opsguard.errors import DataSourceError
+
+if TYPE_CHECKING:
+    from airflow_opsguard.drift.reference import Reference
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +41,33 @@ def measure(
     fingerprint: dict[str, Any] | None = None,
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     classify_error: ErrorClassifier | None = None,
+    reference: Reference | None = None,
 ) -> Observations:
-    """Measure every check of ``contract`` on ``source``."""
-    plan = build_plan(contract, columns, source)
+    """Measure every check of ``contract`` on ``source``.
+
+    A contract with a ``distribution`` section has its reference loaded here (a profile
+    file, or reference data profiled now) unless ``reference`` is given.
+    """
+    if reference is None and contract.distribution is not None:
+        from airflow_opsguard.drift.reference import load_reference
+
+        reference = load_reference(contract)
+    plan = build_plan(contract, columns, source, reference)
     mark_inexpressible(plan, connection.dialect)
     runner = _Runner(connection, plan, source_name, classify_error or (lambda exc: None))
     rows, values = runner.scan()
     observations: dict[str, CheckObservation] = {}
+    metrics: dict[str, CheckObservation] = {}
     for index, planned in enumerate(plan.checks):
+        target, key = (
+            (observations, planned.key) if planned.metric is None else (metrics, planned.metric)
+        )
         if planned.error or planned.key in runner.errors:
             error = planned.error or runner.errors[planned.key]
-            observations[planned.key] = CheckObservation(error=error)
+            target[key] = CheckObservation(error=error)
             continue
         found = {role: values[plan.label(index, role)] for role in planned.aggregates}
-        observations[planned.key] = runner.observe(planned, found, sample_size)
+        target[key] = runner.observe(planned, found, sample_size)
     fingerprint = dict(fingerprint or {})
     fingerprint["rows"] = rows
     return Observations(
@@ -60,6 +76,7 @@ def measure(
         columns=tuple(columns),
         checks=observations,
         fingerprint=fingerprint,
+        metrics=metrics,
     )
 
 
@@ -139,6 +156,11 @@ class _Runner:
     def observe(
         self, planned: PlannedCheck, found: dict[str, Any], sample_size: int
     ) -> CheckObservation:
+        if planned.collect is not None:
+            try:
+                return planned.collect(found, lambda statement: self.execute(statement).all())
+            except sa.exc.DBAPIError as exc:
+                return CheckObservation(error=f"could not be measured: {_first(exc)}")
         considered = _int(found.get("considered"))
         failing = _int(found.get("failing"))
         samples: tuple[Any, ...] = ()

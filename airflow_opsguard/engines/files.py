@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.engines.executor import measure
+from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.types import from_duckdb
 from airflow_opsguard.errors import DataSourceError
 
@@ -156,6 +157,42 @@ def _measure(
             fingerprint=fingerprint,
             sample_size=sample_size,
             classify_error=_classify,
+        )
+
+
+@contextmanager
+def open_data(data: Any, *, file_format: str | None = None) -> Iterator[OpenedSource]:
+    """DuckDB over a path, glob, fsspec URL, pandas DataFrame or Arrow table, opened for
+    work other than a contract's checks (profiles), with the same settings."""
+    if isinstance(data, str | os.PathLike):
+        files = resolve_files(str(data), file_format)
+        if not files.paths:
+            raise DataSourceError(f"{files.name}: the data is empty")
+        with _duckdb() as connection:
+            columns = _open_files(connection, files, {})
+            yield OpenedSource(
+                connection,
+                sa.table(VIEW),
+                columns,
+                files.name,
+                lambda exc: _as_source_error(exc, files.name),
+            )
+        return
+    name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
+    with _duckdb() as connection:
+        try:
+            _raw(connection).register(VIEW, data)
+        except Exception as exc:  # duckdb raises several unrelated types here
+            raise DataSourceError(
+                f"cannot read a {type(data).__name__}: give a path, a URL, "
+                "a pandas DataFrame or an Arrow table"
+            ) from exc
+        yield OpenedSource(
+            connection,
+            sa.table(VIEW),
+            _describe(connection),
+            name,
+            lambda exc: _as_source_error(exc, name),
         )
 
 

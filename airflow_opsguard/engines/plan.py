@@ -10,34 +10,46 @@ counts cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
 from airflow_opsguard.checks.keys import FRESHNESS_KEY, CheckKey, check_keys
-from airflow_opsguard.checks.observations import ObservedColumn
+from airflow_opsguard.checks.observations import CheckObservation, ObservedColumn
 from airflow_opsguard.contract.models import (
     NUMERIC_TYPES,
     AllowedCheck,
+    AnomalyCheck,
     Contract,
     LengthCheck,
     NotAllowedCheck,
     NotNullCheck,
     PatternCheck,
     RangeCheck,
+    RowCountChangeCheck,
     StatisticCheck,
     UniqueCheck,
 )
 from airflow_opsguard.engines.dialects import char_length, exact_text, regex_search
+from airflow_opsguard.engines.metric_plan import (
+    METRIC_KEY_PREFIX,
+    history_check_problem,
+    metric_aggregates,
+)
 from airflow_opsguard.engines.types import sqlalchemy_type
 
+if TYPE_CHECKING:
+    from airflow_opsguard.drift.reference import Reference
+
 ROWS_LABEL = "rows"
+# Builds a check's observation from its aggregates and a runner of small queries.
+Collector = Callable[[dict[str, Any], Callable[[Select[Any]], Sequence[Any]]], CheckObservation]
 
 
 @dataclass(eq=False)
@@ -52,6 +64,10 @@ class PlannedCheck:
     sample_columns: tuple[ColumnElement[Any], ...] = ()
     duplicates: Select[Any] | None = None  # unique: a row per duplicated value, count last
     error: str | None = None
+    metric: str | None = None  # a dataset metric ("mean(amount)") rather than a check
+    # Builds the observation from the aggregates, running small queries of its own
+    # (distribution: the most frequent values the reference does not list).
+    collect: Collector | None = None
 
 
 @dataclass
@@ -86,23 +102,38 @@ class Plan:
         )
 
 
-def build_plan(contract: Contract, columns: Sequence[ObservedColumn], source: FromClause) -> Plan:
+def build_plan(
+    contract: Contract,
+    columns: Sequence[ObservedColumn],
+    source: FromClause,
+    reference: Reference | None = None,
+) -> Plan:
     """Compile the contract's checks against the columns the source actually has.
 
     A check on a column that is missing, or whose type it cannot apply to, is planned
     as an error: the schema check reports the column itself, and the check says why it
-    could not be measured, instead of failing the whole query.
+    could not be measured, instead of failing the whole query. ``reference`` is the
+    loaded distribution reference, whose bins and categories the histograms use.
     """
     observed = {c.name: c for c in columns}
-    planner = _Planner(source, observed)
+    planner = _Planner(source, observed, reference)
     planned = [planner.plan(key) for key in check_keys(contract)]
+    for name, aggregates in metric_aggregates(contract, observed, source):
+        key = f"{METRIC_KEY_PREFIX}{name}"
+        planned.append(PlannedCheck(key=key, aggregates=aggregates, metric=name))
     return Plan(source=source, checks=planned)
 
 
 class _Planner:
-    def __init__(self, source: FromClause, observed: dict[str, ObservedColumn]) -> None:
+    def __init__(
+        self,
+        source: FromClause,
+        observed: dict[str, ObservedColumn],
+        reference: Reference | None = None,
+    ) -> None:
         self.source = source
         self.observed = observed
+        self.reference = reference
 
     def col(self, name: str) -> ColumnElement[Any]:
         column = sa.column(name, sqlalchemy_type(self.observed[name]), _selectable=self.source)
@@ -120,12 +151,17 @@ class _Planner:
             return planned
         if key.key == FRESHNESS_KEY:
             return self._freshness(planned, key.columns[0])
+        if key.distribution is not None:
+            return self._distribution(planned, key.columns[0])
         check = key.check
         assert check is not None
         problem = _type_problem(check, [self.observed[c] for c in key.columns])
         if problem:
             planned.error = f"not measured: {problem}"
             return planned
+        if isinstance(check, AnomalyCheck | RowCountChangeCheck):
+            planned.error = history_check_problem(check, self.observed)
+            return planned  # its metric is measured with the dataset metrics
         if isinstance(check, UniqueCheck):
             return self._unique(planned, check)
         if isinstance(check, StatisticCheck):
@@ -141,6 +177,18 @@ class _Planner:
             )
             return planned
         planned.aggregates["value"] = sa.func.max(self.col(name))
+        return planned
+
+    def _distribution(self, planned: PlannedCheck, name: str) -> PlannedCheck:
+        """A histogram over the reference's bins, or counts over its categories."""
+        from airflow_opsguard.drift.measure import plan_distribution
+
+        found = plan_distribution(self.source, self.col(name), self.observed[name], self.reference)
+        if isinstance(found, str):
+            planned.error = found
+            return planned
+        planned.aggregates.update(found.aggregates)
+        planned.collect = found.collect
         return planned
 
     def _statistic(self, planned: PlannedCheck, check: StatisticCheck) -> PlannedCheck:

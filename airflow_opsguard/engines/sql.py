@@ -37,6 +37,7 @@ from airflow_opsguard.engines.connections import (
     normalise_url,
 )
 from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, measure
+from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.sql_columns import query_source, table_columns
 from airflow_opsguard.engines.sql_errors import is_retryable, is_timeout, reason
 from airflow_opsguard.errors import DataSourceError
@@ -193,6 +194,30 @@ def measure_database(
             )
     finally:
         if source.engine is None:  # ours: close it; a caller's engine stays theirs
+            engine.dispose()
+
+
+@contextmanager
+def open_database(
+    source: DatabaseSource, *, timeout: float | None = None
+) -> Iterator[OpenedSource]:
+    """A table or query opened for work other than a contract's checks (profiles), on a
+    checking connection: read-only, UTC, with the statement timeout."""
+    timeout = statement_timeout() if timeout is None else (timeout or None)
+    engine = _engine(source)
+    failure = _Failure(source, engine.url, timeout)
+
+    def explain(exc: BaseException) -> DataSourceError:
+        if isinstance(exc, sa.exc.DBAPIError):
+            return failure.error(exc, "a query failed")
+        return DataSourceError(f"{source.name}: {exc}")
+
+    try:
+        with _checking_connection(engine, failure) as connection:
+            relation, columns, _ = _relation(connection, source, failure)
+            yield OpenedSource(connection, relation, columns, source.name, explain)
+    finally:
+        if source.engine is None:
             engine.dispose()
 
 

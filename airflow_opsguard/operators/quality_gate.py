@@ -105,17 +105,23 @@ class GateMixin:
     ) -> dict[str, Any]:
         """Check ``data``, store and publish the verdict, and raise unless it may go on."""
         from airflow_opsguard.report import render_text
+        from airflow_opsguard.store import ResultStore
         from airflow_opsguard.validation import validate
 
         task: Any = self
         identity = gate_identity(context)
-        result = validate(
-            contract,
-            data=data,
-            table=table,
-            now=reference_time(context, self.freshness_reference),
-            context=identity,
-        )
+        # History checks (anomaly, row_count_change) read earlier runs from the store;
+        # the result is recorded below, under this attempt's run id.
+        with ResultStore(store_url_in_airflow(self.store, self.store_conn_id)) as store:
+            result = validate(
+                contract,
+                data=data,
+                table=table,
+                now=reference_time(context, self.freshness_reference),
+                context=identity,
+                store=store,
+                record=False,
+            )
         result = replace(result, run_id=attempt_run_id(identity))
         task.log.info("%s", render_text(result))
         self._store_result(result)

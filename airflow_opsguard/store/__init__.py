@@ -8,6 +8,7 @@ store.results(dataset="orders", limit=20)
 
 from __future__ import annotations
 
+from airflow_opsguard.store.sla import SlaMiss
 from airflow_opsguard.store.spool import SpoolReplay
 from airflow_opsguard.store.store import ResultStore
 from airflow_opsguard.store.summaries import CheckHistoryEntry, DatasetSummary
@@ -17,6 +18,7 @@ __all__ = [
     "CheckHistoryEntry",
     "DatasetSummary",
     "ResultStore",
+    "SlaMiss",
     "SpoolReplay",
     "default_store_url",
     "mask_url",

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from airflow_opsguard.checks.results import CheckResult, GateResult, to_json_value
-from airflow_opsguard.store.tables import as_utc, check_results, runs
+from airflow_opsguard.store.metrics import metric_rows
+from airflow_opsguard.store.tables import as_utc, check_results, metrics, runs
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +29,9 @@ def insert_result(connection: sa.Connection, result: GateResult) -> bool:
             rows = check_rows(result)
             if rows:
                 connection.execute(check_results.insert(), rows)
+            measured = metric_rows(result)
+            if measured:
+                connection.execute(metrics.insert(), measured)
     except sa.exc.IntegrityError:
         if _exists(connection, result.run_id):
             return False
@@ -43,7 +47,9 @@ def _exists(connection: sa.Connection, run_id: str) -> bool:
 
 def run_row(result: GateResult) -> dict[str, Any]:
     offset = result.checked_at.utcoffset()
+    shadow = {} if result.would_be is None else {"would_be": result.would_be}  # since 0006
     return {
+        **shadow,
         "run_id": result.run_id,
         "dataset": result.dataset,
         "status": result.status,
@@ -63,8 +69,11 @@ def run_row(result: GateResult) -> dict[str, Any]:
 
 def check_rows(result: GateResult) -> list[dict[str, Any]]:
     checked_at = as_utc(result.checked_at)
+    # Shadow checks (0006): the key only when some check has it, so every row has one shape.
+    shadow = any(check.would_be is not None for check in result.checks)
     return [
         {
+            **({"would_be": check.would_be} if shadow else {}),
             "run_id": result.run_id,
             "position": position,
             "dataset": result.dataset,
@@ -99,16 +108,24 @@ def local_time(utc: datetime, offset_seconds: int) -> datetime:
 
 
 def gate_results(
-    run_rows: Sequence[sa.Row[Any]], checks: Iterable[sa.Row[Any]]
+    run_rows: Sequence[sa.Row[Any]],
+    checks: Iterable[sa.Row[Any]],
+    run_metrics: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[GateResult]:
-    """Rebuild results from their run rows (in order) and all of their check rows."""
+    """Rebuild results from their run rows (in order), all of their check rows and
+    their metrics by run id."""
     by_run: dict[str, list[CheckResult]] = {row.run_id: [] for row in run_rows}
     for row in sorted(checks, key=lambda r: (r.run_id, r.position)):
         by_run[row.run_id].append(check_result(row))
-    return [gate_result(row, by_run[row.run_id]) for row in run_rows]
+    measured = run_metrics or {}
+    return [gate_result(row, by_run[row.run_id], measured.get(row.run_id)) for row in run_rows]
 
 
-def gate_result(row: sa.Row[Any], checks: Iterable[CheckResult]) -> GateResult:
+def gate_result(
+    row: sa.Row[Any],
+    checks: Iterable[CheckResult],
+    run_metrics: Mapping[str, Any] | None = None,
+) -> GateResult:
     return GateResult(
         dataset=row.dataset,
         status=row.status,
@@ -123,6 +140,8 @@ def gate_result(row: sa.Row[Any], checks: Iterable[CheckResult]) -> GateResult:
         retryable=bool(row.retryable),
         run_id=row.run_id,
         context=dict(row.context or {}),
+        metrics=dict(run_metrics or {}),
+        would_be=getattr(row, "would_be", None),
     )
 
 
@@ -141,4 +160,5 @@ def check_result(row: sa.Row[Any]) -> CheckResult:
         samples=tuple(row.samples or ()),
         mostly=row.mostly,
         metrics=dict(row.metrics or {}),
+        would_be=getattr(row, "would_be", None),
     )

@@ -20,8 +20,10 @@ import sqlalchemy as sa
 from airflow_opsguard.checks.results import STATUSES, GateResult
 from airflow_opsguard.errors import StoreError
 from airflow_opsguard.store.engine import SQLITE_BEGIN, create_store_engine, prepare_location
+from airflow_opsguard.store.metrics import run_metrics, select_metric_history
 from airflow_opsguard.store.migrate import upgrade
 from airflow_opsguard.store.rows import check_result, gate_results, insert_result
+from airflow_opsguard.store.sla import SlaMiss, insert_sla_miss, select_sla_misses
 from airflow_opsguard.store.spool import Spool, SpoolReplay
 from airflow_opsguard.store.summaries import CheckHistoryEntry, DatasetSummary
 from airflow_opsguard.store.tables import check_results, runs
@@ -34,8 +36,11 @@ from airflow_opsguard.store.urls import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Collection, Iterator, Sequence
+    from datetime import datetime
     from types import TracebackType
+
+    from airflow_opsguard.anomaly.history import MetricPoint
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +123,23 @@ class ResultStore:
             ) from None
         return replay or SpoolReplay()  # a replay that may wait always runs
 
+    def claim_sla_miss(self, miss: SlaMiss) -> bool:
+        """Record a freshness SLA miss once per sensor task of a DAG run.
+
+        True when this call recorded it (the caller alerts), False when it was recorded
+        before (by an earlier poke, reschedule or try: the caller stays quiet). Raises
+        :class:`StoreError` when the store cannot be reached.
+        """
+        try:
+            self._open()
+            with self._engine.connect() as connection:
+                connection.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+                return insert_sla_miss(connection, miss)
+        except StoreError:
+            raise
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"cannot record an SLA miss in {self.url}: {_reason(exc)}") from None
+
     def _open(self) -> None:
         if not self._ready:
             prepare_location(self._url)
@@ -194,13 +216,15 @@ class ResultStore:
             query = query.where(runs.c.status == status)
         with self._reading() as connection:
             run_rows = connection.execute(query.limit(limit).offset(offset)).all()
-            return gate_results(run_rows, _check_rows(connection, run_rows))
+            measured = run_metrics(connection, [row.run_id for row in run_rows])
+            return gate_results(run_rows, _check_rows(connection, run_rows), measured)
 
     def get(self, run_id: str) -> GateResult | None:
         """One stored result by its ``run_id``, or None."""
         with self._reading() as connection:
             run_rows = connection.execute(sa.select(runs).where(runs.c.run_id == run_id)).all()
-            found = gate_results(run_rows, _check_rows(connection, run_rows))
+            measured = run_metrics(connection, [row.run_id for row in run_rows])
+            found = gate_results(run_rows, _check_rows(connection, run_rows), measured)
         return found[0] if found else None
 
     def datasets(self) -> list[DatasetSummary]:
@@ -254,6 +278,57 @@ class ResultStore:
                 )
             )
         return entries
+
+    def metric_history(
+        self,
+        dataset: str,
+        metric: str,
+        limit: int = 100,
+        before: datetime | None = None,
+        *,
+        statuses: Collection[str] | None = None,
+    ) -> list[MetricPoint]:
+        """The stored values of one metric of one dataset, newest first, as
+        ``(checked_at, value, status)`` points (``checked_at`` in UTC, ``status`` the run's
+        verdict): ``rows``, ``null_fraction(email)``, ``mean(amount)``, ...
+
+        ``before`` keeps the runs checked before that instant; ``statuses`` the runs with
+        one of these verdicts. Runs where the metric had no value are left out.
+        """
+        if limit < 0:
+            raise ValueError(f"limit must not be negative (got {limit})")
+        if statuses is not None and set(statuses) - set(STATUSES):
+            unknown = sorted(set(statuses) - set(STATUSES))
+            raise ValueError(f"unknown status {unknown[0]!r}; use one of {', '.join(STATUSES)}")
+        with self._reading() as connection:
+            return select_metric_history(
+                connection, dataset, metric, limit=limit, before=before, statuses=statuses
+            )
+
+    def sla_misses(
+        self, dataset: str | None = None, *, dag_id: str | None = None, limit: int = 50
+    ) -> list[SlaMiss]:
+        """Recorded freshness SLA misses, newest first, optionally of one dataset or DAG."""
+        if limit < 0:
+            raise ValueError(f"limit must not be negative (got {limit})")
+        with self._reading() as connection:
+            return select_sla_misses(connection, dataset=dataset, dag_id=dag_id, limit=limit)
+
+    @contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        """A connection to the store at this release's schema, for modules that keep
+        tables of their own in it (incidents, alerts). With ``write`` a SQLite transaction
+        takes the write lock when it begins. Database trouble raises :class:`StoreError`."""
+        try:
+            self._open()
+            with self._engine.connect() as connection:
+                if write:
+                    connection.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+                yield connection
+        except StoreError:
+            raise
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"results store {self.url}: {_reason(exc)}") from None
 
     @contextmanager
     def _reading(self) -> Iterator[sa.Connection]:

@@ -93,6 +93,8 @@ runs = sa.Table(
     sa.Column("retryable", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("context", _json()),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # Shadow mode (0006): the verdict had every check been enforced.
+    sa.Column("would_be", sa.String(16)),
     # The latest runs of one dataset; the latest runs of all.
     sa.Index(None, "dataset", "checked_at"),
     sa.Index(None, "checked_at"),
@@ -125,7 +127,112 @@ check_results = sa.Table(
     sa.Column("samples", _json()),
     sa.Column("mostly", sa.Double()),
     sa.Column("metrics", _json()),
+    # Shadow mode (0006): the status the check would have had, had it been enforced.
+    sa.Column("would_be", sa.String(16)),
     # The history of one check of one dataset, newest first.
     sa.Index(None, "dataset", "name", "checked_at"),
+    **MYSQL_OPTIONS,
+)
+
+# Freshness SLA misses (0004): one row per sensor task of a DAG run whose SLA passed, so
+# the SLA callback fires once per run however often the sensor runs again.
+sla_misses = sa.Table(
+    "opsguard_sla_misses",
+    metadata,
+    sa.Column("dag_id", sa.String(250), primary_key=True),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("task_id", sa.String(250), primary_key=True),
+    sa.Column("map_index", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("dataset", sa.String(255), nullable=False),
+    sa.Column("sla_seconds", sa.Double(), nullable=False),
+    sa.Column("due_at", UTCDateTime(), nullable=False),
+    sa.Column("missed_at", UTCDateTime(), nullable=False),
+    sa.Column("limit_seconds", sa.Double(), nullable=False),
+    sa.Column("age_seconds", sa.Double()),
+    sa.Column("newest", UTCDateTime()),
+    sa.Column("message", _long_text(), nullable=False),
+    sa.Index(None, "dataset", "missed_at"),
+    **MYSQL_OPTIONS,
+)
+
+# Run metrics (0005): one row per metric of a run, with the run's verdict, so that the
+# history of one metric (for anomaly checks) is one index range.
+METRIC_NAME_LENGTH = 500
+metrics = sa.Table(
+    "opsguard_metrics",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.String(255),
+        sa.ForeignKey(runs.c.run_id, ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", sa.String(METRIC_NAME_LENGTH), primary_key=True),
+    sa.Column("dataset", sa.String(255), nullable=False),
+    sa.Column("checked_at", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("value", sa.Double()),
+    sa.Index(None, "dataset", "name", "checked_at"),
+    **MYSQL_OPTIONS,
+)
+
+# Incidents (0006): one per failing (dataset, check), from the first failing run to the
+# passing one. open_key (a hash of dataset and check) is set while it is open, NULL once
+# resolved: its unique index keeps one incident per check open on every backend.
+incidents = sa.Table(
+    "opsguard_incidents",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("dataset", sa.String(255), nullable=False),
+    sa.Column("check_name", sa.String(255), nullable=False),
+    sa.Column("check_type", sa.String(64), nullable=False),
+    sa.Column("column_name", sa.String(255)),
+    sa.Column("open_key", sa.String(64), unique=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("last_status", sa.String(16), nullable=False),
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("last_failed_at", UTCDateTime(), nullable=False),
+    sa.Column("escalated_at", UTCDateTime()),
+    sa.Column("acknowledged_at", UTCDateTime()),
+    sa.Column("acknowledged_by", sa.String(255)),
+    sa.Column("resolved_at", UTCDateTime()),
+    sa.Column("resolved_by", sa.String(255)),
+    sa.Column("data_newest", UTCDateTime()),
+    sa.Column("opened_run_id", sa.String(255)),
+    sa.Column("last_run_id", sa.String(255)),
+    sa.Column("resolved_run_id", sa.String(255)),
+    sa.Column("last_run_key", sa.String(64)),
+    sa.Column("dag_id", sa.String(250)),
+    sa.Column("task_id", sa.String(250)),
+    sa.Column("observed", _json()),
+    sa.Column("expected", _json()),
+    sa.Column("message", _long_text(), nullable=False),
+    sa.Index(None, "dataset", "opened_at"),
+    sa.Index(None, "status"),
+    **MYSQL_OPTIONS,
+)
+
+# Alerts (0006): the outbox. Every alert a run decided to send, written with the
+# incident changes it reports; pending until a notifier took it.
+alerts = sa.Table(
+    "opsguard_alerts",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("dedup_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("dataset", sa.String(255), nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("route_key", sa.String(64), nullable=False),
+    sa.Column("route_label", sa.String(500), nullable=False),
+    sa.Column("payload", _json(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("last_error", _long_text()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("claimed_at", UTCDateTime()),
+    sa.Column("sent_at", UTCDateTime()),
+    sa.Index(None, "status", "route_key"),
+    sa.Index(None, "dataset", "created_at"),
     **MYSQL_OPTIONS,
 )

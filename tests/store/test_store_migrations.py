@@ -68,7 +68,7 @@ def test_head_is_the_newest_shipped_revision() -> None:
     scripts = ScriptDirectory(str(MIGRATIONS))
     assert scripts.get_heads() == [HEAD]
     chain = [rev.revision for rev in scripts.walk_revisions("base", "heads")]
-    assert chain == ["0003", "0002", "0001"]
+    assert chain == ["0006", "0005", "0004", "0003", "0002", "0001"]
 
 
 def test_migration_scripts_are_package_data() -> None:
@@ -80,13 +80,24 @@ def test_migration_scripts_are_package_data() -> None:
         "0001_initial.py",
         "0002_check_history.py",
         "0003_retryable.py",
+        "0004_sla_misses.py",
+        "0005_run_metrics.py",
+        "0006_incidents_alerts.py",
     ]
 
 
 def test_opening_a_new_store_creates_its_tables_at_head(engine: sa.Engine) -> None:
     assert table_names(engine) == set()
     upgrade(engine)
-    assert table_names(engine) == {"opsguard_runs", "opsguard_check_results", VERSION_TABLE}
+    assert table_names(engine) == {
+        "opsguard_runs",
+        "opsguard_check_results",
+        "opsguard_sla_misses",
+        "opsguard_metrics",
+        "opsguard_incidents",
+        "opsguard_alerts",
+        VERSION_TABLE,
+    }
     with engine.connect() as connection:
         assert current_revision(connection) == HEAD
 

@@ -1,0 +1,379 @@
+"""The alert itself: one message per run and event, with every failing check and its
+numbers, where it ran, the contract's fingerprint, the report link, runbook and owner.
+
+The message is built from what the store keeps (masked sources, no URLs with secrets),
+so it may be stored, logged and sent as it is.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from airflow_opsguard.checks.results import GateResult, to_json_value
+from airflow_opsguard.urls import mask_url
+
+if TYPE_CHECKING:
+    from airflow_opsguard.alerts.incidents import Finding, Transition
+    from airflow_opsguard.contract.models import Contract
+
+TITLE_PREFIX = "[opsguard]"
+DEFAULT_REPORT_PATH = "{base_url}/opsguard/runs/{run_id}"
+_EVENT_WORDS = {
+    "fail": "FAIL",
+    "warn": "WARN",
+    "escalate": "ESCALATED",
+    "recover": "RECOVERED",
+    "sla_miss": "SLA MISSED",
+}
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """Where the report of a run is: ``report_url`` is a template with ``{base_url}``,
+    ``{run_id}`` (the result's id), ``{dataset}``, ``{dag_id}``, ``{dag_run_id}``,
+    ``{task_id}``, ``{map_index}``; without one, ``base_url`` + ``/opsguard/runs/{run_id}``.
+    """
+
+    report_url: str | None = None
+    base_url: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> LinkSettings:
+        """``$OPSGUARD_REPORT_URL``/``$OPSGUARD_BASE_URL``, else Airflow's settings given
+        as environment variables (``AIRFLOW__OPSGUARD__REPORT_URL``,
+        ``AIRFLOW__OPSGUARD__BASE_URL``, ``AIRFLOW__API__BASE_URL``)."""
+        env = os.environ if environ is None else environ
+
+        def first(*names: str) -> str | None:
+            return next((env[n].strip() for n in names if env.get(n, "").strip()), None)
+
+        return cls(
+            report_url=first("OPSGUARD_REPORT_URL", "AIRFLOW__OPSGUARD__REPORT_URL"),
+            base_url=first(
+                "OPSGUARD_BASE_URL", "AIRFLOW__OPSGUARD__BASE_URL", "AIRFLOW__API__BASE_URL"
+            ),
+        )
+
+    def link(self, result: GateResult) -> str | None:
+        """The report link of ``result``, or None when nothing says where reports are."""
+        template = self.report_url
+        if not template:
+            if not self.base_url:
+                return None
+            template = DEFAULT_REPORT_PATH
+        values = {
+            "base_url": (self.base_url or "").rstrip("/"),
+            "run_id": result.run_id or "",
+            "dataset": result.dataset,
+            "dag_id": result.context.get("dag_id") or "",
+            "dag_run_id": result.context.get("run_id") or "",
+            "task_id": result.context.get("task_id") or "",
+            "map_index": result.context.get("map_index", -1),
+        }
+        quoted = {k: v if k == "base_url" else quote(str(v), safe="") for k, v in values.items()}
+        try:
+            return mask_url(string.Formatter().vformat(template, (), quoted))
+        except (KeyError, IndexError, ValueError):
+            return None  # a template with an unknown placeholder: no link rather than a wrong one
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """One alert: JSON-ready (``to_dict``), with a title, plain text and HTML."""
+
+    event: str
+    dataset: str
+    title: str
+    text: str
+    status: str | None = None
+    checked_at: str | None = None
+    rows: int | None = None
+    checks: tuple[dict[str, Any], ...] = ()
+    still_failing: tuple[str, ...] = ()
+    run: Mapping[str, Any] = field(default_factory=dict)
+    contract_fingerprint: str | None = None
+    report_url: str | None = None
+    runbook: str | None = None
+    owner: str | None = None
+    incident_ids: tuple[int, ...] = ()
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body of a webhook post (``text`` makes it a valid Slack/Teams message)."""
+        return {
+            "source": "airflow-opsguard",
+            "event": self.event,
+            "title": self.title,
+            "text": self.text,
+            "dataset": self.dataset,
+            "status": self.status,
+            "checked_at": self.checked_at,
+            "rows": self.rows,
+            "checks": [dict(c) for c in self.checks],
+            "still_failing": list(self.still_failing),
+            "run": dict(self.run),
+            "contract_fingerprint": self.contract_fingerprint,
+            "report_url": self.report_url,
+            "runbook": self.runbook,
+            "owner": self.owner,
+            "incident_ids": list(self.incident_ids),
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AlertMessage:
+        return cls(
+            event=data["event"],
+            dataset=data["dataset"],
+            title=data["title"],
+            text=data["text"],
+            status=data.get("status"),
+            checked_at=data.get("checked_at"),
+            rows=data.get("rows"),
+            checks=tuple(dict(c) for c in data.get("checks") or ()),
+            still_failing=tuple(data.get("still_failing") or ()),
+            run=dict(data.get("run") or {}),
+            contract_fingerprint=data.get("contract_fingerprint"),
+            report_url=data.get("report_url"),
+            runbook=data.get("runbook"),
+            owner=data.get("owner"),
+            incident_ids=tuple(data.get("incident_ids") or ()),
+            note=data.get("note"),
+        )
+
+    def html(self) -> str:
+        """The message as a small HTML document (for e-mail)."""
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(c.get(k) if c.get(k) is not None else ''))}</td>"
+                for k in ("status", "name", "observed", "expected", "severity", "state", "message")
+            )
+            + "</tr>"
+            for c in self.checks
+        )
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in ("status", "check", "observed", "expected", "severity", "incident", "message")
+        )
+        table = f"<table border='1' cellpadding='4'><tr>{head}</tr>{rows}</table>" if rows else ""
+        details = "".join(
+            f"<li>{html.escape(line)}</li>" for line in self.text.splitlines()[1:] if line.strip()
+        )
+        link = (
+            f"<p><a href='{html.escape(self.report_url, quote=True)}'>report</a></p>"
+            if self.report_url
+            else ""
+        )
+        return f"<h3>{html.escape(self.title)}</h3>{table}<ul>{details}</ul>{link}"
+
+    def context(self) -> dict[str, Any]:
+        """What notifiers find in their context under ``opsguard``: the message, with
+        ``html`` too (``{{ opsguard.title }}``, ``{{ opsguard.text }}``, ...)."""
+        return {**self.to_dict(), "html": self.html()}
+
+
+def short_fingerprint(fingerprint: str | None) -> str | None:
+    return fingerprint[:12] if fingerprint else None
+
+
+def run_details(result: GateResult) -> dict[str, Any]:
+    """Where the verdict came from (DAG, run, task, try) and the stored result's id."""
+    keys = ("dag_id", "run_id", "task_id", "map_index", "try_number")
+    run = {k: to_json_value(result.context[k]) for k in keys if k in result.context}
+    if "run_id" in run:
+        run["dag_run_id"] = run.pop("run_id")
+    run["result_id"] = result.run_id
+    return run
+
+
+def check_entry(finding: Finding, transition: Transition | None) -> dict[str, Any]:
+    check = finding.check
+    entry: dict[str, Any] = {
+        "name": finding.key,
+        "type": check.type,
+        "column": check.column,
+        "status": check.status,
+        "severity": check.severity,
+        "observed": to_json_value(check.observed),
+        "expected": to_json_value(check.expected),
+        "message": mask_url(check.message),
+    }
+    if check.failing_count is not None:
+        entry["failing_count"] = check.failing_count
+        entry["failing_fraction"] = check.failing_fraction
+    if transition is not None:
+        incident = transition.incident
+        entry["incident"] = incident.id or None
+        entry["state"] = transition.state
+        entry["failures"] = incident.failures
+        entry["open_since"] = to_json_value(incident.opened_at)
+        entry["escalated"] = incident.escalated_at is not None
+    return entry
+
+
+def build(
+    event: str,
+    result: GateResult,
+    *,
+    contract: Contract | None,
+    failing: Sequence[tuple[Finding, Transition | None]],
+    resolved: Sequence[Transition] = (),
+    links: LinkSettings | None = None,
+    note: str | None = None,
+) -> AlertMessage:
+    """The message of ``event`` for one run. ``failing``: every enforced check of the run
+    that did not pass, with its incident change; ``resolved``: for a recovery notice."""
+    if event == "recover":
+        entries = [check_entry(t.finding, t) for t in resolved if t.finding is not None]
+        entries += [_gate_entry(t) for t in resolved if t.finding is None]
+    else:
+        entries = [check_entry(finding, transition) for finding, transition in failing]
+    still = tuple(f.key for f, _ in failing) if event == "recover" else ()
+    incidents = _incident_ids(entries)
+    title = _title(event, result, entries)
+    message = AlertMessage(
+        event=event,
+        dataset=result.dataset,
+        title=title,
+        text="",
+        status=result.status,
+        checked_at=to_json_value(result.checked_at),
+        rows=result.rows,
+        checks=tuple(entries),
+        still_failing=still,
+        run=run_details(result),
+        contract_fingerprint=short_fingerprint(result.contract_fingerprint),
+        report_url=(links or LinkSettings()).link(result),
+        runbook=contract.runbook if contract is not None else None,
+        owner=contract.owner if contract is not None else None,
+        incident_ids=incidents,
+        note=note,
+    )
+    return _with_text(message, result)
+
+
+def _gate_entry(transition: Transition) -> dict[str, Any]:
+    incident = transition.incident
+    return {
+        "name": incident.check,
+        "type": incident.check_type,
+        "column": incident.column,
+        "status": "pass",
+        "severity": incident.severity,
+        "observed": None,
+        "expected": None,
+        "message": "the data could be checked again",
+        "incident": incident.id or None,
+        "state": "resolved",
+        "failures": incident.failures,
+        "open_since": to_json_value(incident.opened_at),
+        "escalated": incident.escalated_at is not None,
+    }
+
+
+def _incident_ids(entries: Sequence[Mapping[str, Any]]) -> tuple[int, ...]:
+    return tuple(int(e["incident"]) for e in entries if e.get("incident"))
+
+
+def _title(event: str, result: GateResult, entries: Sequence[Mapping[str, Any]]) -> str:
+    word = _EVENT_WORDS.get(event, event.upper())
+    if event == "recover":
+        n = len(entries)
+        return (
+            f"{TITLE_PREFIX} {word} {result.dataset}: {_count(n)} pass{'' if n > 1 else 'es'} again"
+        )
+    failed = sum(e["status"] in ("fail", "error") for e in entries)
+    warned = sum(e["status"] == "warn" for e in entries)
+    if result.error is not None and result.status == "error":
+        return f"{TITLE_PREFIX} {word} {result.dataset}: the data could not be checked"
+    parts = []
+    if failed:
+        parts.append(f"{_count(failed)} failed")
+    if warned:
+        parts.append(f"{_count(warned)} warned" if not failed else f"{warned} warned")
+    summary = ", ".join(parts) or "no check failed"
+    if event == "escalate":
+        longest = max((int(e.get("failures") or 0) for e in entries), default=0)
+        summary += f", failing for {longest} run{'s' if longest != 1 else ''}"
+    return f"{TITLE_PREFIX} {word} {result.dataset}: {summary}"
+
+
+def _count(n: int) -> str:
+    return f"{n} check{'s' if n != 1 else ''}"
+
+
+def _with_text(message: AlertMessage, result: GateResult) -> AlertMessage:
+    from dataclasses import replace
+
+    lines = [message.title]
+    rows = f", {result.rows:,} rows" if result.rows is not None else ""
+    lines.append(
+        f"dataset {result.dataset}: verdict {result.status}{rows}, checked "
+        f"{_when(result.checked_at)}"
+    )
+    for entry in message.checks:
+        lines.append(_check_line(entry))
+        lines.append(f"    {entry['message']}")
+    if message.still_failing:
+        lines.append(f"still failing: {', '.join(message.still_failing)}")
+    run = message.run
+    if run.get("dag_id"):
+        where = (
+            f"dag {run['dag_id']}, run {run.get('dag_run_id', '?')}, task {run.get('task_id', '?')}"
+        )
+        if run.get("map_index", -1) not in (-1, None):
+            where += f"[{run['map_index']}]"
+        if run.get("try_number") is not None:
+            where += f", try {run['try_number']}"
+        lines.append(f"where: {where}")
+    if message.contract_fingerprint:
+        lines.append(f"contract: {message.contract_fingerprint}")
+    if message.report_url:
+        lines.append(f"report: {message.report_url}")
+    if message.runbook:
+        lines.append(f"runbook: {message.runbook}")
+    if message.owner:
+        lines.append(f"owner: {message.owner}")
+    if message.incident_ids:
+        lines.append("incidents: " + ", ".join(f"#{i}" for i in message.incident_ids))
+    if message.note:
+        lines.append(f"note: {message.note}")
+    return replace(message, text="\n".join(lines))
+
+
+def _check_line(entry: Mapping[str, Any]) -> str:
+    status = str(entry["status"]).upper()
+    numbers = f"observed {_show(entry['observed'])}, expected {_show(entry['expected'])}"
+    tags = [f"severity {entry['severity']}"]
+    state = entry.get("state")
+    if state == "new":
+        tags.append("new")
+    elif state == "worse":
+        tags.append("worse: was a warning")
+    elif state in ("ongoing", "resolved") and entry.get("failures"):
+        runs = int(entry["failures"])
+        tags.append(
+            f"failing {runs} run{'s' if runs != 1 else ''}" if state == "ongoing" else "resolved"
+        )
+    if entry.get("escalated") and state != "resolved":
+        tags.append("escalated")
+    if entry.get("incident"):
+        tags.append(f"incident #{entry['incident']}")
+    return f"- {status} {entry['name']}: {numbers} ({', '.join(tags)})"
+
+
+def _show(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _when(moment: datetime) -> str:
+    value = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")

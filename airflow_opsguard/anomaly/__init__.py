@@ -1,0 +1,11 @@
+"""History checks: dataset metrics, robust statistics, and the rules of ``anomaly`` and
+``row_count_change`` checks. Pure: the validate step reads the history from the results
+store and hands it over in the observations.
+
+- :mod:`~airflow_opsguard.anomaly.metrics`: which metrics a run measures, and their values.
+- :mod:`~airflow_opsguard.anomaly.robust`: median, MAD and robust z-scores.
+- :mod:`~airflow_opsguard.anomaly.history`: the series a contract needs, as plain data.
+- :mod:`~airflow_opsguard.anomaly.rules`: judging a run against its history.
+"""
+
+from __future__ import annotations

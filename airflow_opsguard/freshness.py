@@ -1,0 +1,404 @@
+"""Waiting for fresh data, without Airflow: where "newest" comes from, how old it is, and
+when a freshness SLA is missed.
+
+:class:`~airflow_opsguard.sensors.FreshnessSensor` and its trigger are a thin layer over
+this module. Observing reads the source (I/O); judging and the SLA arithmetic are pure
+functions of their arguments, ``now`` included, so they are tested without clocks.
+
+Semantics (the sensor documents them for users):
+
+- The data is fresh when ``reference - newest <= limit``. ``reference`` is the run's
+  fixed instant (its data interval end by default, as the quality gate uses), so a
+  backfill of an old interval waits for that interval's data; or the wall clock at each
+  poke when the run has no such instant or the user asks for ``"now"``.
+- The SLA is due at ``anchor + sla``, where the anchor is that same fixed instant, or the
+  sensor's first poke when freshness is judged against the wall clock. Whether it is due
+  is always decided by the wall clock.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from airflow_opsguard.checks.evaluate import as_utc
+from airflow_opsguard.checks.keys import FRESHNESS_KEY
+from airflow_opsguard.contract.durations import format_duration
+from airflow_opsguard.contract.models import Column, Contract, Schema
+from airflow_opsguard.errors import DataSourceError
+
+SourceKind = Literal["column", "mtime", "asset"]
+SOURCE_KINDS: tuple[str, ...] = ("column", "mtime", "asset")
+# fsspec backends name a file's modification time differently.
+_MTIME_KEYS = ("mtime", "LastModified", "last_modified", "updated", "modified", "created")
+
+
+# --------------------------------------------------------------------------- observing
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The newest timestamp of a source, or why it could not be read.
+
+    ``newest`` is None with ``error`` None when the source holds no timestamp at all
+    (no rows, no asset event yet): as stale as data gets.
+    """
+
+    newest: datetime | None
+    error: str | None = None
+    source: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "newest": None if self.newest is None else self.newest.isoformat(),
+            "error": self.error,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Observation:
+        newest = data.get("newest")
+        return cls(
+            newest=None if newest is None else as_utc(datetime.fromisoformat(newest)),
+            error=data.get("error"),
+            source=data.get("source"),
+        )
+
+
+def freshness_limit(contract: Contract | None, max_age: timedelta | None) -> timedelta | None:
+    """The age the data may have: ``max_age``, else the contract's ``freshness.fail_after``,
+    else its ``warn_after``; None when neither says."""
+    if max_age is not None:
+        return max_age
+    if contract is None or contract.freshness is None:
+        return None
+    return contract.freshness.fail_after or contract.freshness.warn_after
+
+
+def freshness_only(contract: Contract) -> Contract:
+    """``contract`` reduced to its source and freshness check (and the declared type of
+    the freshness column, which text formats are read as), keeping its origin."""
+    if contract.freshness is None:
+        raise ValueError(f"contract {contract.dataset!r} has no freshness section")
+    name = contract.freshness.column
+    declared = next(
+        (c.type for c in (contract.schema_.columns if contract.schema_ else ()) if c.name == name),
+        None,
+    )
+    schema = (
+        Schema(columns=(Column(name=name, type=declared),), extra_columns="allow")
+        if declared is not None
+        else None
+    )
+    return contract.model_copy(
+        update={"schema_": schema, "volume": None, "checks": (), "on_fail": "fail"}
+    )
+
+
+def newest_in_column(contract: Contract, data: str | None = None, table: str | None = None) -> Any:
+    """The newest value of the contract's freshness column, measured by our engine (files
+    and databases alike). Raises :class:`DataSourceError` when the data cannot be read."""
+    from airflow_opsguard.validation import measure
+
+    assert contract.freshness is not None
+    observations = measure(freshness_only(contract), data, table=table)
+    measured = observations.for_check(FRESHNESS_KEY)
+    if measured.error:
+        raise DataSourceError(measured.error)
+    if observations.rows == 0:
+        return None
+    return measured.value
+
+
+def file_location(contract: Contract | None, data: str | None) -> str:
+    """The file, directory, glob or fsspec URL whose modification time is watched."""
+    if data:
+        return data
+    source = contract.source if contract is not None else None
+    if source is None or not source.path:
+        raise DataSourceError("a modification time needs a file source (source.path or data=)")
+    path = source.path
+    if "://" in path or os.path.isabs(path) or contract is None or contract.origin is None:
+        return path
+    return os.path.normpath(os.path.join(os.path.dirname(contract.origin), path))
+
+
+def newest_mtime(location: str) -> datetime:
+    """The newest modification time among the files at ``location`` (a file, directory or
+    glob; local or an fsspec URL). Raises :class:`DataSourceError` when there is none."""
+    protocol = location.partition("://")[0] if "://" in location else ""
+    if protocol in ("", "file"):
+        local = location.partition("://")[2] if protocol else location
+        times = [os.stat(p).st_mtime for p in _local_files(local)]
+        return datetime.fromtimestamp(max(times), UTC)
+    import fsspec
+
+    try:
+        fs, root = fsspec.core.url_to_fs(location)
+        if any(ch in root for ch in "*?["):
+            found = fs.glob(root)
+        elif fs.isdir(root):
+            found = [p for p in fs.find(root) if not _hidden(Path(p), Path(root))]
+        else:
+            found = [root] if fs.exists(root) else []
+        infos = [fs.info(p) for p in found]
+    except Exception as exc:  # fsspec backends raise their own types
+        raise DataSourceError(f"{location}: {exc}", retryable=True) from exc
+    if not infos:
+        raise DataSourceError(f"{location}: no such file")
+    return max(_modified(info, location) for info in infos)
+
+
+def _local_files(location: str) -> list[str]:
+    import glob
+
+    path = Path(location).expanduser()
+    if any(ch in location for ch in "*?["):
+        found = [p for p in glob.glob(str(path), recursive=True) if os.path.isfile(p)]
+    elif path.is_dir():
+        found = [str(p) for p in path.rglob("*") if p.is_file() and not _hidden(p, path)]
+    elif path.is_file():
+        found = [str(path)]
+    else:
+        raise DataSourceError(f"{location}: no such file or directory")
+    if not found:
+        raise DataSourceError(f"{location}: no file there")
+    return found
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    relative = path.relative_to(root) if path.is_relative_to(root) else path
+    return any(part.startswith((".", "_")) for part in relative.parts)
+
+
+def _modified(info: dict[str, Any], location: str) -> datetime:
+    for key in _MTIME_KEYS:
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            return as_utc(value)
+        if isinstance(value, int | float):
+            seconds = value / 1000 if value > 1e11 else value  # some backends use ms
+            return datetime.fromtimestamp(seconds, UTC)
+        if isinstance(value, str):
+            try:
+                return as_utc(datetime.fromisoformat(value))
+            except ValueError:
+                continue
+    raise DataSourceError(f"{location}: the file system does not tell modification times")
+
+
+def as_timestamp(value: Any, what: str) -> datetime | None:
+    """A measured newest value as an aware UTC instant (a date stands for its start)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return utc_instant(as_utc(value))
+    raise DataSourceError(f"{what} holds {type(value).__name__} values, not timestamps")
+
+
+def observe(
+    kind: SourceKind,
+    contract: Contract | None,
+    *,
+    data: str | None = None,
+    table: str | None = None,
+) -> Observation:
+    """Read the newest timestamp of a column or of files. Never raises for a source that
+    cannot be read: the observation carries the error, and the caller tries again."""
+    try:
+        if kind == "mtime":
+            location = file_location(contract, data)
+            return Observation(newest=newest_mtime(location), source=location)
+        if kind != "column" or contract is None or contract.freshness is None:
+            raise ValueError(f"cannot observe a {kind!r} source here")
+        value = newest_in_column(contract, data, table)
+        column = contract.freshness.column
+        return Observation(newest=as_timestamp(value, column), source=_source_name(contract, data))
+    except (DataSourceError, OSError) as exc:
+        return Observation(newest=None, error=str(exc) or type(exc).__name__)
+
+
+def _source_name(contract: Contract, data: str | None) -> str | None:
+    from airflow_opsguard.urls import mask_text
+
+    if data:
+        return mask_text(data)
+    source = contract.source
+    if source is None:
+        return None
+    return source.path or source.table or source.conn_id or (source.url and mask_text(source.url))
+
+
+# --------------------------------------------------------------------------- judging
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An observation judged at ``reference`` against ``limit``."""
+
+    dataset: str
+    observation: Observation
+    reference: datetime
+    limit: timedelta
+
+    @property
+    def age(self) -> timedelta | None:
+        newest = self.observation.newest
+        return None if newest is None else self.reference - newest
+
+    @property
+    def fresh(self) -> bool:
+        age = self.age
+        return age is not None and self.observation.error is None and age <= self.limit
+
+    @property
+    def message(self) -> str:
+        limit = format_duration(self.limit)
+        if self.observation.error:
+            return f"{self.dataset}: cannot read the newest timestamp: {self.observation.error}"
+        age = self.age
+        if age is None:
+            return f"{self.dataset}: no timestamp yet, so the data's age is unknown (limit {limit})"
+        if age < timedelta(0):
+            return f"{self.dataset}: the newest timestamp is {format_duration(-age)} ahead (fresh)"
+        verdict = "fresh" if self.fresh else "stale"
+        old = format_duration(age)
+        return f"{self.dataset}: the newest timestamp is {old} old, limit {limit} ({verdict})"
+
+    def to_json(self) -> dict[str, Any]:
+        """The small summary the sensor returns (XCom) when the data is fresh."""
+        age = self.age
+        return {
+            "dataset": self.dataset,
+            "status": "fresh" if self.fresh else "stale",
+            "newest": None
+            if self.observation.newest is None
+            else self.observation.newest.isoformat(),
+            "age_seconds": None if age is None else age.total_seconds(),
+            "limit_seconds": self.limit.total_seconds(),
+            "reference": self.reference.isoformat(),
+            "source": self.observation.source,
+            "error": self.observation.error,
+            "message": self.message,
+        }
+
+
+# --------------------------------------------------------------------------- waiting
+
+
+@dataclass(frozen=True)
+class WaitState:
+    """What a waiting sensor must remember between pokes, reschedules and deferrals.
+
+    ``reference`` is the run's fixed "now" for freshness (None: the wall clock at each
+    poke); ``deadline`` is when the sensor times out; ``sla_due_at`` when the SLA passes
+    (None: no SLA); ``sla_fired`` whether this run's SLA callback has been dealt with.
+    Every field is JSON-ready through :meth:`to_json`, for trigger kwargs and events.
+    """
+
+    started_at: datetime
+    deadline: datetime
+    reference: datetime | None = None
+    sla_due_at: datetime | None = None
+    sla_fired: bool = False
+
+    def reference_at(self, now: datetime) -> datetime:
+        return self.reference or now
+
+    def fired(self) -> WaitState:
+        return replace(self, sla_fired=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at.isoformat(),
+            "deadline": self.deadline.isoformat(),
+            "reference": None if self.reference is None else self.reference.isoformat(),
+            "sla_due_at": None if self.sla_due_at is None else self.sla_due_at.isoformat(),
+            "sla_fired": self.sla_fired,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WaitState:
+        def instant(key: str) -> datetime | None:
+            value = data.get(key)
+            return None if value is None else utc_instant(datetime.fromisoformat(value))
+
+        started, deadline = instant("started_at"), instant("deadline")
+        if started is None or deadline is None:
+            raise ValueError(f"a wait state needs started_at and deadline: {data!r}")
+        return cls(
+            started_at=started,
+            deadline=deadline,
+            reference=instant("reference"),
+            sla_due_at=instant("sla_due_at"),
+            sla_fired=bool(data.get("sla_fired", False)),
+        )
+
+
+def start_waiting(
+    *,
+    now: datetime,
+    started_at: datetime | None,
+    reference: datetime | None,
+    timeout: timedelta,
+    sla: timedelta | None,
+) -> WaitState:
+    """The state of a sensor that started at ``started_at`` (default ``now``).
+
+    The SLA is measured from the run's fixed reference (its data interval end), or from
+    the sensor's start when freshness is judged against the wall clock.
+    """
+    started = utc_instant(started_at or now)
+    fixed = None if reference is None else utc_instant(reference)
+    anchor = fixed or started
+    return WaitState(
+        started_at=started,
+        deadline=started + timeout,
+        reference=fixed,
+        sla_due_at=None if sla is None else anchor + sla,
+    )
+
+
+def utc_instant(value: datetime) -> datetime:
+    """``value`` as a plain aware UTC ``datetime``: Airflow hands out pendulum instants,
+    and pendulum drops a ``datetime.timezone.utc`` zone in arithmetic."""
+    utc = as_utc(value)
+    return datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, UTC
+    )
+
+
+def sla_missed(state: WaitState, reading: Reading, now: datetime) -> bool:
+    """Whether the SLA callback is due now: the SLA has passed, the data is still not
+    fresh, and this run has not dealt with it yet."""
+    return (
+        state.sla_due_at is not None
+        and not state.sla_fired
+        and not reading.fresh
+        and now >= state.sla_due_at
+    )
+
+
+def timed_out(state: WaitState, now: datetime) -> bool:
+    return now >= state.deadline
+
+
+def next_poke_in(state: WaitState, now: datetime, poke_interval: float) -> float:
+    """Seconds until the next look: the poke interval, cut short by the SLA (when it has
+    not fired yet) or the deadline, whichever comes first; never negative."""
+    waits = [poke_interval, (state.deadline - now).total_seconds()]
+    if state.sla_due_at is not None and not state.sla_fired:
+        waits.append((state.sla_due_at - now).total_seconds())
+    return max(0.0, min(waits))
+
+
+def sla_message(reading: Reading, sla: timedelta, due_at: datetime) -> str:
+    return (
+        f"{reading.dataset}: freshness SLA of {format_duration(sla)} missed "
+        f"(due {due_at.isoformat()}); {reading.message}"
+    )
