@@ -71,6 +71,30 @@ def write_users(path: Path, *, day: str, broken: bool) -> Path:
     return path
 
 
+def write_sales(path: Path, *, until: datetime, broken: bool) -> Path:
+    """Hourly sales per store up to ``until``. Broken: the loader silently stopped three
+    days earlier, and the file still looks fine."""
+    import numpy as np
+    import pandas as pd
+
+    end = pd.Timestamp(until.astimezone(UTC).replace(tzinfo=None))
+    if broken:
+        end -= pd.Timedelta(days=3)
+    hours = pd.date_range(end=end, periods=24 * 14, freq="h")
+    rng = np.random.default_rng(11)
+    stores = ["berlin", "paris", "austin"]
+    sales = pd.DataFrame(
+        {
+            "store": np.repeat(stores, len(hours)),
+            "sold_at": np.tile(hours, len(stores)),
+            "units": rng.poisson(20, len(hours) * len(stores)),
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sales.to_parquet(path, index=False)
+    return path
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=DATA)
