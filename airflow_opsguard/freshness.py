@@ -94,7 +94,15 @@ def freshness_only(contract: Contract) -> Contract:
         else None
     )
     return contract.model_copy(
-        update={"schema_": schema, "volume": None, "checks": (), "on_fail": "fail"}
+        # Alert routes stay behind: webhook URLs must not travel in a trigger's kwargs.
+        update={
+            "schema_": schema,
+            "volume": None,
+            "checks": (),
+            "distribution": None,
+            "on_fail": "fail",
+            "alerts": (),
+        }
     )
 
 

@@ -95,6 +95,54 @@ def write_sales(path: Path, *, until: datetime, broken: bool) -> Path:
     return path
 
 
+CATEGORIES = ["electronics", "books", "home", "toys", "garden"]
+
+
+def write_interactions(path: Path, *, seed: int, broken: bool) -> Path:
+    """User-item interactions with the item's category. Broken: the catalogue team
+    renamed 'electronics' to 'tech' and folded 'garden' into 'other'."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = 20_000
+    events = pd.DataFrame(
+        {
+            "user_id": rng.integers(1, 5_000, rows),
+            "item_id": rng.integers(1, 800, rows),
+            "category": rng.choice(CATEGORIES, rows, p=[0.3, 0.25, 0.2, 0.15, 0.1]),
+        }
+    )
+    if broken:
+        events["category"] = events["category"].replace({"electronics": "tech", "garden": "other"})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    events.to_parquet(path, index=False)
+    return path
+
+
+def write_churn_features(path: Path, *, seed: int, broken: bool) -> Path:
+    """Features of the churn model. Broken: billing started to send monthly spend in
+    another currency, so every value moved up by a fifth."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = 20_000
+    features = pd.DataFrame(
+        {
+            "customer_id": np.arange(rows),
+            "tenure_months": rng.integers(1, 120, rows),
+            "monthly_spend": rng.gamma(4.0, 12.5, rows).round(2),
+            "support_calls": rng.poisson(1.2, rows),
+        }
+    )
+    if broken:
+        features["monthly_spend"] = (features["monthly_spend"] * 1.2).round(2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    features.to_parquet(path, index=False)
+    return path
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=DATA)

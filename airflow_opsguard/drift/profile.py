@@ -229,15 +229,17 @@ class Profile:
         partial.replace(target)
 
 
-def read_text(location: str) -> str:
-    """The text of a local file or an fsspec URL; :class:`ProfileError` when unreadable."""
+def read_text(location: str, limit: int = -1) -> str:
+    """The text of a local file or an fsspec URL (its first ``limit`` characters when
+    given); :class:`ProfileError` when unreadable."""
     try:
         if "://" in location:
             import fsspec
 
             with fsspec.open(location, "r", encoding="utf-8") as handle:
-                return str(handle.read())
-        return Path(location).read_text(encoding="utf-8")
+                return str(handle.read(limit))
+        with open(location, encoding="utf-8") as local:
+            return local.read(limit)
     except FileNotFoundError:
         raise ProfileError(f"{location}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -253,7 +255,7 @@ def looks_like_profile(location: str) -> bool:
     if not location.lower().endswith(".json"):
         return False
     try:
-        head = read_text(location)[:4096]
+        head = read_text(location, 4096)
     except ProfileError:
         return True  # let reading it as a profile say what is wrong
     return head.lstrip().startswith("{") and f'"{PROFILE_KEY}"' in head

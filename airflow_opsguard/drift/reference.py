@@ -25,10 +25,6 @@ class Reference:
     profile: Profile | None = None
     error: str | None = None
 
-    @property
-    def is_profile_file(self) -> bool:
-        return looks_like_profile(self.path)
-
     def column(self, name: str) -> ColumnProfile | str:
         """The reference's profile of a column, or why there is none."""
         if self.error is not None:

@@ -67,6 +67,42 @@ def test_every_example_imports_without_errors(examples: Path) -> None:
             None,
             {"load_sales": "success", "sales_fresh": "failed", "forecast": "upstream_failed"},
         ),
+        (
+            "recommender_taxonomy_gate",
+            "healthy",
+            "pass",
+            {
+                "extract_interactions": "success",
+                "interactions_gate": "success",
+                "train_recommender": "success",
+            },
+        ),
+        (
+            "recommender_taxonomy_gate",
+            "broken",
+            "fail",
+            {
+                "extract_interactions": "success",
+                "interactions_gate": "skipped",
+                "train_recommender": "skipped",
+            },
+        ),
+        (
+            "churn_model_drift_gate",
+            "healthy",
+            "pass",
+            {"build_features": "success", "features_gate": "success", "train_model": "success"},
+        ),
+        (
+            "churn_model_drift_gate",
+            "broken",
+            "fail",
+            {
+                "build_features": "success",
+                "features_gate": "failed",
+                "train_model": "upstream_failed",
+            },
+        ),
     ],
 )
 def test_examples_catch_their_failure(
@@ -80,3 +116,23 @@ def test_examples_catch_their_failure(
         task: x["status"] for (task, key), x in run.xcoms.items() if key == "opsguard_result"
     }
     assert set(verdicts.values()) == ({gate} if gate else set())
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "task_id", "failing"),
+    [
+        (
+            "recommender_taxonomy_gate",
+            "interactions_gate",
+            {"allowed(category)", "distribution(category)"},
+        ),
+        ("churn_model_drift_gate", "features_gate", {"distribution(monthly_spend)"}),
+    ],
+)
+def test_the_broken_scenarios_fail_for_the_right_reason(
+    examples: Path, dag_id: str, task_id: str, failing: set[str]
+) -> None:
+    dag = parse(examples).get_dag(dag_id)
+    run = outcome(dag.test(logical_date=NOW.add(minutes=5), run_conf={"scenario": "broken"}))
+    checks = run.xcoms[(task_id, "opsguard_result")]["checks"]
+    assert {c["name"] for c in checks if c["status"] == "fail"} == failing

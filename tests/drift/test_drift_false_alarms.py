@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult
@@ -23,7 +25,7 @@ from airflow_opsguard.contract.models import Distribution
 from airflow_opsguard.drift.arrays import categorical_profile, current_column, numeric_profile
 from airflow_opsguard.drift.evaluation import evaluate_distribution
 from airflow_opsguard.drift.measure import CurrentColumn, DriftObservation
-from airflow_opsguard.drift.profile import ColumnProfile
+from airflow_opsguard.drift.profile import CategoricalSummary, ColumnProfile, NumericSummary
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
 CATEGORIES = np.array(["US", "DE", "FR", "UK", "NL"], dtype=object)
@@ -213,3 +215,81 @@ def test_a_negligible_category_shift_at_10m_rows_passes(
     for method in ("js", "psi", "cramers_v"):
         result = judge(category_reference, current, method=method)
         assert result.status == "pass", (method, result.message)
+
+
+# ------------------------------------------------------------------------------ properties
+
+
+@st.composite
+def truths(draw: st.DrawFn) -> Any:
+    """A true distribution over 2 to 60 cells (some of them rare)."""
+    cells = draw(st.integers(2, 60))
+    weights = draw(st.lists(st.floats(0.01, 100.0), min_size=cells, max_size=cells))
+    shares = np.array(weights) / sum(weights)
+    return shares
+
+
+def category_profile_from_counts(counts: Any) -> ColumnProfile:
+    top = tuple((f"v{i}", int(c)) for i, c in enumerate(counts) if c > 0)
+    return ColumnProfile(
+        "x",
+        "string",
+        "VARCHAR",
+        int(sum(counts)),
+        0,
+        categorical=CategoricalSummary(top=top, other=0, distinct=len(top)),
+    )
+
+
+def numeric_profile_from_counts(counts: Any, rng: np.random.Generator) -> ColumnProfile:
+    """A binned reference: random ascending edges, each bin's mean inside it."""
+    edges = np.cumsum(rng.uniform(0.1, 3.0, len(counts) - 1))
+    bounds = [edges[0] - 1.0, *edges, edges[-1] + 1.0]
+    means = tuple((bounds[i] + bounds[i + 1]) / 2 if c else None for i, c in enumerate(counts))
+    summary = NumericSummary(
+        edges=tuple(float(e) for e in edges),
+        counts=tuple(int(c) for c in counts),
+        minimum=bounds[0],
+        maximum=bounds[-1],
+        mean=float(np.mean(edges)),
+        std=float(np.std(edges)) or 1.0,
+        p25=float(np.quantile(edges, 0.25)),
+        median=float(np.median(edges)),
+        p75=float(np.quantile(edges, 0.75)),
+        means=means,
+    )
+    return ColumnProfile("x", "float", "DOUBLE", int(sum(counts)), 0, numeric=summary)
+
+
+sizes = st.sampled_from([1_000, 3_000, 30_000, 300_000, 3_000_000, 10_000_000])
+
+
+@settings(derandomize=True, deadline=None, max_examples=60)
+@given(truths(), sizes, sizes, st.integers(0, 2**32 - 1), st.booleans())
+def test_property_a_healthy_resample_never_fails(
+    truth: Any, reference_rows: int, rows: int, seed: int, numeric: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    reference_counts = rng.multinomial(reference_rows, truth)
+    if numeric:
+        reference = numeric_profile_from_counts(reference_counts, rng)
+        cells = truth
+    else:
+        reference = category_profile_from_counts(reference_counts)
+        listed = reference_counts > 0
+        cells = np.array([*truth[listed], truth[~listed].sum()])  # unseen values: "other"
+    result = judge(reference, draw(rng, rows, cells))
+    assert result.status != "fail", result.message
+
+
+@settings(derandomize=True, deadline=None, max_examples=40)
+@given(truths(), sizes, sizes, st.integers(0, 2**32 - 1), st.floats(0.2, 0.6))
+def test_property_a_new_category_taking_a_fifth_or_more_fails(
+    truth: Any, reference_rows: int, rows: int, seed: int, share: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    reference = category_profile_from_counts(rng.multinomial(reference_rows, truth))
+    assert reference.categorical is not None
+    listed = np.array([int(v[1:]) for v in reference.categorical.values])
+    shifted = np.array([*(truth[listed] * (1 - share)), share])  # the rest: new values
+    assert judge(reference, draw(rng, rows, shifted / shifted.sum())).status == "fail"
