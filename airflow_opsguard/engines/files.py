@@ -199,7 +199,8 @@ def open_data(data: Any, *, file_format: str | None = None) -> Iterator[OpenedSo
 @contextmanager
 def _duckdb() -> Iterator[sa.Connection]:
     memory = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
-    spill = Path(tempfile.gettempdir()) / "opsguard-duckdb"
+    # One folder per process: parallel gate tasks on one machine never share spill files.
+    spill = Path(tempfile.gettempdir()) / "opsguard-duckdb" / str(os.getpid())
     engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
