@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from airflow_opsguard.operators.distribution_check import DistributionCheckOperator
 from airflow_opsguard.operators.quality_gate import (
     QualityGateError,
     QualityGateFailed,
@@ -9,4 +10,10 @@ from airflow_opsguard.operators.quality_gate import (
 )
 from airflow_opsguard.operators.schema_check import SchemaCheckOperator
 
-__all__ = ["QualityGateError", "QualityGateFailed", "QualityGateOperator", "SchemaCheckOperator"]
+__all__ = [
+    "DistributionCheckOperator",
+    "QualityGateError",
+    "QualityGateFailed",
+    "QualityGateOperator",
+    "SchemaCheckOperator",
+]

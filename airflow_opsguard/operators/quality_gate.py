@@ -56,6 +56,7 @@ class GateMixin:
     store: str | None
     store_conn_id: str | None
     freshness_reference: FreshnessReference
+    alert_routes: list[Any]
 
     def _setup_gate(
         self,
@@ -64,6 +65,7 @@ class GateMixin:
         store: str | None,
         store_conn_id: str | None,
         freshness_reference: FreshnessReference,
+        alerts: Sequence[Any] | None = None,
     ) -> None:
         if on_fail is not None and on_fail not in ON_FAIL:
             raise ValueError(f"{self.task_id}: on_fail must be one of {ON_FAIL}, not {on_fail!r}")
@@ -78,6 +80,8 @@ class GateMixin:
         self.store = store
         self.store_conn_id = store_conn_id
         self.freshness_reference = freshness_reference
+        self.alert_routes = list(alerts or ())
+        self._check_alerts()
         # Parse time: validate the contract (cheap, cached); never touch the data.
         if self.contract_path is None or "{{" not in self.contract_path:
             self._check_outcome(self._load_contract())
@@ -99,6 +103,14 @@ class GateMixin:
                 f"{self.task_id}: on_fail 'quarantine' needs the quarantine feature, which this "
                 "release of airflow-opsguard does not have yet; use 'skip' to stop the data"
             )
+
+    def _check_alerts(self) -> None:
+        from airflow_opsguard.alerts.routes import to_routes
+
+        try:
+            to_routes(self.alert_routes)
+        except ValueError as exc:
+            raise ValueError(f"{self.task_id}: {exc}") from None
 
     def _judge(
         self, context: Context, contract: Contract, *, data: Any, table: str | None
@@ -128,6 +140,7 @@ class GateMixin:
         payload = result.to_dict()
         context["ti"].xcom_push(key=XCOM_KEY, value=payload)
         decision = decide(result, self._outcome(contract))
+        self._alert(context, contract, result, will_retry=decision.action == "retry")
         if decision.action == "retry":
             raise QualityGateError(decision.reason)
         if decision.action == "fail":
@@ -138,6 +151,22 @@ class GateMixin:
             task.log.warning("%s", decision.reason)
         self._annotate_outlets(context, result)
         return payload
+
+    def _alert(
+        self, context: Context, contract: Contract, result: GateResult, *, will_retry: bool
+    ) -> None:
+        """Alert the contract's and the task's routes, once per incident (never raises)."""
+        from airflow_opsguard.alerts.in_airflow import alert_from_task, retries_left
+
+        alert_from_task(
+            self,
+            context,
+            contract,
+            result,
+            routes=self.alert_routes,
+            store=store_url_in_airflow(self.store, self.store_conn_id),
+            will_retry=will_retry and retries_left(self, context),
+        )
 
     def _store_result(self, result: GateResult) -> None:
         from airflow_opsguard.store import ResultStore
@@ -179,6 +208,9 @@ class QualityGateOperator(GateMixin, BaseOperator):
     :param freshness_reference: what freshness is judged against:
         ``data_interval_end`` (default; a backfill judges its own interval's data),
         ``logical_date``, or ``now`` (the wall clock).
+    :param alerts: alert routes added to the contract's: mappings as in a contract
+        (``{"on": ["fail"], "webhook": URL}``), Airflow notifiers (``BaseNotifier``
+        instances) or callables, alerted once per incident (see the README's Alerts).
 
     The verdict (the JSON object of ``opsguard check --format json``) is pushed to XCom
     (key ``opsguard_result``) and returned; outlet Assets carry a summary of it in their
@@ -200,13 +232,16 @@ class QualityGateOperator(GateMixin, BaseOperator):
         store: str | None = None,
         store_conn_id: str | None = None,
         freshness_reference: FreshnessReference = "data_interval_end",
+        alerts: Sequence[Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.data = data
         self.table = table
         self.conn_id = conn_id
-        self._setup_gate(contract, on_fail, store, store_conn_id, freshness_reference)
+        self._setup_gate(
+            contract, on_fail, store, store_conn_id, freshness_reference, alerts=alerts
+        )
 
     def execute(self, context: Context) -> dict[str, Any]:
         contract = self._load_contract()

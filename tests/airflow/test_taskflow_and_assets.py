@@ -188,3 +188,44 @@ def test_the_package_registers_itself_as_a_provider() -> None:
     assert "airflow-opsguard" in ProvidersManager().providers
     decorators = ProvidersManagerTaskRuntime().taskflow_decorators
     assert decorators["opsguard"].__name__ == "opsguard_task"
+
+
+DRIFT_GATE = """\
+from __future__ import annotations
+import pendulum
+from airflow.sdk import DAG
+from airflow_opsguard.operators import DistributionCheckOperator
+
+with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+    DistributionCheckOperator(
+        task_id="drift", data="{data}", reference="{reference}",
+        columns=["amount", {{"name": "country", "method": "psi"}}],
+    )
+"""
+
+
+@pytest.mark.parametrize(("shift", "state"), [(0.0, "success"), (1.0, "failed")])
+def test_inline_drift_gate(tmp_path: Path, shift: float, state: str) -> None:
+    import numpy as np
+    import pandas as pd
+
+    def orders(seed: int, delta: float) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        return pd.DataFrame(
+            {
+                "amount": rng.normal(100 + 20 * delta, 20, 5_000),
+                "country": rng.choice(["US", "DE", "FR"], 5_000, p=[0.5, 0.3, 0.2]),
+            }
+        )
+
+    orders(1, 0.0).to_parquet(tmp_path / "reference.parquet")
+    orders(2, shift).to_parquet(tmp_path / "today.parquet")
+    dag_id = f"drift_gate_{int(shift)}"
+    source = DRIFT_GATE.format(
+        dag_id=dag_id, data=tmp_path / "today.parquet", reference=tmp_path / "reference.parquet"
+    )
+    run = run_dag(source, dag_id, logical_date=NOW)
+    assert run.states == {"drift": state}
+    checks = {c["name"]: c["status"] for c in run.xcoms[("drift", "opsguard_result")]["checks"]}
+    assert checks["distribution(country)"] == "pass"
+    assert checks["distribution(amount)"] == ("pass" if shift == 0 else "fail")
