@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="results store URL (default: $OPSGUARD_STORE_URL or a SQLite file in $OPSGUARD_HOME)",
     )
     check.add_argument("--no-store", action="store_true", help="do not record the result")
+    check.add_argument(
+        "--no-alerts", action="store_true", help="do not alert the contract's routes"
+    )
     check.set_defaults(func=_check)
 
     profile = commands.add_parser(
@@ -68,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--format", choices=("text", "json"), default="text")
     results.add_argument("--store", help="results store URL")
     results.set_defaults(func=_results)
+
+    from airflow_opsguard.alerts.commands import add_incident_commands
+
+    add_incident_commands(commands)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of contract files")
     schema.set_defaults(func=_schema)
@@ -128,6 +135,10 @@ def _check(args: argparse.Namespace) -> int:
         from airflow_opsguard.report import render_text
 
         print(render_text(result, colour=_colour(sys.stdout)))
+    if not args.no_alerts:
+        from airflow_opsguard.alerts.commands import alert_after_check
+
+        alert_after_check(contract, result, store, now)
     if result.status == "error":
         _say(result.error or _first_error(result.to_dict()))
         return EXIT_ERROR

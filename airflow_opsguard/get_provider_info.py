@@ -59,6 +59,22 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "opsguard_store",
                         "default": None,
                     },
+                    "base_url": {
+                        "description": "The Airflow UI's address, for the report link in "
+                        "alerts (base_url/opsguard/runs/<result id>). Default: [api] base_url.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "https://airflow.example.com",
+                        "default": None,
+                    },
+                    "report_url": {
+                        "description": "The report link in alerts, a template with "
+                        "{base_url}, {run_id}, {dataset}, {dag_id}, {dag_run_id}, {task_id}.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "{base_url}/opsguard/runs/{run_id}",
+                        "default": None,
+                    },
                 },
             }
         },

@@ -19,6 +19,8 @@ def render_text(result: GateResult, *, colour: bool = False) -> str:
     header = f"{result.dataset}: {_paint(result.status.upper(), result.status, colour)}"
     if result.rows is not None:
         header += f"  {result.rows:,} rows"
+    if result.would_be is not None and result.would_be != result.status:
+        header += f"  (shadow mode: would be {result.would_be.upper()})"
     lines = [
         header,
         f"  source {result.source or '?'}, checked {result.checked_at:%Y-%m-%d %H:%M:%S %Z}"

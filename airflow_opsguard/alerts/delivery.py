@@ -7,6 +7,7 @@ Airflow is never imported here: a notifier is recognised by what it does.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import importlib
@@ -119,7 +120,8 @@ def _post(spec: AlertRoute, payload: Mapping[str, Any]) -> None:
         headers = {name: expand_env(value) for name, value in spec.headers.items()}
     except KeyError as missing:
         raise DeliveryError(
-            f"environment variable {missing.args[0]} (in the webhook route) is not set"
+            f"environment variable {missing.args[0]} (in the webhook route) is not set",
+            retryable=False,
         ) from None
     post_json(url, payload, headers=headers, timeout=spec.timeout)
 
@@ -166,7 +168,14 @@ def call_object(target: Any, context: dict[str, Any]) -> None:
     if hasattr(target, "render_template_fields") and hasattr(target, "notify"):
         with contextlib.suppress(Exception):  # one that cannot be copied is called as it is
             target = copy.copy(target)
-    target(context)
+    try:
+        target(context)
+    except NotImplementedError:
+        # A notifier made for the triggerer only: its templates are rendered by now.
+        async_notify = getattr(target, "async_notify", None)
+        if async_notify is None:
+            raise
+        asyncio.run(async_notify(context))
 
 
 def _reason(exc: BaseException, route: Route) -> str:

@@ -47,6 +47,7 @@ class GatedTaskOperator(GateMixin, DecoratedOperator, PythonOperator):
         store: str | None = None,
         store_conn_id: str | None = None,
         freshness_reference: FreshnessReference = "data_interval_end",
+        alerts: Sequence[Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -60,7 +61,9 @@ class GatedTaskOperator(GateMixin, DecoratedOperator, PythonOperator):
             op_kwargs=op_kwargs,
             **kwargs,
         )
-        self._setup_gate(contract, on_fail, store, store_conn_id, freshness_reference)
+        self._setup_gate(
+            contract, on_fail, store, store_conn_id, freshness_reference, alerts=alerts
+        )
 
     def execute(self, context: Context) -> Any:
         value = super().execute(context)

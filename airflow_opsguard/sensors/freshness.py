@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
 
@@ -81,7 +81,9 @@ class FreshnessSensor(BaseSensorOperator):
     ``sla_due_at``, ``reference``, ``error``, ``message`` and ``sla_miss`` (the record).
     A plain callable or an Airflow notifier (``BaseNotifier``), or a list of them. If the
     store cannot be reached the callback is called anyway and a warning logged: an alert
-    that may repeat (in reschedule mode) beats a missed one.
+    that may repeat (in reschedule mode) beats a missed one. An alert route mapping
+    (``{"webhook": URL}``, as in a contract's ``alerts``) is alerted with the miss, and so
+    are the contract's own routes that take ``sla_miss``.
 
     **Timeout.** ``timeout`` (seconds or a timedelta, from the first poke) fails the task
     with ``AirflowSensorTimeout`` when the data never becomes fresh (skips it with
@@ -113,7 +115,10 @@ class FreshnessSensor(BaseSensorOperator):
         table: str | None = None,
         conn_id: str | None = None,
         sla: timedelta | float | str | None = None,
-        sla_miss_callback: SlaCallback | Sequence[SlaCallback] | None = None,
+        sla_miss_callback: SlaCallback
+        | Mapping[str, Any]
+        | Sequence[SlaCallback | Mapping[str, Any]]
+        | None = None,
         freshness_reference: FreshnessReference = "data_interval_end",
         store: str | None = None,
         store_conn_id: str | None = None,
@@ -413,6 +418,20 @@ class FreshnessSensor(BaseSensorOperator):
             except Exception:
                 # The miss stays recorded: a broken notifier must not page on every poke.
                 self.log.exception("sla_miss_callback %r failed", callback)
+        self._route_sla_miss(payload)
+
+    def _route_sla_miss(self, payload: dict[str, Any]) -> None:
+        """Alert the contract's routes that take ``sla_miss`` (alerts: in the contract)."""
+        from airflow_opsguard.alerts.sla import send_sla_miss
+
+        try:
+            contract = self._load_contract()
+        except Exception:
+            self.log.exception("the contract's sla_miss routes could not be read")
+            return
+        if contract is not None and contract.alerts:
+            store = store_url_in_airflow(self.store, self.store_conn_id)
+            send_sla_miss(contract, payload, store=store)  # never raises
 
 
 def _duration(
@@ -435,14 +454,26 @@ def _duration(
 
 
 def _callbacks(
-    value: SlaCallback | Sequence[SlaCallback] | None, task_id: str
+    value: SlaCallback | Mapping[str, Any] | Sequence[SlaCallback | Mapping[str, Any]] | None,
+    task_id: str,
 ) -> tuple[SlaCallback, ...]:
     if value is None:
         return ()
-    callbacks = (value,) if callable(value) else tuple(value)
+    if isinstance(value, Mapping):  # one alert route, as in a contract's alerts
+        value = [value]
+    callbacks = (value,) if callable(value) else tuple(_route_callback(v) for v in value)
     for callback in callbacks:
         if not callable(callback):
             raise ValueError(
                 f"{task_id}: sla_miss_callback must be a callable or a notifier, not {callback!r}"
             )
     return callbacks
+
+
+def _route_callback(value: Any) -> Any:
+    """An alert route mapping (``{"webhook": URL}``) as a callback that alerts it."""
+    if isinstance(value, Mapping):
+        from airflow_opsguard.alerts.sla import SlaMissAlerter
+
+        return SlaMissAlerter([value])
+    return value

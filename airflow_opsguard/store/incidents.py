@@ -17,7 +17,9 @@ import sqlalchemy as sa
 
 from airflow_opsguard.alerts.incidents import Incident, Transition, open_key
 from airflow_opsguard.checks.results import to_json_value
-from airflow_opsguard.store.tables import alerts, as_utc, incidents
+from airflow_opsguard.store.tables import alerts as alert_rows
+from airflow_opsguard.store.tables import as_utc
+from airflow_opsguard.store.tables import incidents as incident_rows
 
 if TYPE_CHECKING:
     from airflow_opsguard.store.store import ResultStore
@@ -154,9 +156,9 @@ class IncidentStore:
         if not route_keys:
             return []
         query = (
-            sa.select(alerts)
-            .where(alerts.c.status == PENDING, alerts.c.route_key.in_(list(route_keys)))
-            .order_by(alerts.c.id)
+            sa.select(alert_rows)
+            .where(alert_rows.c.status == PENDING, alert_rows.c.route_key.in_(list(route_keys)))
+            .order_by(alert_rows.c.id)
             .limit(limit)
         )
         with self.store.connection() as connection:
@@ -166,21 +168,21 @@ class IncidentStore:
         """Take a pending alert for sending; False when another process has it."""
         stale = as_utc(now) - CLAIM_TIMEOUT
         statement = (
-            alerts.update()
+            alert_rows.update()
             .where(
-                alerts.c.id == alert_id,
-                alerts.c.status == PENDING,
-                sa.or_(alerts.c.claimed_at.is_(None), alerts.c.claimed_at < stale),
+                alert_rows.c.id == alert_id,
+                alert_rows.c.status == PENDING,
+                sa.or_(alert_rows.c.claimed_at.is_(None), alert_rows.c.claimed_at < stale),
             )
-            .values(claimed_at=as_utc(now), attempts=alerts.c.attempts + 1)
+            .values(claimed_at=as_utc(now), attempts=alert_rows.c.attempts + 1)
         )
         with self.store.connection(write=True) as connection, connection.begin():
             return connection.execute(statement).rowcount == 1
 
     def sent(self, alert_id: int, now: datetime) -> None:
         statement = (
-            alerts.update()
-            .where(alerts.c.id == alert_id)
+            alert_rows.update()
+            .where(alert_rows.c.id == alert_id)
             .values(status=SENT, sent_at=as_utc(now), last_error=None)
         )
         with self.store.connection(write=True) as connection, connection.begin():
@@ -189,8 +191,8 @@ class IncidentStore:
     def failed(self, alert_id: int, error: str) -> None:
         """Leave the alert pending, for the next run, with the reason it failed."""
         statement = (
-            alerts.update()
-            .where(alerts.c.id == alert_id)
+            alert_rows.update()
+            .where(alert_rows.c.id == alert_id)
             .values(claimed_at=None, last_error=error[:2000])
         )
         with self.store.connection(write=True) as connection, connection.begin():
@@ -200,43 +202,43 @@ class IncidentStore:
         self, dataset: str | None = None, status: str | None = None, limit: int = 50
     ) -> list[OutboxAlert]:
         """Kept alerts, newest first."""
-        query = sa.select(alerts).order_by(alerts.c.id.desc()).limit(limit)
+        query = sa.select(alert_rows).order_by(alert_rows.c.id.desc()).limit(limit)
         if dataset is not None:
-            query = query.where(alerts.c.dataset == dataset)
+            query = query.where(alert_rows.c.dataset == dataset)
         if status is not None:
-            query = query.where(alerts.c.status == status)
+            query = query.where(alert_rows.c.status == status)
         with self.store.connection() as connection:
             return [_alert(row) for row in connection.execute(query).all()]
 
     # -- people ---------------------------------------------------------------------
 
-    def list(
+    def incidents(
         self,
         dataset: str | None = None,
         statuses: Collection[str] | None = None,
         limit: int = 50,
     ) -> list[Incident]:
         """Incidents, newest first."""
-        query = sa.select(incidents).order_by(incidents.c.id.desc()).limit(limit)
+        query = sa.select(incident_rows).order_by(incident_rows.c.id.desc()).limit(limit)
         if dataset is not None:
-            query = query.where(incidents.c.dataset == dataset)
+            query = query.where(incident_rows.c.dataset == dataset)
         if statuses:
-            query = query.where(incidents.c.status.in_(list(statuses)))
+            query = query.where(incident_rows.c.status.in_(list(statuses)))
         with self.store.connection() as connection:
             return [_incident(row) for row in connection.execute(query).all()]
 
     def get(self, incident_id: int) -> Incident | None:
         with self.store.connection() as connection:
             row = connection.execute(
-                sa.select(incidents).where(incidents.c.id == incident_id)
+                sa.select(incident_rows).where(incident_rows.c.id == incident_id)
             ).first()
         return None if row is None else _incident(row)
 
     def acknowledge(self, incident_id: int, by: str, now: datetime) -> Incident | None:
         """Acknowledge an open incident: it stops escalating. None when there is none."""
         statement = (
-            incidents.update()
-            .where(incidents.c.id == incident_id, incidents.c.status == "open")
+            incident_rows.update()
+            .where(incident_rows.c.id == incident_id, incident_rows.c.status == "open")
             .values(status="acknowledged", acknowledged_at=as_utc(now), acknowledged_by=by)
         )
         with self.store.connection(write=True) as connection, connection.begin():
@@ -246,8 +248,8 @@ class IncidentStore:
     def resolve(self, incident_id: int, by: str, now: datetime) -> Incident | None:
         """Resolve an incident by hand (the next failing run opens a new one)."""
         statement = (
-            incidents.update()
-            .where(incidents.c.id == incident_id, incidents.c.status != "resolved")
+            incident_rows.update()
+            .where(incident_rows.c.id == incident_id, incident_rows.c.status != "resolved")
             .values(status="resolved", resolved_at=as_utc(now), resolved_by=by, open_key=None)
         )
         with self.store.connection(write=True) as connection, connection.begin():
@@ -261,14 +263,14 @@ class IncidentStore:
         incident to the moment it was opened (incidents without a known timestamp are
         left out). Time to resolve: from opened to resolved.
         """
-        query = sa.select(incidents)
+        query = sa.select(incident_rows)
         if dataset is not None:
-            query = query.where(incidents.c.dataset == dataset)
+            query = query.where(incident_rows.c.dataset == dataset)
         if since is not None:
-            query = query.where(incidents.c.opened_at >= as_utc(since))
-        pending = sa.select(sa.func.count()).where(alerts.c.status == PENDING)
+            query = query.where(incident_rows.c.opened_at >= as_utc(since))
+        pending = sa.select(sa.func.count()).where(alert_rows.c.status == PENDING)
         if dataset is not None:
-            pending = pending.where(alerts.c.dataset == dataset)
+            pending = pending.where(alert_rows.c.dataset == dataset)
         with self.store.connection() as connection:
             found = [_incident(row) for row in connection.execute(query).all()]
             waiting = int(connection.execute(pending).scalar() or 0)
@@ -307,8 +309,8 @@ def summarize(found: Sequence[Incident], pending_alerts: int = 0) -> IncidentSta
 
 
 def _open_incidents(connection: sa.Connection, dataset: str) -> dict[str, Incident]:
-    query = sa.select(incidents).where(
-        incidents.c.dataset == dataset, incidents.c.open_key.is_not(None)
+    query = sa.select(incident_rows).where(
+        incident_rows.c.dataset == dataset, incident_rows.c.open_key.is_not(None)
     )
     found = [_incident(row) for row in connection.execute(query).all()]
     return {i.check: i for i in found}
@@ -318,10 +320,11 @@ def _apply(connection: sa.Connection, transition: Transition) -> Transition:
     incident = transition.incident
     values = _row(incident)
     if incident.id == 0:
-        inserted = connection.execute(incidents.insert().values(**values))
+        inserted = connection.execute(incident_rows.insert().values(**values))
         (new_id,) = inserted.inserted_primary_key or (0,)
         return replace(transition, incident=replace(incident, id=int(new_id)))
-    connection.execute(incidents.update().where(incidents.c.id == incident.id).values(**values))
+    update = incident_rows.update().where(incident_rows.c.id == incident.id).values(**values)
+    connection.execute(update)
     return transition
 
 
@@ -388,12 +391,12 @@ def _incident(row: sa.Row[Any]) -> Incident:
 
 
 def _insert_alert(connection: sa.Connection, alert: OutboxAlert) -> OutboxAlert | None:
-    exists = sa.select(alerts.c.id).where(alerts.c.dedup_key == alert.dedup_key)
+    exists = sa.select(alert_rows.c.id).where(alert_rows.c.dedup_key == alert.dedup_key)
     if connection.execute(exists).first() is not None:
         return None
     created = as_utc(alert.created_at or datetime.now(UTC))
     inserted = connection.execute(
-        alerts.insert().values(
+        alert_rows.insert().values(
             dedup_key=alert.dedup_key,
             dataset=alert.dataset,
             event=alert.event,

@@ -89,9 +89,7 @@ def upgrade() -> None:
         **MYSQL_OPTIONS,
     )
     # The incidents of one dataset, newest first; the open ones of all datasets.
-    op.create_index(
-        "ix_opsguard_incidents_dataset_opened_at", INCIDENTS, ["dataset", "opened_at"]
-    )
+    op.create_index("ix_opsguard_incidents_dataset_opened_at", INCIDENTS, ["dataset", "opened_at"])
     op.create_index("ix_opsguard_incidents_status", INCIDENTS, ["status"])
 
     op.create_table(

@@ -1,0 +1,190 @@
+"""``opsguard incidents list | ack | resolve | stats``, and alerting from ``opsguard check``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow_opsguard.errors import OpsGuardError
+
+if TYPE_CHECKING:
+    from airflow_opsguard.alerts.incidents import Incident
+    from airflow_opsguard.checks.results import GateResult
+    from airflow_opsguard.contract.models import Contract
+    from airflow_opsguard.store.incidents import IncidentStats
+    from airflow_opsguard.store.store import ResultStore
+
+STATES = ("open", "acknowledged", "resolved")
+
+
+def add_incident_commands(commands: Any) -> None:
+    """Add ``incidents`` to the ``opsguard`` parser's subcommands."""
+    incidents = commands.add_parser("incidents", help="list, acknowledge and resolve incidents")
+    actions = incidents.add_subparsers(dest="action", required=True, parser_class=type(incidents))
+
+    listing = actions.add_parser("list", help="incidents, newest first (default: not resolved)")
+    listing.add_argument("--dataset", help="only this dataset")
+    listing.add_argument(
+        "--status", choices=(*STATES, "all"), help="default: open and acknowledged"
+    )
+    listing.add_argument("--limit", type=_positive, default=50)
+    _common(listing)
+    listing.set_defaults(func=_list)
+
+    for name, verb in (("ack", "acknowledge (it stops escalating)"), ("resolve", "resolve")):
+        action = actions.add_parser(name, help=f"{verb} an incident")
+        action.add_argument("id", type=_positive, help="the incident's number")
+        action.add_argument("--by", help="who (default: the user running the command)")
+        _common(action)
+        action.set_defaults(func=_ack if name == "ack" else _resolve)
+
+    stats = actions.add_parser("stats", help="counts and mean times to detect and resolve")
+    stats.add_argument("--dataset", help="only this dataset")
+    stats.add_argument("--days", type=_positive, help="only incidents opened in the last N days")
+    _common(stats)
+    stats.set_defaults(func=_stats)
+
+
+def alert_after_check(
+    contract: Contract, result: GateResult, store: ResultStore | None, now: datetime | None = None
+) -> None:
+    """``opsguard check`` applies the contract's routes (``--no-alerts`` silences them);
+    ``now`` (``--now``) fixes the incidents' clock too."""
+    from airflow_opsguard.alerts.service import send_alerts
+
+    report = send_alerts(result, contract, store=store, now=now)  # no routes: incidents only
+    for attempt in report.deliveries:
+        if not attempt.ok:
+            print(
+                f"opsguard: alert {attempt.event} to {attempt.route} not sent ({attempt.error}); "
+                "kept to send again on the next run",
+                file=sys.stderr,
+            )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--store", help="results store URL")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _incidents(args: argparse.Namespace) -> Any:
+    from airflow_opsguard.store.incidents import IncidentStore
+    from airflow_opsguard.store.store import ResultStore
+
+    return IncidentStore(ResultStore(args.store))
+
+
+def _list(args: argparse.Namespace) -> int:
+    if args.status == "all":
+        statuses: tuple[str, ...] = ()
+    elif args.status:
+        statuses = (args.status,)
+    else:
+        statuses = ("open", "acknowledged")
+    found = _incidents(args).incidents(dataset=args.dataset, statuses=statuses, limit=args.limit)
+    if args.format == "json":
+        print(json.dumps([i.to_dict() for i in found]))
+    elif not found:
+        print("no incidents")
+    else:
+        for incident in found:
+            print(_line(incident))
+    return 0
+
+
+def _change(args: argparse.Namespace, action: str) -> int:
+    store = _incidents(args)
+    by = args.by or _user()
+    now = datetime.now(UTC)
+    before = store.get(args.id)
+    if before is None:
+        raise OpsGuardError(f"no incident #{args.id}")
+    after = (
+        store.acknowledge(args.id, by, now) if action == "ack" else store.resolve(args.id, by, now)
+    )
+    assert after is not None
+    if after.status == before.status:
+        what = "acknowledged" if action == "ack" else "resolved"
+        raise OpsGuardError(f"incident #{args.id} is {before.status}; it cannot be {what} now")
+    if args.format == "json":
+        print(json.dumps(after.to_dict()))
+    else:
+        print(_line(after))
+    return 0
+
+
+def _ack(args: argparse.Namespace) -> int:
+    return _change(args, "ack")
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    return _change(args, "resolve")
+
+
+def _stats(args: argparse.Namespace) -> int:
+    since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
+    stats = _incidents(args).stats(dataset=args.dataset, since=since)
+    if args.format == "json":
+        print(json.dumps(stats.to_dict()))
+    else:
+        print(render_stats(stats))
+    return 0
+
+
+def render_stats(stats: IncidentStats) -> str:
+    return "\n".join(
+        [
+            f"incidents: {stats.total} ({stats.open} open, {stats.acknowledged} acknowledged, "
+            f"{stats.resolved} resolved; {stats.escalated} escalated)",
+            f"mean time to detect:      {_span(stats.mean_time_to_detect)}",
+            f"mean time to acknowledge: {_span(stats.mean_time_to_acknowledge)}",
+            f"mean time to resolve:     {_span(stats.mean_time_to_resolve)}",
+            f"alerts waiting to be sent: {stats.pending_alerts}",
+        ]
+    )
+
+
+def _line(incident: Incident) -> str:
+    from airflow_opsguard.contract.durations import format_duration
+
+    when = incident.opened_at.strftime("%Y-%m-%d %H:%M")
+    state = incident.status.upper()
+    if incident.escalated_at is not None and incident.is_open:
+        state += " (escalated)"
+    numbers = f"observed {incident.observed}, expected {incident.expected}"
+    age = ""
+    if incident.resolved_at is not None:
+        age = f", resolved after {format_duration(incident.resolved_at - incident.opened_at)}"
+    return (
+        f"#{incident.id:<5} {when}  {state:<24} {incident.dataset} / {incident.check}: "
+        f"{incident.severity}, {incident.failures} failing run(s), {numbers}{age}"
+    )
+
+
+def _span(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    from airflow_opsguard.contract.durations import format_duration
+
+    return format_duration(timedelta(seconds=seconds))
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"

@@ -1,0 +1,159 @@
+"""SLA misses through the routes: the sensor's payload, and Airflow's Deadline Alerts run
+by Airflow's own callback trigger."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from recorders import WebhookRecorder
+
+from airflow_opsguard.alerts.sla import (
+    SlaMissAlerter,
+    deadline_alert,
+    on_deadline_missed,
+    send_sla_miss,
+)
+from airflow_opsguard.contract.loader import load_contract
+
+DUE = datetime(2026, 11, 26, 8, tzinfo=UTC)
+
+
+def sensor_payload(run_id: str = "scheduled__2026-11-26") -> dict[str, Any]:
+    """What the FreshnessSensor hands its sla_miss_callback (beside the task context)."""
+    return {
+        "dag_id": "orders_daily",
+        "run_id": run_id,
+        "task_id": "orders_fresh",
+        "map_index": -1,
+        "dataset": "orders",
+        "age": timedelta(hours=5),
+        "newest": DUE - timedelta(hours=3),
+        "limit": timedelta(hours=2),
+        "sla": timedelta(hours=1),
+        "sla_due_at": DUE,
+        "reference": DUE - timedelta(hours=1),
+        "error": None,
+        "message": "orders: newest created_at is 5h old; the SLA (2h) passed at 08:00",
+    }
+
+
+def contract_with(url: str, *events: str) -> Any:
+    return load_contract(
+        {
+            "dataset": "orders",
+            "owner": "team-orders",
+            "alerts": [
+                {"on": list(events), "webhook": url, "backoff": 0},
+                {"on": ["fail"], "webhook": url + "/fail-only"},
+            ],
+        }
+    )
+
+
+def test_an_sla_miss_goes_to_the_routes_that_take_it_once_per_run(
+    hook: WebhookRecorder, tmp_path: Path
+) -> None:
+    contract = contract_with(hook.url, "sla_miss")
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    first = send_sla_miss(contract, sensor_payload(), store=store)
+    again = send_sla_miss(contract, sensor_payload(), store=store)  # a later poke, a retry
+    other = send_sla_miss(contract, sensor_payload("scheduled__2026-11-27"), store=store)
+    assert [a.ok for a in (*first, *again, *other)] == [True, True]
+    (alert, _) = hook.bodies()
+    assert alert["event"] == "sla_miss"
+    assert alert["title"] == "[opsguard] SLA MISSED orders: data 5h old, allowed 2h"
+    assert alert["run"] == {
+        "dag_id": "orders_daily",
+        "dag_run_id": "scheduled__2026-11-26",
+        "task_id": "orders_fresh",
+        "map_index": -1,
+    }
+    assert alert["owner"] == "team-orders"
+    assert alert["checks"][0]["observed"] == "5h" and alert["checks"][0]["expected"] == "< 2h"
+    assert "where: dag orders_daily, run scheduled__2026-11-26, task orders_fresh" in alert["text"]
+    assert all(not p.path.endswith("/fail-only") for p in hook.posts)
+
+
+def test_a_contract_without_sla_routes_sends_nothing(hook: WebhookRecorder) -> None:
+    assert send_sla_miss(contract_with(hook.url, "fail"), sensor_payload()) == []
+    assert hook.posts == []
+
+
+def test_the_sla_miss_alerter_is_a_callback_with_routes(
+    hook: WebhookRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSGUARD_STORE_URL", f"sqlite:///{tmp_path / 's.db'}")
+    alerter = SlaMissAlerter([{"webhook": hook.url, "backoff": 0}])
+    alerter(sensor_payload())
+    assert hook.events() == ["sla_miss"]
+    with pytest.raises(ValueError, match="alerts"):
+        SlaMissAlerter([{"on": ["later"], "log": True}])
+
+
+def test_deadline_alert_builds_an_airflow_deadline_with_our_callback(
+    hook: WebhookRecorder, tmp_path: Path
+) -> None:
+    from airflow.sdk import DAG, AsyncCallback, DeadlineAlert
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    contract = tmp_path / "orders.yml"
+    contract.write_text(
+        "dataset: orders\nrunbook: https://wiki.example.com/orders\n"
+        f'alerts:\n  - {{on: [sla_miss], webhook: "{hook.url}", backoff: 0}}\n'
+    )
+    alert = deadline_alert(timedelta(hours=2), contract=str(contract), store="sqlite:///x.db")
+    assert isinstance(alert, DeadlineAlert)
+    assert isinstance(alert.callback, AsyncCallback)
+    assert alert.callback.path == "airflow_opsguard.alerts.sla.on_deadline_missed"
+    kwargs = alert.callback.kwargs
+    assert json.loads(json.dumps(kwargs)) == kwargs  # stored by the scheduler as JSON
+    assert kwargs["contract"] == str(contract) and kwargs["dataset"] == "orders"
+    assert hook.url not in json.dumps(kwargs)  # the contract's webhook stays in the contract
+    dag = DAG("orders_deadline", schedule=None, deadline=alert)
+    assert DagSerialization.serialize_dag(dag)["deadline"]
+
+    with pytest.raises(ValueError, match="must be mappings"):
+        deadline_alert(timedelta(hours=1), routes=[print])  # type: ignore[list-item]
+
+
+def test_airflows_callback_trigger_runs_the_deadline_callback(
+    hook: WebhookRecorder, tmp_path: Path
+) -> None:
+    from airflow.triggers.callback import CallbackTrigger
+
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    alert = deadline_alert(
+        timedelta(hours=2),
+        routes=[{"webhook": hook.url, "backoff": 0}],
+        dataset="orders",
+        store=store,
+    )
+    # What the scheduler adds when the deadline passes (models/deadline.py: handle_miss).
+    context = {
+        "dag_run": {
+            "dag_id": "orders_daily",
+            "dag_run_id": "scheduled__2026-11-26",
+            "state": "running",
+        },
+        "deadline": {"id": "0193-dead-line", "deadline_time": DUE.isoformat()},
+    }
+    trigger = CallbackTrigger(alert.callback.path, {**alert.callback.kwargs, "context": context})
+
+    async def events() -> list[Any]:
+        return [event.payload async for event in trigger.run()]
+
+    payloads = asyncio.run(events())
+    assert [p["state"] for p in payloads] == ["running", "success"]
+    assert payloads[-1]["body"]["failed"] == []
+    (message,) = hook.bodies()
+    assert message["title"] == "[opsguard] SLA MISSED orders: DAG orders_daily missed its deadline"
+    assert message["run"] == {"dag_id": "orders_daily", "dag_run_id": "scheduled__2026-11-26"}
+    assert f"due {DUE.isoformat()}" in message["text"]
+    # The same deadline again (a triggerer restart): once is enough.
+    asyncio.run(on_deadline_missed(context=context, **alert.callback.kwargs))
+    assert len(hook.posts) == 1
