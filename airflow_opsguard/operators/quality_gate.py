@@ -134,9 +134,9 @@ class GateMixin:
                 store=store,
                 record=False,
             )
-        result = replace(result, run_id=attempt_run_id(identity))
-        task.log.info("%s", render_text(result))
-        self._store_result(result)
+            result = replace(result, run_id=attempt_run_id(identity))
+            task.log.info("%s", render_text(result))
+            store.record(result)  # never raises: a store outage never changes the verdict
         payload = result.to_dict()
         context["ti"].xcom_push(key=XCOM_KEY, value=payload)
         decision = decide(result, self._outcome(contract))
@@ -167,12 +167,6 @@ class GateMixin:
             store=store_url_in_airflow(self.store, self.store_conn_id),
             will_retry=will_retry and retries_left(self, context),
         )
-
-    def _store_result(self, result: GateResult) -> None:
-        from airflow_opsguard.store import ResultStore
-
-        with ResultStore(store_url_in_airflow(self.store, self.store_conn_id)) as store:
-            store.record(result)  # never raises: a store outage never changes the verdict
 
     def _annotate_outlets(self, context: Context, result: GateResult) -> None:
         """Outlet Assets carry the verdict, for the DAGs their events trigger."""
