@@ -122,9 +122,8 @@ def _check(args: argparse.Namespace) -> int:
     store = None if args.no_store else _store(args.store)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and args.format == "text" else None
     try:
-        extra = {"table": args.table} if args.table else {}
         result = validate(
-            contract, data=args.data, now=now, store=store, progress=progress, **extra
+            contract, data=args.data, now=now, table=args.table, store=store, progress=progress
         )
     finally:
         if progress is not None:
