@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.opsguard-installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench bench-sql clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "airflow-opsguard needs Python 3.11 or newer on PATH" >&2; exit 2; }
@@ -33,6 +33,10 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# PostgreSQL on 127.0.0.1:5432 (user postgres); tables kept in database opsguard_bench.
+bench-sql: $(STAMP)
+	$(BIN)/python benchmarks/sql_run.py --rows 1000000 10000000 --out benchmarks/RESULTS_SQL.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from airflow_opsguard.checks.results import CheckResult, GateResult
     from airflow_opsguard.contract.loader import load_contract
     from airflow_opsguard.contract.models import Contract
+    from airflow_opsguard.drift.baselines import (
+        Baseline,
+        get_baseline,
+        list_baselines,
+        promote_baseline,
+        save_baseline,
+    )
     from airflow_opsguard.drift.profile import Profile
     from airflow_opsguard.drift.profiler import profile
     from airflow_opsguard.errors import ContractError, DataSourceError, OpsGuardError
@@ -32,6 +39,11 @@ _EXPORTS = {
     "GateResult": "airflow_opsguard.checks.results",
     "load_contract": "airflow_opsguard.contract.loader",
     "Contract": "airflow_opsguard.contract.models",
+    "Baseline": "airflow_opsguard.drift.baselines",
+    "get_baseline": "airflow_opsguard.drift.baselines",
+    "list_baselines": "airflow_opsguard.drift.baselines",
+    "promote_baseline": "airflow_opsguard.drift.baselines",
+    "save_baseline": "airflow_opsguard.drift.baselines",
     "Profile": "airflow_opsguard.drift.profile",
     "profile": "airflow_opsguard.drift.profiler",
     "ContractError": "airflow_opsguard.errors",

@@ -76,6 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_incident_commands(commands)
 
+    from airflow_opsguard.drift.commands import add_baseline_commands
+
+    add_baseline_commands(commands)
+
+    from airflow_opsguard.quarantine.commands import add_quarantine_commands
+
+    add_quarantine_commands(commands)
+
+    from airflow_opsguard.gx.convert import add_gx_commands
+
+    add_gx_commands(commands)
+
+    from airflow_opsguard.odcs.convert import add_convert_command
+
+    add_convert_command(commands)
+
     schema = commands.add_parser("schema", help="print the JSON Schema of contract files")
     schema.set_defaults(func=_schema)
     return parser

@@ -6,20 +6,26 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.checks.evaluate import evaluate
-from airflow_opsguard.checks.results import GateResult
+from airflow_opsguard.checks.results import CheckResult, GateResult, worst
 from airflow_opsguard.checks.shadow import apply_shadow
 from airflow_opsguard.contract.loader import ContractLike, load_contract
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.errors import DataSourceError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from airflow_opsguard.checks.observations import Observations
+    from airflow_opsguard.drift.reference import Reference
     from airflow_opsguard.engines.files import Progress
+    from airflow_opsguard.engines.opened import OpenedSource
+    from airflow_opsguard.gx.runner import PreparedSuite
     from airflow_opsguard.store.store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,7 @@ def validate(
     context: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     record: bool = True,
+    gx_suites: Sequence[Any] = (),
 ) -> GateResult:
     """Check ``data`` against ``contract`` and return the verdict.
 
@@ -54,13 +61,20 @@ def validate(
     (unless ``record=False``: the caller records it); a store that is down is logged and
     never changes the verdict. History checks (``anomaly``, ``row_count_change``) read
     the earlier runs' metrics from ``store``; without one they report ``error``.
+
+    ``gx_suites`` adds Great Expectations suites to the contract's ``gx_suite``: suite
+    JSON paths, suite mappings or ``ExpectationSuite`` objects. Each expectation becomes
+    a check result of type ``gx`` in the same verdict. A broken suite raises
+    :class:`ContractError` before any data is read.
     """
     spec = load_contract(contract)
+    suites = _gx_suites(spec, gx_suites)  # GX is imported only when there is a suite
     moment = _as_now(now)
     target = _open_store(store)  # a malformed store URL fails now, before any work
     started = time.perf_counter()
     try:
-        observations = measure(spec, data, table=table, progress=progress)
+        reference = _baseline_reference(spec, target)
+        observations = measure(spec, data, table=table, progress=progress, reference=reference)
     except DataSourceError as exc:
         result = GateResult(
             dataset=spec.dataset,
@@ -77,6 +91,10 @@ def validate(
     else:
         observations = _with_history(spec, observations, target, moment)
         result = evaluate(spec, observations, now=moment, duration_ms=_elapsed(started))
+        if reference is not None and target is not None:
+            result = _with_profile(result, spec, data, table)
+        if suites:
+            result = _with_gx(result, _run_gx(spec, suites, data, table), started)
     result = _with_identity(apply_shadow(spec, result), context)  # shadow: never blocks
     if target is not None:
         if record:
@@ -92,9 +110,12 @@ def measure(
     *,
     table: str | None = None,
     progress: Progress | None = None,
+    reference: Reference | None = None,
 ) -> Observations:
     """Measure the contract's checks on ``data`` (default: the contract's source).
 
+    ``reference`` is the distribution reference, when the caller has loaded it (a
+    baseline from the store); by default the contract's ``reference`` is loaded.
     Raises :class:`DataSourceError` when the data cannot be read; its ``retryable`` says
     whether the database failed (try again later) rather than the request.
     """
@@ -103,14 +124,16 @@ def measure(
 
     database = database_source(contract, data, table)
     if database is not None:
-        return measure_database(contract, database)
+        return measure_database(contract, database, reference=reference)
     if table is not None:
         raise DataSourceError(
             f"a table ({table!r}) goes with a database URL; the data to check is not one"
         )
 
     target, file_format = _resolve_target(contract, data)
-    return measure_data(contract, target, file_format=file_format, progress=progress)
+    return measure_data(
+        contract, target, file_format=file_format, progress=progress, reference=reference
+    )
 
 
 def _resolve_target(contract: Contract, data: Any) -> tuple[Any, str | None]:
@@ -126,6 +149,38 @@ def _resolve_target(contract: Contract, data: Any) -> tuple[Any, str | None]:
     # Database sources went to the SQL engine before this point.
     assert source.path is not None
     return _relative_to_contract(contract, source.path), file_format
+
+
+def _gx_suites(contract: Contract, extra: Sequence[Any]) -> list[PreparedSuite]:
+    """The contract's GX suites and ``extra`` ones, read and built (empty: no GX import)."""
+    if not contract.gx_suite and not extra:
+        return []
+    from airflow_opsguard.gx.runner import prepare
+    from airflow_opsguard.gx.suites import contract_suites
+
+    return prepare(contract_suites(contract, extra))
+
+
+def _run_gx(
+    contract: Contract, suites: list[PreparedSuite], data: Any, table: str | None
+) -> list[CheckResult]:
+    """Run the suites through GX on the data the contract's own checks just read."""
+    from airflow_opsguard.engines.sql import database_source
+    from airflow_opsguard.gx.runner import run_on_data, run_on_database
+
+    database = database_source(contract, data, table)
+    if database is not None:
+        return run_on_database(suites, database)
+    target, file_format = _resolve_target(contract, data)
+    return run_on_data(suites, target, file_format)
+
+
+def _with_gx(result: GateResult, checks: list[CheckResult], started: float) -> GateResult:
+    from dataclasses import replace
+
+    merged = (*result.checks, *checks)
+    status = worst(c.status for c in merged)
+    return replace(result, checks=merged, status=status, duration_ms=_elapsed(started))
 
 
 def _relative_to_contract(contract: Contract, path: str) -> str:
@@ -183,6 +238,54 @@ def _with_history(
     from airflow_opsguard.store.metrics import load_history
 
     return replace(observations, history=load_history(store, contract, before=now))
+
+
+def _baseline_reference(contract: Contract, store: ResultStore | None) -> Reference | None:
+    if contract.distribution is None or contract.distribution.baseline is None:
+        return None
+    from airflow_opsguard.drift.baselines import baseline_reference
+
+    return baseline_reference(contract, store)
+
+
+def _with_profile(
+    result: GateResult, contract: Contract, data: Any, table: str | None
+) -> GateResult:
+    """The result with a profile of the data's distribution columns, kept with the run
+    so that it can become the next baseline version. Profiling takes a few more passes
+    over the data; a failure costs the profile, never the verdict."""
+    from dataclasses import replace
+
+    from airflow_opsguard.drift.profiler import profile_opened
+
+    section = contract.distribution
+    assert section is not None
+    try:
+        with _open_for_profile(contract, data, table) as opened:
+            present = {c.name for c in opened.columns}
+            names = [c.name for c in section.columns if c.name in present]
+            if not names:
+                return result
+            found = profile_opened(opened, names, bins=section.bins, top=section.top)
+    except DataSourceError as exc:
+        log.warning("%s: no profile kept of this run's data: %s", contract.dataset, exc)
+        return result
+    return replace(result, profile=found.to_dict())
+
+
+@contextmanager
+def _open_for_profile(contract: Contract, data: Any, table: str | None) -> Iterator[OpenedSource]:
+    from airflow_opsguard.engines.files import open_data
+    from airflow_opsguard.engines.sql import database_source, open_database
+
+    database = database_source(contract, data, table)
+    if database is not None:
+        with open_database(database) as opened:
+            yield opened
+        return
+    target, file_format = _resolve_target(contract, data)
+    with open_data(target, file_format=file_format) as opened:
+        yield opened
 
 
 def _open_store(store: ResultStore | str | None) -> ResultStore | None:

@@ -5,7 +5,7 @@ columns, ``mean(col)``; ``distinct_count(col)`` where the contract measures it (
 ``distinct_count`` statistic, or an anomaly check on it: counting distinct values costs
 memory, so it is not taken for every column); and ``freshness_lag_seconds(col)`` for the
 freshness column (and any column an anomaly check watches the lag of); and the drift
-score of each distribution check, ``drift_<method>(col)``.
+score of each distribution check, ``drift(col)`` (in the units of the column's method).
 
 The engines measure them with cheap aggregates in the same scan as the checks; this
 module decides which, names them, and turns what was measured into numbers. Pure.
@@ -116,16 +116,16 @@ def dataset_metrics(observations: Observations, now: datetime) -> dict[str, Metr
 
 
 def drift_metrics(results: Sequence[CheckResult]) -> dict[str, MetricValue]:
-    """The drift scores of a run's distribution checks, named by method and column
-    (``drift_psi(amount)``: scores of different methods have different scales)."""
+    """The drift scores of a run's distribution checks, ``drift(amount)``: the statistic
+    of the column's method (a column keeps its method from run to run, so its history
+    is on one scale; the check's metrics name the method)."""
     scores: dict[str, MetricValue] = {}
     for result in results:
-        method = result.metrics.get("method")
-        if result.type != "distribution" or not result.column or not isinstance(method, str):
+        if result.type != "distribution" or not result.column:
             continue
         value = _number(result.metrics.get("statistic"))
         if value is not None:
-            scores[metric_name(f"drift_{method}", result.column)] = value
+            scores[metric_name("drift", result.column)] = value
     return scores
 
 

@@ -66,6 +66,11 @@ def evaluate_history_check(
     elif problem is None and history is not None and history.error is not None:
         problem = f"cannot read the history of {metric}: {history.error}"
     value = metrics.get(metric)
+    drift = isinstance(check, AnomalyCheck) and check.metric == "drift"
+    if problem is None and value is None and drift:
+        # The distribution check says why there is no score (learning, too few values).
+        message = f"no drift score in this run to compare: see distribution({base['column']})"
+        return CheckResult(**base, status="pass", message=message)
     if problem is None and value is None:
         problem = f"{metric} has no value in this run (no values to measure it on)"
     if problem is not None or history is None or value is None:

@@ -14,6 +14,7 @@ from airflow_opsguard.anomaly.metrics import dataset_metrics, drift_metrics
 from airflow_opsguard.anomaly.rules import evaluate_history_check
 from airflow_opsguard.checks.keys import FRESHNESS_KEY, check_keys
 from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
+from airflow_opsguard.checks.reconcile import evaluate_reconcile
 from airflow_opsguard.checks.results import CheckResult, GateResult, Status, worst
 from airflow_opsguard.contract.durations import format_duration
 from airflow_opsguard.contract.models import (
@@ -22,11 +23,14 @@ from airflow_opsguard.contract.models import (
     Check,
     Column,
     Contract,
+    ExpressionCheck,
     Freshness,
     NotAllowedCheck,
     NotNullCheck,
     PatternCheck,
     RangeCheck,
+    ReconcileCheck,
+    ReferenceCheck,
     RowCountChangeCheck,
     Schema,
     StatisticCheck,
@@ -56,6 +60,8 @@ def evaluate(
 ) -> GateResult:
     """Judge every check of ``contract`` against ``observations`` at time ``now``."""
     results: list[CheckResult] = []
+    # History checks are judged last (in their place), once the drift scores are known.
+    deferred: list[tuple[int, AnomalyCheck | RowCountChangeCheck, CheckObservation]] = []
     names = {c.name for c in observations.columns}
     metrics = dataset_metrics(observations, now)
     if contract.schema_ is not None:
@@ -79,12 +85,13 @@ def evaluate(
         else:
             assert key.check is not None
             if isinstance(key.check, AnomalyCheck | RowCountChangeCheck):
-                history = observations.history
-                judged = evaluate_history_check(key.check, observation, metrics, history, now)
-                results.append(judged)
+                deferred.append((len(results) + len(deferred), key.check, observation))
                 continue
             results.append(evaluate_check(key.check, observation, observations.rows or 0))
     metrics.update(drift_metrics(results))
+    for index, check, observation in deferred:
+        judged = evaluate_history_check(check, observation, metrics, observations.history, now)
+        results.insert(index, judged)
     return GateResult(
         dataset=contract.dataset,
         status=worst(r.status for r in results),
@@ -333,16 +340,21 @@ def passes_mostly(considered: int, failing: int, mostly: float | None) -> bool:
 def evaluate_check(check: Check, observation: CheckObservation, rows: int) -> CheckResult:
     if isinstance(check, StatisticCheck):
         return _statistic(check, observation)
+    if isinstance(check, ReconcileCheck):
+        return evaluate_reconcile(check, observation)
     base: dict[str, Any] = {
         "name": check.display_name,
         "type": check.type,
-        "column": ", ".join(check.columns),
+        "column": ", ".join(check.columns) or None,
         "severity": check.severity,
         "mostly": check.mostly,
     }
     expected = _expected_text(check)
     if observation.error:
-        return CheckResult(**base, status="error", expected=expected, message=observation.error)
+        message = observation.error
+        if isinstance(check, ExpressionCheck):
+            message = f"expression {check.expression!r} {message}"
+        return CheckResult(**base, status="error", expected=expected, message=message)
     considered = observation.considered or 0
     failing = observation.failing or 0
     fraction = failing / considered if considered else 0.0
@@ -381,8 +393,10 @@ def _row_message(
         "not_allowed": f"of {column} in the forbidden set {_expected_text(check)}",
         "pattern": f"of {column} not matching {_expected_text(check)}",
         "length": f"of {column} with a length outside {_expected_text(check)}",
+        "expression": f"where {_expected_text(check)} is not true",
+        "reference": f"of {column} not found in {_expected_text(check)}",
     }[check.type]
-    unit = "rows" if check.type in ("not_null", "unique") else "values"
+    unit = "rows" if check.type in ("not_null", "unique", "expression") else "values"
     if failing == 0:
         return f"no {unit} {what} ({considered:,} checked)"
     text = f"{failing:,} of {considered:,} {unit} {what} ({fraction:.2%})"
@@ -414,6 +428,12 @@ def _expected_text(check: Check) -> str:
         return "{" + shown + more + "}"
     if isinstance(check, PatternCheck):
         return f"/{check.pattern}/"
+    if isinstance(check, ExpressionCheck):
+        return check.expression
+    if isinstance(check, ReferenceCheck):
+        return f"{check.to.shown}.{check.to.column}"
+    if isinstance(check, ReconcileCheck):
+        return check.display_name  # judged by airflow_opsguard.checks.reconcile
     if isinstance(check, AnomalyCheck | RowCountChangeCheck):
         return check.display_name  # judged by airflow_opsguard.anomaly.rules, not here
     return _between_text(check.min_length, check.max_length, False, False)

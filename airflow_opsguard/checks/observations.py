@@ -34,8 +34,9 @@ class CheckObservation:
     ``considered`` counts the rows the check looks at (all rows for not_null and
     table checks; the non-null values for value checks, as in Great Expectations),
     ``failing`` those that break the rule, and ``samples`` a few failing values.
-    ``value`` holds a measured statistic (a newest timestamp, a mean); ``error`` says
-    why nothing could be measured.
+    ``value`` holds a measured statistic (a newest timestamp, a mean), ``compared`` the
+    other table's aggregate of a reconcile check; ``error`` says why nothing could be
+    measured.
     """
 
     considered: int | None = None
@@ -45,6 +46,7 @@ class CheckObservation:
     maximum: Any = None
     samples: tuple[Any, ...] = ()
     error: str | None = None
+    compared: Any = None  # the other table's aggregate, for a reconcile check
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,10 @@ class GateResult:
     metrics: Mapping[str, float | int | None] = field(default_factory=dict)
     # With checks in shadow mode: the verdict had every check been enforced.
     would_be: Status | None = None
+    # With a distribution baseline: the profile of this run's data (a Profile as a dict),
+    # stored so the run can be promoted to the next baseline version. Too big for XCom
+    # and the JSON output: to_dict() leaves it out unless asked.
+    profile: Mapping[str, Any] | None = None
 
     @property
     def failed(self) -> tuple[CheckResult, ...]:
@@ -151,8 +155,9 @@ class GateResult:
             counts[check.status] += 1
         return counts
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``opsguard check --format json`` (it survives ``json.dumps``)."""
+    def to_dict(self, *, with_profile: bool = False) -> dict[str, Any]:
+        """The JSON object of ``opsguard check --format json`` (it survives ``json.dumps``);
+        ``with_profile`` adds the run's profile (for the store's spool)."""
         out: dict[str, Any] = {
             "dataset": self.dataset,
             "status": self.status,
@@ -175,6 +180,8 @@ class GateResult:
             out["metrics"] = to_json_value(self.metrics)
         if self.would_be is not None:
             out["would_be"] = self.would_be
+        if with_profile and self.profile is not None:
+            out["profile"] = to_json_value(self.profile)
         return out
 
     @classmethod
@@ -196,4 +203,5 @@ class GateResult:
             context=dict(data.get("context") or {}),
             metrics=dict(data.get("metrics") or {}),
             would_be=data.get("would_be"),
+            profile=data.get("profile"),
         )

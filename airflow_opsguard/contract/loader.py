@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.errors import ContractError
+from airflow_opsguard.odcs import is_odcs
 
 ContractLike = Contract | str | os.PathLike[str] | Mapping[str, Any]
 
@@ -33,7 +34,12 @@ def load_contract(contract: ContractLike) -> Contract:
         raise ContractError(f"{path}: no such contract file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContractError(f"{path}: cannot read the contract: {exc}") from None
-    return parse_contract_text(text, origin=str(path)).with_origin(str(path))
+    loaded = parse_contract_text(text, origin=str(path)).with_origin(str(path))
+    if loaded.gx_suite:
+        from airflow_opsguard.gx.suites import contract_suites
+
+        contract_suites(loaded)  # a missing or malformed suite file fails the load (no GX)
+    return loaded
 
 
 def parse_contract_text(text: str, *, origin: str = "<contract>") -> Contract:
@@ -55,6 +61,15 @@ def parse_contract_text(text: str, *, origin: str = "<contract>") -> Contract:
 def parse_contract(
     data: Mapping[str, Any], *, origin: str = "<contract>", node: yaml.Node | None = None
 ) -> Contract:
+    """A contract from its mapping: ours, or an Open Data Contract Standard v3 document
+    (``apiVersion: v3.x``, ``kind: DataContract``), whose rules that do not map are
+    listed in one warning."""
+    if is_odcs(data):
+        from airflow_opsguard.odcs.reading import odcs_to_contract, warn_unmapped
+
+        data, unmapped = odcs_to_contract(data, origin=origin)
+        warn_unmapped(origin, unmapped)
+        node = None  # the lines of the ODCS document are not those of the contract
     try:
         return Contract.model_validate(data)
     except ValidationError as exc:

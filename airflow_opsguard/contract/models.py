@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PrivateAttr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -224,9 +225,149 @@ class LengthCheck(_ColumnCheck):
         return self
 
 
+# Checks beyond one column: a SQL condition per row, values that must exist in another
+# table, an aggregate that must match another table's.
+
+
+def _short_text(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+class ExpressionCheck(_Check):
+    """Every row meets a SQL boolean condition, written in the SQL of the data's engine
+    (DuckDB for files and DataFrames). The condition is the contract author's SQL,
+    trusted as a dbt test is; it runs in a read-only session."""
+
+    type: Literal["expression"] = "expression"
+    expression: str = Field(
+        min_length=1,
+        description="A SQL boolean condition on a row, e.g. 'shipped_at >= ordered_at'.",
+    )
+    if_null: Literal["fail", "pass"] = Field(
+        "fail",
+        description="A row whose condition is NULL (unknown, e.g. a null operand): fail "
+        "(default: a row passes only when the condition is TRUE), or pass (as SQL CHECK "
+        "constraints and dbt's expression_is_true treat it).",
+    )
+
+    @field_validator("expression")
+    @classmethod
+    def _one_condition(cls, expression: str) -> str:
+        text = expression.strip().rstrip(";").strip()
+        if not text:
+            raise ValueError("the expression is empty")
+        return text
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"expression({_short_text(self.expression)})"
+
+
+class _Target(_Strict):
+    table: str | None = Field(
+        None,
+        min_length=1,
+        description="A table (schema.table allowed) in the same database as the source.",
+    )
+    path: str | None = Field(
+        None,
+        min_length=1,
+        description="A file, folder or glob, for file and DataFrame sources; relative "
+        "paths are read from the contract file's folder.",
+    )
+
+    @model_validator(mode="after")
+    def _one_place(self) -> _Target:
+        if (self.table is None) == (self.path is None):
+            raise ValueError("give either 'table' (a database source) or 'path' (files)")
+        return self
+
+    @property
+    def shown(self) -> str:
+        return self.table or self.path or ""
+
+
+class ReferenceTarget(_Target):
+    """Where the referenced values are: a table's (or a file's) column."""
+
+    column: str = Field(min_length=1, description="The referenced column.")
+
+
+class ReferenceCheck(_ColumnCheck):
+    """Every non-null value of ``column`` exists in another table's column (a foreign
+    key). The other table is in the same database (or, for files, another file): the
+    engine runs one anti-join where the data lives."""
+
+    type: Literal["reference"] = "reference"
+    to: ReferenceTarget = Field(description="The referenced table (or path) and column.")
+
+    @property
+    def display_name(self) -> str:
+        return self.name or f"reference({self.column} -> {self.to.shown}.{self.to.column})"
+
+
+ReconcileMetric = Literal["count", "sum", "min", "max", "mean"]
+
+
+class ReconcileTarget(_Target):
+    """The other table whose aggregate ours must match."""
+
+    column: str | None = Field(None, description="Its column; default: the check's column.")
+    where: str | None = Field(
+        None,
+        min_length=1,
+        description="A SQL condition selecting the other table's rows (the author's SQL).",
+    )
+
+
+class ReconcileCheck(_Check):
+    """An aggregate of the data (row count, sum, min, max or mean of a column) matches
+    the same aggregate of another table, within a tolerance."""
+
+    type: Literal["reconcile"] = "reconcile"
+    metric: ReconcileMetric = Field(description="count, sum, min, max or mean.")
+    column: str | None = Field(
+        None, description="The column aggregated (count without one counts rows)."
+    )
+    to: ReconcileTarget = Field(description="The other table (or path), column and filter.")
+    tolerance: float | None = Field(
+        None,
+        ge=0,
+        description="Allowed relative difference, a fraction of the other value (0.01: 1%).",
+    )
+    abs_tolerance: float | None = Field(
+        None, ge=0, description="Allowed absolute difference. Default (no tolerance): equal."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReconcileCheck:
+        if self.metric != "count" and self.column is None:
+            raise ValueError(f"give the 'column' whose {self.metric} is reconciled")
+        if self.mostly is not None:
+            raise ValueError("'mostly' applies to row checks, not to a reconcile check")
+        return self
+
+    @property
+    def other_column(self) -> str | None:
+        """The other table's column: ``to.column``, else the check's own."""
+        return self.to.column or self.column
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return () if self.column is None else (self.column,)
+
+    @property
+    def display_name(self) -> str:
+        what = self.metric if self.column is None else f"{self.metric}({self.column})"
+        return self.name or f"reconcile({what})"
+
+
 # History checks: judged against the metrics the results store kept of earlier runs.
 
-MetricKind = Literal["rows", "null_fraction", "mean", "distinct_count", "freshness_lag_seconds"]
+MetricKind = Literal[
+    "rows", "null_fraction", "mean", "distinct_count", "freshness_lag_seconds", "drift"
+]
 METRIC_KINDS: tuple[str, ...] = MetricKind.__args__  # type: ignore[attr-defined]
 
 
@@ -264,7 +405,8 @@ class AnomalyCheck(_Check):
 
     type: Literal["anomaly"] = "anomaly"
     metric: MetricKind = Field(
-        description="rows, null_fraction, mean, distinct_count or freshness_lag_seconds."
+        description="rows, null_fraction, mean, distinct_count, freshness_lag_seconds or "
+        "drift (the drift score of a distribution column, whatever its method)."
     )
     column: str | None = Field(None, description="The column of the metric (all but rows).")
     threshold: float = Field(
@@ -398,6 +540,9 @@ Check = Annotated[
     | NotAllowedCheck
     | PatternCheck
     | LengthCheck
+    | ExpressionCheck
+    | ReferenceCheck
+    | ReconcileCheck
     | AnomalyCheck
     | RowCountChangeCheck,
     Field(discriminator="type"),
@@ -625,11 +770,20 @@ class Distribution(_Strict):
     """Compare columns' distributions with a reference: data, or a profile written by
     ``opsguard profile``."""
 
-    reference: str = Field(
+    reference: str | None = Field(
+        None,
         min_length=1,
         description="Reference data (a file, folder, glob or URL, profiled when the gate "
         "runs) or a profile JSON written by `opsguard profile`. Relative paths are read "
-        "from the contract file's folder.",
+        "from the contract file's folder. With a baseline: used until the store holds one.",
+    )
+    baseline: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="A baseline kept in the results store under this name: its newest "
+        "version is the reference. Each run keeps a profile of its data, so that a passing "
+        "run can be promoted to the next version (`opsguard baseline promote NAME`).",
     )
     columns: tuple[Annotated[DistributionColumn, BeforeValidator(_drift_column)], ...] = Field(
         description="Columns to compare: names, or mappings with name, method, warn, fail, "
@@ -649,6 +803,15 @@ class Distribution(_Strict):
         50, ge=1, le=10000, description="Most frequent categories kept when profiling data."
     )
 
+    @model_validator(mode="after")
+    def _has_a_reference(self) -> Distribution:
+        if self.reference is None and self.baseline is None:
+            raise ValueError(
+                "give a reference (data or a profile file) or a baseline (a name in the "
+                "results store), or both"
+            )
+        return self
+
     @field_validator("columns")
     @classmethod
     def _unique_names(
@@ -662,6 +825,63 @@ class Distribution(_Strict):
                 raise ValueError(f"column {column.name!r} is listed twice")
             seen.add(column.name)
         return columns
+
+
+QuarantineLevel = Literal["batch", "rows"]
+
+
+class Quarantine(_Strict):
+    """Where bad data goes, and (for databases) where good data is published: see the
+    README's Quarantine section."""
+
+    level: QuarantineLevel = Field(
+        "batch",
+        description="batch: a failing batch is set aside whole; rows: only the rows that "
+        "fail row checks (not_null, range, allowed, not_allowed, pattern, length) are set "
+        "aside, and the aggregate checks are judged again on the rows that remain.",
+    )
+    location: str | None = Field(
+        None,
+        min_length=1,
+        description="Files: the quarantine folder (a path or fsspec URL; default "
+        "<dir>/_quarantine). Databases: the quarantine table (default <target>_quarantine).",
+    )
+    publish_to: str | None = Field(
+        None,
+        min_length=1,
+        description="Databases (write-audit-publish): the target table. source.table is "
+        "the staging table; a passing batch moves from it into this table in one "
+        "transaction.",
+    )
+
+
+GxSuiteRef = str | dict[str, Any]
+_GX_SUITE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+    ]
+}
+
+
+def _gx_suites(value: Any) -> Any:
+    """``gx_suite``: one suite or a list; a suite is a file path, a suite mapping, or a
+    Great Expectations ``ExpectationSuite`` (kept as its JSON mapping, so that the
+    contract stays plain data and never imports GX)."""
+    if value is None:
+        return ()
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    out: list[Any] = []
+    for item in items:
+        to_json = getattr(item, "to_json_dict", None)
+        if callable(to_json) and not isinstance(item, str | dict):
+            item = to_json()
+        if isinstance(item, str) and not item.strip():
+            raise ValueError("a suite path is empty")
+        if not isinstance(item, str | dict):
+            raise ValueError(f"give a suite file path or a suite mapping, not {item!r}")
+        out.append(item)
+    return tuple(out)
 
 
 class Contract(_Strict):
@@ -684,6 +904,11 @@ class Contract(_Strict):
         None, description="Compare columns' distributions with a reference (drift)."
     )
     on_fail: OnFail = Field("fail", description="What a gate does when the verdict is fail.")
+    quarantine: Quarantine | None = Field(
+        None,
+        description="How on_fail: quarantine sets bad data aside: {level: batch|rows, "
+        "location: ..., publish_to: <target table>}.",
+    )
     mode: Mode = Field(
         "enforce",
         description="shadow: every check is measured, stored and shown, and never blocks "
@@ -696,6 +921,14 @@ class Contract(_Strict):
     )
     escalation: Escalation = Field(
         default_factory=Escalation, description="When an open incident escalates."
+    )
+    gx_suite: Annotated[
+        tuple[GxSuiteRef, ...], BeforeValidator(_gx_suites), WithJsonSchema(_GX_SUITE_SCHEMA)
+    ] = Field(
+        default=(),
+        description="Great Expectations suites run on the same data: a suite JSON file (read "
+        "from the contract file's folder when relative) or a list of them; in Python also "
+        "a suite mapping or an ExpectationSuite.",
     )
 
     # The file the contract was loaded from: relative source paths are read from there.
@@ -710,6 +943,30 @@ class Contract(_Strict):
         copy = self.model_copy()
         copy._origin = origin
         return copy
+
+    @model_validator(mode="after")
+    def _quarantine_fits_source(self) -> Contract:
+        section, source = self.quarantine, self.source
+        if section is None or source is None or not source.path:
+            return self
+        if section.publish_to is not None:
+            raise ValueError(
+                "quarantine.publish_to: publishing goes with a database source "
+                "(source.url or source.conn_id with source.table), not with source.path"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _drift_anomalies(self) -> Contract:
+        compared = {c.name for c in self.distribution.columns} if self.distribution else set()
+        for index, check in enumerate(self.checks):
+            drift = isinstance(check, AnomalyCheck) and check.metric == "drift"
+            if drift and check.columns[0] not in compared:
+                raise ValueError(
+                    f"checks[{index}]: the drift of {check.columns[0]!r} is measured only "
+                    "for a column listed in distribution.columns"
+                )
+        return self
 
     @model_validator(mode="after")
     def _known_columns(self) -> Contract:
@@ -766,9 +1023,10 @@ class Contract(_Strict):
         # A section left out is left out of the fingerprint, so that adding a kind of
         # section to the format leaves the fingerprints of existing contracts alone.
         absent = {"distribution"} if self.distribution is None else set()
+        absent |= set() if self.gx_suite else {"gx_suite"}
         # Who is told (owner, runbook, routes, escalation) is not a rule about the data;
         # the enforcement mode is, but only when it is not the default.
-        absent |= {"owner", "runbook", "alerts", "escalation"}
+        absent |= {"owner", "runbook", "alerts", "escalation", "quarantine"}
         normal = self.model_dump(mode="json", by_alias=True, exclude={"description", *absent})
         _drop_default_modes(normal)
         text = json.dumps(normal, sort_keys=True, separators=(",", ":"), default=str)
@@ -781,6 +1039,11 @@ def _drop_default_modes(normal: dict[str, Any]) -> None:
     for item in (normal, *normal.get("checks", ())):
         if item.get("mode") == "enforce":
             del item["mode"]
+    # The same for the distribution's baseline (and reference, optional since baselines).
+    section = normal.get("distribution") or {}
+    for key in ("reference", "baseline"):
+        if key in section and section[key] is None:
+            del section[key]
 
 
 def _known_drift_columns(section: Distribution, declared: dict[str, Column]) -> None:

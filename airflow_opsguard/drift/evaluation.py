@@ -30,6 +30,7 @@ from airflow_opsguard.checks.results import CheckResult, Status
 from airflow_opsguard.contract.models import Distribution, DistributionColumn
 from airflow_opsguard.drift.measure import CurrentColumn, DriftObservation
 from airflow_opsguard.drift.profile import Category, ColumnProfile
+from airflow_opsguard.drift.reference import LEARNING
 from airflow_opsguard.drift.statistics import (
     CATEGORICAL_METHODS,
     NUMERIC_METHODS,
@@ -79,6 +80,8 @@ def evaluate_distribution(
         "column": column.name,
         "severity": severity,
     }
+    if observation.error and observation.error.startswith(LEARNING):
+        return CheckResult(**base, status="pass", message=observation.error)
     if observation.error:
         return CheckResult(**base, status="error", message=observation.error)
     found = observation.value

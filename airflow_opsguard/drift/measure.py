@@ -29,7 +29,7 @@ from airflow_opsguard.drift.aggregates import (
     unseen_values,
 )
 from airflow_opsguard.drift.profile import Category, ColumnProfile, kind_of
-from airflow_opsguard.drift.reference import Reference
+from airflow_opsguard.drift.reference import LEARNING, Reference
 
 UNSEEN_LIMIT = 10  # the most frequent values not in the reference, fetched by name
 
@@ -84,6 +84,8 @@ def plan_distribution(
         return "not measured: the reference was not loaded"
     if reference.error is not None:
         return f"not measured: {reference.error}"
+    if reference.learning is not None:
+        return f"{LEARNING}{reference.learning}"
     kind = kind_of(column.type)
     if kind is None:
         what = column.type or f"of type {column.native_type}"

@@ -14,6 +14,9 @@ from airflow_opsguard.contract.models import Contract, Distribution
 from airflow_opsguard.drift.profile import ColumnProfile, Profile, looks_like_profile
 from airflow_opsguard.errors import OpsGuardError
 
+# How a distribution check's message starts while there is no reference to judge by.
+LEARNING = "learning: "
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -24,11 +27,16 @@ class Reference:
     path: str  # where it was read: relative paths from the contract file's folder
     profile: Profile | None = None
     error: str | None = None
+    # No reference yet, and none expected yet (a baseline with no version): the checks
+    # pass and say so, like an anomaly check before its minimum history.
+    learning: str | None = None
 
     def column(self, name: str) -> ColumnProfile | str:
         """The reference's profile of a column, or why there is none."""
         if self.error is not None:
             return self.error
+        if self.learning is not None:
+            return self.learning
         assert self.profile is not None
         found = self.profile.column(name)
         if found is None:
@@ -51,6 +59,13 @@ def load_reference(contract: Contract) -> Reference | None:
     section = contract.distribution
     if section is None:
         return None
+    if section.reference is None:
+        return Reference(
+            f"baseline {section.baseline!r}",
+            "",
+            error="distribution.baseline: the baseline is read from a results store; "
+            "check with validate(..., store=...)",
+        )
     path = resolve_location(contract, section.reference)
     try:
         profile = Profile.read(path) if looks_like_profile(path) else _profile_data(path, section)

@@ -95,3 +95,29 @@ def _exact_mysql(element: exact_text, compiler: SQLCompiler, **kw: Any) -> str:
     collation = "utf8mb4_nopad_bin" if mariadb else "utf8mb4_bin"
     value = compiler.process(element.clauses, **kw)
     return f"CONVERT({value} USING utf8mb4) COLLATE {collation}"
+
+
+class by_dialect(sa.sql.expression.ColumnElement[Any]):
+    """One of two equivalent expressions, chosen when compiling: ``mysql`` on MySQL and
+    MariaDB, ``default`` elsewhere (where one database plans or computes a form badly)."""
+
+    inherit_cache = False  # two sub-expressions; not worth a cache key of its own
+
+    def __init__(self, default: sa.ColumnElement[Any], mysql: sa.ColumnElement[Any]) -> None:
+        self.default = default
+        self.mysql = mysql
+        self.type = default.type
+
+    def get_children(self, **kw: Any) -> tuple[sa.ColumnElement[Any], ...]:
+        return (self.default, self.mysql)
+
+
+@compiles(by_dialect)
+def _by_dialect_default(element: by_dialect, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.default, **kw)
+
+
+@compiles(by_dialect, "mysql")
+@compiles(by_dialect, "mariadb")
+def _by_dialect_mysql(element: by_dialect, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.mysql, **kw)

@@ -8,16 +8,24 @@ fetched only for checks that found failing rows, with a small LIMIT.
 from __future__ import annotations
 
 import logging
+import queue
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.selectable import FromClause
 
 from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.engines.dialects import regex_search
 from airflow_opsguard.engines.plan import ROWS_LABEL, Plan, PlannedCheck, build_plan
+from airflow_opsguard.engines.relations import OtherResolver, no_other_tables
 from airflow_opsguard.errors import DataSourceError
 
 if TYPE_CHECKING:
@@ -42,20 +50,31 @@ def measure(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     classify_error: ErrorClassifier | None = None,
     reference: Reference | None = None,
+    others: OtherResolver = no_other_tables,
+    parallel: Parallel | None = None,
 ) -> Observations:
     """Measure every check of ``contract`` on ``source``.
 
     A contract with a ``distribution`` section has its reference loaded here (a profile
-    file, or reference data profiled now) unless ``reference`` is given.
+    file, or reference data profiled now) unless ``reference`` is given. ``others``
+    finds the other tables that reference and reconcile checks name. With ``parallel``
+    the uniqueness GROUP BYs run beside the scan, on connections of their own.
     """
     if reference is None and contract.distribution is not None:
         from airflow_opsguard.drift.reference import load_reference
 
         reference = load_reference(contract)
-    plan = build_plan(contract, columns, source, reference)
+    plan = build_plan(contract, columns, source, reference, others)
     mark_inexpressible(plan, connection.dialect)
-    runner = _Runner(connection, plan, source_name, classify_error or (lambda exc: None))
-    rows, values = runner.scan()
+    classify = classify_error or (lambda exc: None)
+    runner = _Runner(connection, plan, source_name, classify)
+    early: dict[int, Any] = {}
+    if parallel is not None and parallel.workers > 1:
+        rows, values, early = _Concurrent(parallel, plan, source_name, classify).run(
+            runner, sample_size
+        )
+    else:
+        rows, values = runner.scan()
     observations: dict[str, CheckObservation] = {}
     metrics: dict[str, CheckObservation] = {}
     for index, planned in enumerate(plan.checks):
@@ -67,7 +86,7 @@ def measure(
             target[key] = CheckObservation(error=error)
             continue
         found = {role: values[plan.label(index, role)] for role in planned.aggregates}
-        target[key] = runner.observe(planned, found, sample_size)
+        target[key] = runner.observe(planned, found, sample_size, early.get(index))
     fingerprint = dict(fingerprint or {})
     fingerprint["rows"] = rows
     return Observations(
@@ -87,7 +106,12 @@ def mark_inexpressible(plan: Plan, dialect: Dialect) -> None:
     for planned in plan.checks:
         if planned.error:
             continue
-        statements = [plan.main_select([planned]), plan.samples_select(planned, 1)]
+        statements = [
+            plan.main_select([planned]),
+            plan.samples_select(planned, 1),
+            planned.failing_query,
+            *planned.extra_statements,
+        ]
         for statement in statements:
             if statement is None:
                 continue
@@ -154,8 +178,14 @@ class _Runner:
         return int(row[ROWS_LABEL]), values
 
     def observe(
-        self, planned: PlannedCheck, found: dict[str, Any], sample_size: int
+        self,
+        planned: PlannedCheck,
+        found: dict[str, Any],
+        sample_size: int,
+        duplicates: tuple[int, tuple[Any, ...]] | BaseException | None = None,
     ) -> CheckObservation:
+        """The check's observation from its aggregates and its own small queries;
+        ``duplicates`` is what a concurrent run of :meth:`duplicates` gave already."""
         if planned.collect is not None:
             try:
                 return planned.collect(found, lambda statement: self.execute(statement).all())
@@ -165,9 +195,15 @@ class _Runner:
         failing = _int(found.get("failing"))
         samples: tuple[Any, ...] = ()
         try:
-            if planned.duplicates is not None:
-                failing = self._duplicate_rows(planned)
-            if failing:
+            if isinstance(duplicates, BaseException):
+                raise duplicates
+            if duplicates is not None:
+                failing, samples = duplicates
+            elif planned.duplicates is not None:
+                failing, samples = self.duplicates(planned, sample_size)
+            elif planned.failing_query is not None:
+                failing = int(self.execute(planned.failing_query).scalar_one())
+            if planned.duplicates is None and failing:
                 samples = self._samples(planned, sample_size)
         except sa.exc.DBAPIError as exc:
             return CheckObservation(error=f"could not be measured: {_first(exc)}")
@@ -180,33 +216,149 @@ class _Runner:
             samples=samples,
         )
 
-    def _duplicate_rows(self, planned: PlannedCheck) -> int:
-        """Rows whose value (or combination) occurs more than once, as GX counts them."""
+    def duplicates(self, planned: PlannedCheck, limit: int) -> tuple[int, tuple[Any, ...]]:
+        """Rows whose value (or combination) occurs more than once, as GX counts them, and
+        a few of those values: one GROUP BY, its total carried by a window function."""
         assert planned.duplicates is not None
         groups = planned.duplicates.subquery()
         count = list(groups.c)[-1]  # the plan's count of rows per duplicated value
-        total = sa.select(sa.func.coalesce(sa.func.sum(count), 0))
-        return int(self.execute(total).scalar_one())
+        statement = sa.select(*groups.c, sa.func.sum(count).over()).limit(limit)
+        rows = self.execute(statement).all()
+        if not rows:
+            return 0, ()
+        names = [c.name for c in planned.duplicates.selected_columns][:-1]  # drop the count
+        if len(names) == 1:
+            return int(rows[0][-1]), tuple(r[0] for r in rows)
+        samples = tuple(dict(zip(names, r[: len(names)], strict=True)) for r in rows)
+        return int(rows[0][-1]), samples
 
     def _samples(self, planned: PlannedCheck, limit: int) -> tuple[Any, ...]:
         statement = self.plan.samples_select(planned, limit)
         if statement is None:
             return ()
-        if planned.duplicates is None:
-            # A few more rows than needed, then distinct values in the order met: cheaper
-            # than SELECT DISTINCT, which must see every failing row first.
-            rows = self.execute(statement.limit(limit * 10)).all()
-            distinct: dict[Any, None] = {}
+        if planned.sample_rows:
+            return tuple(dict(row._mapping) for row in self.execute(statement).all())
+        # Distinct values in the order met: cheaper than SELECT DISTINCT, which must see
+        # every failing row first. The query reads the table until it has its rows, so
+        # a rare failure costs a scan in proportion to the rows asked for: ask for just
+        # enough first, and for ten times as many only when those repeat a value.
+        distinct: dict[Any, None] = {}
+        for wanted in (limit, limit * 10):
+            rows = self.execute(statement.limit(wanted)).all()
+            distinct = {}
             for row in rows:
                 distinct.setdefault(_hashable(row[0]), None)
                 if len(distinct) == limit:
                     break
-            return tuple(distinct)
-        rows = self.execute(statement).all()
-        names = [c.name for c in planned.duplicates.selected_columns][:-1]  # drop the count
-        if len(names) == 1:
-            return tuple(r[0] for r in rows)
-        return tuple(dict(zip(names, r[: len(names)], strict=True)) for r in rows)
+            if len(distinct) == limit or len(rows) < wanted:
+                break
+        return tuple(distinct)
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """More connections to the same database, for statements that may run at once (for
+    DuckDB: cursors of one in-process database, which run on threads of their own)."""
+
+    connect: Callable[[], AbstractContextManager[Connection]]
+    workers: int
+    # The source has fewer units of parallel work than workers (one Parquet row group):
+    # split the scan's aggregates by column into one query per worker.
+    split_scan: bool = False
+
+
+class _Concurrent:
+    """The scan and the uniqueness GROUP BYs at once, each query on a connection of its
+    own; a scan split by columns when the source cannot be scanned in parallel."""
+
+    def __init__(
+        self, parallel: Parallel, plan: Plan, source_name: str, classify: ErrorClassifier
+    ) -> None:
+        self.parallel = parallel
+        self.plan = plan
+        self.source_name = source_name
+        self.classify = classify
+
+    def run(self, runner: _Runner, sample_size: int) -> tuple[int, dict[str, Any], dict[int, Any]]:
+        unique = [
+            (index, planned)
+            for index, planned in enumerate(self.plan.checks)
+            if planned.duplicates is not None and not planned.error
+        ]
+        parts = self._scan_parts()
+        free: queue.SimpleQueue[_Runner] = queue.SimpleQueue()
+        with ExitStack() as stack:
+            for _ in range(min(self.parallel.workers, len(unique) + len(parts))):
+                connection = stack.enter_context(self.parallel.connect())
+                free.put(_Runner(connection, self.plan, self.source_name, self.classify))
+
+            def on_a_connection(work: Callable[[_Runner], Any]) -> Any:
+                own = free.get()
+                try:
+                    return work(own)
+                except sa.exc.DBAPIError as exc:
+                    return exc
+                finally:
+                    free.put(own)
+
+            with ThreadPoolExecutor(self.parallel.workers) as pool:
+                counting = {
+                    index: pool.submit(on_a_connection, partial(_duplicates, planned, sample_size))
+                    for index, planned in unique
+                }
+                scans = [pool.submit(on_a_connection, partial(_scan_part, p)) for p in parts]
+                scanned = [s.result() for s in scans]
+                early = {index: future.result() for index, future in counting.items()}
+        if not parts or any(isinstance(s, BaseException) for s in scanned):
+            rows, values = runner.scan()  # one query, and its fallback check by check
+        else:
+            values = {k: v for part in scanned for k, v in part.items()}
+            rows = int(values[ROWS_LABEL])
+        return rows, values, early
+
+    def _scan_parts(self) -> list[list[PlannedCheck]]:
+        """The scan in parts of about equal cost, each reading its own columns; none when
+        the scan is not split (the main connection runs it whole)."""
+        measured = [p for p in self.plan.checks if p.aggregates and not p.error]
+        if not self.parallel.split_scan or len(measured) < 2:
+            return []
+        by_column: dict[str, list[PlannedCheck]] = {}
+        for planned in measured:
+            by_column.setdefault(_first_column(planned), []).append(planned)
+        bins: list[tuple[float, list[PlannedCheck]]] = [
+            (0.0, []) for _ in range(self.parallel.workers)
+        ]
+        for checks in sorted(by_column.values(), key=_cost, reverse=True):
+            bins.sort(key=lambda b: b[0])
+            cost, members = bins[0]
+            bins[0] = (cost + _cost(checks), members + checks)
+        return [members for _, members in bins if members]
+
+
+def _duplicates(planned: PlannedCheck, sample_size: int, runner: _Runner) -> Any:
+    return runner.duplicates(planned, sample_size)
+
+
+def _scan_part(checks: list[PlannedCheck], runner: _Runner) -> dict[str, Any]:
+    return dict(runner.execute(runner.plan.main_select(checks)).mappings().one())
+
+
+def _first_column(planned: PlannedCheck) -> str:
+    for expression in planned.aggregates.values():
+        for element in visitors.iterate(expression):
+            if isinstance(element, sa.ColumnClause):
+                return element.name
+    return ""
+
+
+def _cost(checks: list[PlannedCheck]) -> float:
+    """A column's share of the scan: its aggregates, a regular expression ten of them."""
+    cost = 1.0  # decoding the column
+    for planned in checks:
+        for expression in planned.aggregates.values():
+            regex = any(isinstance(e, regex_search) for e in visitors.iterate(expression))
+            cost += 10.0 if regex else 1.0
+    return cost
 
 
 def _hashable(value: Any) -> Any:

@@ -12,23 +12,35 @@ from __future__ import annotations
 import glob as globlib
 import hashlib
 import logging
+import math
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from airflow_opsguard.checks.observations import Observations, ObservedColumn
-from airflow_opsguard.contract.models import Contract
-from airflow_opsguard.engines.executor import measure
+from airflow_opsguard.contract.models import Contract, ReconcileTarget, ReferenceTarget
+from airflow_opsguard.engines.executor import Parallel, measure
 from airflow_opsguard.engines.opened import OpenedSource
+from airflow_opsguard.engines.relations import (
+    OTHER_ALIAS,
+    OtherNotFound,
+    OtherRelation,
+    OtherResolver,
+)
 from airflow_opsguard.engines.types import from_duckdb
 from airflow_opsguard.errors import DataSourceError
+
+if TYPE_CHECKING:
+    from airflow_opsguard.drift.reference import Reference
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +59,8 @@ COMPRESSION = (".gz", ".zst", ".zstd")
 MEMORY_LIMIT_ENV = "OPSGUARD_DUCKDB_MEMORY_LIMIT"
 THREADS_ENV = "OPSGUARD_DUCKDB_THREADS"
 DEFAULT_MEMORY_LIMIT = "2GB"
+# One perfect-hash slot of a GROUP BY key with its count, as DuckDB lays it out.
+PERFECT_HASH_SLOT_BYTES = 13
 
 Progress = Callable[[float], None]
 
@@ -70,8 +84,11 @@ def measure_data(
     file_format: str | None = None,
     sample_size: int = 5,
     progress: Progress | None = None,
+    reference: Reference | None = None,
 ) -> Observations:
-    """Measure ``contract`` on a path, glob, fsspec URL, pandas DataFrame or Arrow table."""
+    """Measure ``contract`` on a path, glob, fsspec URL, pandas DataFrame or Arrow table.
+
+    ``reference`` is the distribution reference (default: the contract's, loaded here)."""
     if isinstance(data, str | os.PathLike):
         files = resolve_files(str(data), file_format)
         fingerprint = {
@@ -84,11 +101,15 @@ def measure_data(
                 source=files.name, rows=0, columns=(), fingerprint={**fingerprint, "rows": 0}
             )
         try:
-            return _measure_files(contract, files, fingerprint, sample_size, progress, False)
+            return _measure_files(
+                contract, files, fingerprint, sample_size, progress, False, reference
+            )
         except _TypeGuessFailed:
             # A CSV or JSON value far down the file broke the types DuckDB guessed from the
             # first rows: read again, guessing from every row.
-            return _measure_files(contract, files, fingerprint, sample_size, progress, True)
+            return _measure_files(
+                contract, files, fingerprint, sample_size, progress, True, reference
+            )
     name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
     with _duckdb() as connection:
         raw = _raw(connection)
@@ -101,7 +122,14 @@ def measure_data(
             ) from exc
         columns = _describe(connection)
         return _measure(
-            connection, contract, name, columns, {"in_memory": True}, sample_size, progress
+            connection,
+            contract,
+            name,
+            columns,
+            {"in_memory": True},
+            sample_size,
+            progress,
+            reference,
         )
 
 
@@ -112,13 +140,22 @@ def _measure_files(
     sample_size: int,
     progress: Progress | None,
     thorough: bool,
+    reference: Reference | None,
 ) -> Observations:
     with _duckdb() as connection:
         declared = {c.name: c.type for c in contract.schema_.columns} if contract.schema_ else {}
         columns = _open_files(connection, files, declared, thorough)
         try:
             return _measure(
-                connection, contract, files.name, columns, fingerprint, sample_size, progress
+                connection,
+                contract,
+                files.name,
+                columns,
+                fingerprint,
+                sample_size,
+                progress,
+                reference,
+                files=files,
             )
         except DataSourceError as exc:
             cause = exc.__cause__
@@ -146,7 +183,18 @@ def _measure(
     fingerprint: dict[str, Any],
     sample_size: int,
     progress: Progress | None,
+    reference: Reference | None,
+    *,
+    files: FileSet | None = None,
 ) -> Observations:
+    # Files can be read by several connections at once; a registered DataFrame is seen
+    # by its own connection only.
+    parallel = None
+    if files is not None:
+        raw = _raw(connection)
+        threads = int(_setting(raw, "threads"))
+        split = _too_few_row_groups(connection, files, threads)
+        parallel = Parallel(partial(_cursor, raw), threads, split)
     with _reporting(connection, progress):
         return measure(
             connection,
@@ -157,7 +205,53 @@ def _measure(
             fingerprint=fingerprint,
             sample_size=sample_size,
             classify_error=_classify,
+            others=_other_files(connection, contract),
+            reference=reference,
+            parallel=parallel,
         )
+
+
+@contextmanager
+def _cursor(raw: Any) -> Iterator[sa.Connection]:
+    """Another connection to the same in-process database (its views included), for a
+    query that runs beside the others on a thread of its own."""
+    import duckdb_engine
+
+    def duplicate() -> Any:
+        # duplicate() is DuckDB's cursor(): the wrapper's own cursor() would share raw.
+        twin = raw.duplicate()
+        twin.execute("SET TimeZone = 'UTC'")  # session settings are not inherited
+        twin.execute(f"SET perfect_ht_threshold = {_perfect_hash_bits(raw)}")
+        return duckdb_engine.ConnectionWrapper(twin)
+
+    engine = sa.create_engine("duckdb:///:memory:", creator=duplicate, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _perfect_hash_bits(raw: Any) -> int:
+    return int(_setting(raw, "perfect_ht_threshold"))
+
+
+def _setting(raw: Any, name: str) -> str:
+    # fetchall: DuckDB refuses other work on a connection with rows left to fetch.
+    return str(raw.execute("SELECT current_setting(?)", [name]).fetchall()[0][0])
+
+
+def _too_few_row_groups(connection: sa.Connection, files: FileSet, threads: int) -> bool:
+    """DuckDB scans a Parquet file one row group per thread: a file of one row group
+    (as pandas and pyarrow write up to a million rows) is read by one thread alone."""
+    if files.format != "parquet":
+        return False
+    raw = _raw(connection)
+    found = raw.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT file_name, row_group_id FROM parquet_metadata(?))",
+        [list(files.paths)],
+    ).fetchall()
+    return int(found[0][0]) < threads
 
 
 @contextmanager
@@ -211,9 +305,37 @@ def _duckdb() -> Iterator[sa.Connection]:
             threads = os.environ.get(THREADS_ENV)
             if threads:
                 raw.execute(f"SET threads = {int(threads)}")
+            _size_perfect_hash(raw, memory)
             yield connection
     finally:
         engine.dispose()
+
+
+def _size_perfect_hash(raw: Any, memory: str) -> None:
+    """Let uniqueness GROUP BYs on integer keys use a perfect hash table.
+
+    DuckDB groups integers whose min/max range fits ``2**perfect_ht_threshold`` slots by
+    direct indexing, several times faster than hashing; its default (12 bits) is tiny.
+    Size it so the tables of all threads take at most half the memory limit.
+    """
+    limit = parse_bytes(memory)
+    if limit is None:
+        return
+    threads = int(_setting(raw, "threads"))
+    slots = limit / 2 / (max(threads, 1) * PERFECT_HASH_SLOT_BYTES)
+    bits = min(max(int(math.log2(slots)) if slots >= 1 else 0, 12), 30)
+    raw.execute(f"SET perfect_ht_threshold = {bits}")
+
+
+def parse_bytes(size: str) -> int | None:
+    """``'2GB'``, ``'512 MiB'`` -> bytes, as DuckDB reads its memory limit; None if unknown."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*", size, re.IGNORECASE)
+    if match is None:
+        return None
+    unit = (match.group(2) or "B").upper()
+    power = "BKMGT".index(unit[0])
+    base = 1024 if "I" in unit else 1000
+    return int(float(match.group(1)) * base**power)
 
 
 def _raw(connection: sa.Connection) -> Any:
@@ -348,24 +470,67 @@ def _open_files(
         import fsspec
 
         raw.register_filesystem(fsspec.filesystem(files.protocol))
-    paths = list(files.paths)
     try:
-        if files.format == "parquet":
-            relation = raw.read_parquet(paths, union_by_name=True)
-        elif files.format == "csv":
-            relation = raw.read_csv(paths, union_by_name=True, sample_size=-1 if thorough else None)
-        else:
-            relation = raw.read_json(
-                paths,
-                format="newline_delimited" if files.format == "jsonl" else "auto",
-                sample_size=-1 if thorough else None,
-            )
+        relation = _read(raw, files, thorough)
         relation.create_view(RAW_VIEW if files.format != "parquet" else VIEW)
     except Exception as exc:
         raise _as_source_error(exc, files.name) from exc
     if files.format != "parquet":
         _type_text_columns(connection, declared)
     return _describe(connection)
+
+
+def _read(raw: Any, files: FileSet, thorough: bool = False) -> Any:
+    """A DuckDB relation over the files (not yet run)."""
+    paths = list(files.paths)
+    if files.format == "parquet":
+        return raw.read_parquet(paths, union_by_name=True)
+    if files.format == "csv":
+        return raw.read_csv(paths, union_by_name=True, sample_size=-1 if thorough else None)
+    return raw.read_json(
+        paths,
+        format="newline_delimited" if files.format == "jsonl" else "auto",
+        sample_size=-1 if thorough else None,
+    )
+
+
+def _other_files(connection: sa.Connection, contract: Contract) -> OtherResolver:
+    """Opens the files that reference and reconcile checks name, each as a view of the
+    same DuckDB, so that an anti-join runs where both sides are."""
+    opened: dict[str, OtherRelation] = {}
+
+    def resolve(target: ReferenceTarget | ReconcileTarget) -> OtherRelation:
+        if target.path is None:
+            raise OtherNotFound(
+                f"to.table {target.table!r} names a database table; a file or DataFrame "
+                "source compares with files (to.path)"
+            )
+        location = target.path
+        if "://" not in location and not os.path.isabs(location) and contract.origin:
+            location = os.path.join(os.path.dirname(os.path.abspath(contract.origin)), location)
+        if location in opened:
+            return opened[location]
+        view = f"opsguard_other_{len(opened)}"
+        try:
+            files = resolve_files(location)
+            if not files.paths:
+                raise DataSourceError(f"{location}: the data is empty")
+            raw = _raw(connection)
+            if files.protocol:
+                import fsspec
+
+                raw.register_filesystem(fsspec.filesystem(files.protocol))
+            _read(raw, files).create_view(view)
+        except DataSourceError as exc:
+            raise OtherNotFound(str(exc)) from None
+        except Exception as exc:  # duckdb raises several unrelated types here
+            raise OtherNotFound(str(_as_source_error(exc, target.path))) from None
+        relation = sa.table(view).alias(OTHER_ALIAS)
+        found = OtherRelation(relation, _describe(connection, view), f"file {target.path!r}")
+        opened[location] = found
+        return found
+
+    return resolve
 
 
 # Casts for text formats, where a type is a guess: the contract's type when every value

@@ -27,11 +27,14 @@ from airflow_opsguard.contract.models import (
     AllowedCheck,
     AnomalyCheck,
     Contract,
+    ExpressionCheck,
     LengthCheck,
     NotAllowedCheck,
     NotNullCheck,
     PatternCheck,
     RangeCheck,
+    ReconcileCheck,
+    ReferenceCheck,
     RowCountChangeCheck,
     StatisticCheck,
     UniqueCheck,
@@ -41,6 +44,13 @@ from airflow_opsguard.engines.metric_plan import (
     METRIC_KEY_PREFIX,
     history_check_problem,
     metric_aggregates,
+)
+from airflow_opsguard.engines.relations import (
+    OtherResolver,
+    no_other_tables,
+    plan_expression,
+    plan_reconcile,
+    plan_reference,
 )
 from airflow_opsguard.engines.types import sqlalchemy_type
 
@@ -63,6 +73,10 @@ class PlannedCheck:
     predicate: ColumnElement[bool] | None = None  # a failing row, for samples
     sample_columns: tuple[ColumnElement[Any], ...] = ()
     duplicates: Select[Any] | None = None  # unique: a row per duplicated value, count last
+    # The failing rows counted by a query of their own (reference: an anti-join).
+    failing_query: Select[Any] | None = None
+    sample_rows: bool = False  # samples are whole rows (dicts), not distinct values
+    extra_statements: tuple[Select[Any], ...] = ()  # further queries, for compile checks
     error: str | None = None
     metric: str | None = None  # a dataset metric ("mean(amount)") rather than a check
     # Builds the observation from the aggregates, running small queries of its own
@@ -107,16 +121,18 @@ def build_plan(
     columns: Sequence[ObservedColumn],
     source: FromClause,
     reference: Reference | None = None,
+    others: OtherResolver = no_other_tables,
 ) -> Plan:
     """Compile the contract's checks against the columns the source actually has.
 
     A check on a column that is missing, or whose type it cannot apply to, is planned
     as an error: the schema check reports the column itself, and the check says why it
     could not be measured, instead of failing the whole query. ``reference`` is the
-    loaded distribution reference, whose bins and categories the histograms use.
+    loaded distribution reference, whose bins and categories the histograms use;
+    ``others`` finds the other tables that reference and reconcile checks name.
     """
     observed = {c.name: c for c in columns}
-    planner = _Planner(source, observed, reference)
+    planner = _Planner(source, observed, reference, others)
     planned = [planner.plan(key) for key in check_keys(contract)]
     for name, aggregates in metric_aggregates(contract, observed, source):
         key = f"{METRIC_KEY_PREFIX}{name}"
@@ -130,10 +146,12 @@ class _Planner:
         source: FromClause,
         observed: dict[str, ObservedColumn],
         reference: Reference | None = None,
+        others: OtherResolver = no_other_tables,
     ) -> None:
         self.source = source
         self.observed = observed
         self.reference = reference
+        self.others = others
 
     def col(self, name: str) -> ColumnElement[Any]:
         column = sa.column(name, sqlalchemy_type(self.observed[name]), _selectable=self.source)
@@ -166,6 +184,12 @@ class _Planner:
             return self._unique(planned, check)
         if isinstance(check, StatisticCheck):
             return self._statistic(planned, check)
+        if isinstance(check, ExpressionCheck):
+            return plan_expression(planned, check, self.observed, self.source)
+        if isinstance(check, ReferenceCheck):
+            return plan_reference(planned, check, self.observed, self.source, self.others)
+        if isinstance(check, ReconcileCheck):
+            return plan_reconcile(planned, check, self.observed, self.source, self.others)
         return self._row_check(planned, check)
 
     def _freshness(self, planned: PlannedCheck, name: str) -> PlannedCheck:

@@ -38,6 +38,7 @@ from airflow_opsguard.engines.connections import (
 )
 from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, measure
 from airflow_opsguard.engines.opened import OpenedSource
+from airflow_opsguard.engines.relations import OTHER_ALIAS, OtherNotFound, OtherRelation
 from airflow_opsguard.engines.sql_columns import query_source, table_columns
 from airflow_opsguard.engines.sql_errors import is_retryable, is_timeout, reason
 from airflow_opsguard.errors import DataSourceError
@@ -50,7 +51,9 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.selectable import FromClause
 
     from airflow_opsguard.checks.observations import Observations, ObservedColumn
-    from airflow_opsguard.contract.models import Contract
+    from airflow_opsguard.contract.models import Contract, ReconcileTarget, ReferenceTarget
+    from airflow_opsguard.drift.reference import Reference
+    from airflow_opsguard.engines.relations import OtherResolver
 
 STATEMENT_TIMEOUT_ENV = "OPSGUARD_STATEMENT_TIMEOUT"
 DEFAULT_STATEMENT_TIMEOUT = 300.0  # seconds
@@ -168,8 +171,10 @@ def measure_database(
     *,
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     timeout: float | None = None,
+    reference: Reference | None = None,
 ) -> Observations:
-    """Measure every check of ``contract`` on a database table or query.
+    """Measure every check of ``contract`` on a database table or query; ``reference``
+    is the distribution reference (default: the contract's, loaded here).
 
     ``timeout`` is the statement timeout in seconds (default: ``$OPSGUARD_STATEMENT_TIMEOUT``,
     else 300; 0 turns it off). Raises :class:`DataSourceError`, with ``retryable=True``
@@ -191,6 +196,8 @@ def measure_database(
                 fingerprint=fingerprint,
                 sample_size=sample_size,
                 classify_error=failure.infrastructure,
+                others=_other_tables(connection, source),
+                reference=reference,
             )
     finally:
         if source.engine is None:  # ours: close it; a caller's engine stays theirs
@@ -300,6 +307,37 @@ def _relation(
         raise failure.error(exc, "cannot read the catalogue") from None
     fingerprint["table"] = f"{schema}.{name}" if schema else name
     return sa.table(name, schema=schema), columns, fingerprint
+
+
+def _other_tables(connection: Connection, source: DatabaseSource) -> OtherResolver:
+    """Finds the tables that reference and reconcile checks name, in the same database.
+
+    Only the catalogue's own names reach the SQL (quoted by SQLAlchemy), so a name that
+    is no table, whatever it holds, is a missing table."""
+
+    def resolve(target: ReferenceTarget | ReconcileTarget) -> OtherRelation:
+        if target.table is None:
+            raise OtherNotFound(
+                f"to.path {target.path!r} names files; a database source compares with a "
+                "table of the same database (to.table)"
+            )
+        try:
+            schema, name = _split_table(target.table)
+            # Its message names the checked source; ours names the other table.
+            schema, name = _find_table(connection, schema, name, source)
+            columns = table_columns(connection, name, schema)
+        except DataSourceError:
+            raise OtherNotFound(
+                f"table {target.table!r} does not exist in {source.where}"
+            ) from None
+        except sa.exc.DBAPIError as exc:
+            _rollback(connection)
+            why = mask_text(reason(exc), connection.engine.url)
+            raise OtherNotFound(f"cannot read table {target.table!r}: {why}") from None
+        relation = sa.table(name, schema=schema).alias(OTHER_ALIAS)
+        return OtherRelation(relation, columns, f"table {target.table!r}")
+
+    return resolve
 
 
 def _split_table(table: str) -> tuple[str | None, str]:

@@ -12,6 +12,9 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 from airflow_opsguard.checks.results import to_json_value
 from airflow_opsguard.contract.models import Contract, Source
 from airflow_opsguard.gate import OnFail, decide
+from airflow_opsguard.operators import lineage, quarantine_step
+from airflow_opsguard.operators.quarantine_step import QuarantineThen
+from airflow_opsguard.operators.report_link import QualityReportLink
 from airflow_opsguard.runtime import (
     FRESHNESS_REFERENCES,
     FreshnessReference,
@@ -57,6 +60,8 @@ class GateMixin:
     store_conn_id: str | None
     freshness_reference: FreshnessReference
     alert_routes: list[Any]
+    # After a quarantine: "skip" (downstream skips) or "fail" the task.
+    quarantine_then: str = "skip"
 
     def _setup_gate(
         self,
@@ -98,10 +103,12 @@ class GateMixin:
         return self.on_fail or contract.on_fail
 
     def _check_outcome(self, contract: Contract) -> None:
-        if self._outcome(contract) == "quarantine":
+        from airflow_opsguard.operators.quarantine_step import QUARANTINE_THEN
+
+        if self.quarantine_then not in QUARANTINE_THEN:
             raise ValueError(
-                f"{self.task_id}: on_fail 'quarantine' needs the quarantine feature, which this "
-                "release of airflow-opsguard does not have yet; use 'skip' to stop the data"
+                f"{self.task_id}: quarantine_then must be one of {QUARANTINE_THEN}, "
+                f"not {self.quarantine_then!r}"
             )
 
     def _check_alerts(self) -> None:
@@ -122,9 +129,25 @@ class GateMixin:
 
         task: Any = self
         identity = gate_identity(context)
+        outcome = self._outcome(contract)
+        target: Any = None
+        settled = None
         # History checks (anomaly, row_count_change) read earlier runs from the store;
         # the result is recorded below, under this attempt's run id.
         with ResultStore(store_url_in_airflow(self.store, self.store_conn_id)) as store:
+            if quarantine_step.moves_data(contract, outcome):
+                # A try that crashed after moving the batch decided already: finish it.
+                target = quarantine_step.target(contract, identity, data, table)
+                settled = quarantine_step.resume(target, store)
+                if settled is not None:
+                    resumed = quarantine_step.resumed_payload(contract, settled, store)
+                    context["ti"].xcom_push(key=XCOM_KEY, value=resumed)
+                    reason = (
+                        f"quality gate {contract.dataset!r}: an earlier try of this task "
+                        "quarantined the batch"
+                    )
+                    quarantine_step.finish(settled, reason, self.quarantine_then)
+                    return resumed
             result = validate(
                 contract,
                 data=data,
@@ -135,22 +158,54 @@ class GateMixin:
                 record=False,
             )
             result = replace(result, run_id=attempt_run_id(identity))
+            self._remember_lineage(contract, result, data, table)
             task.log.info("%s", render_text(result))
             store.record(result)  # never raises: a store outage never changes the verdict
+            if target is not None:
+                settled = quarantine_step.settle(contract, result, target, outcome, store)
         payload = result.to_dict()
+        if settled is not None:
+            payload["quarantine"] = settled.to_dict()
         context["ti"].xcom_push(key=XCOM_KEY, value=payload)
-        decision = decide(result, self._outcome(contract))
+        decision = decide(result, outcome)
+        if settled is not None and settled.action == "split":
+            decision = replace(decision, action="continue")  # the clean rows go on
         self._alert(context, contract, result, will_retry=decision.action == "retry")
         if decision.action == "retry":
             raise QualityGateError(decision.reason)
         if decision.action == "fail":
             raise QualityGateFailed(decision.reason)
+        if settled is not None:
+            quarantine_step.finish(settled, decision.reason, self.quarantine_then)
         if decision.action in ("skip", "quarantine"):
             raise AirflowSkipException(decision.reason)
         if result.status != "pass":
             task.log.warning("%s", decision.reason)
         self._annotate_outlets(context, result)
         return payload
+
+    def _remember_lineage(
+        self, contract: Contract, result: GateResult, data: Any, table: str | None
+    ) -> None:
+        """Keep what OpenLineage will ask for (only with its provider installed)."""
+        if not lineage.provider_installed():
+            return
+        try:
+            self._opsguard_lineage = (lineage.dataset_of(contract, data, table), result)
+        except Exception as exc:  # lineage must never change a gate's outcome
+            task: Any = self
+            task.log.warning("no OpenLineage facets for this run: %s", exc)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The checked dataset with the verdict's data-quality facets (OpenLineage)."""
+        remembered = getattr(self, "_opsguard_lineage", None)
+        if remembered is None:
+            return None
+        return lineage.operator_lineage(*remembered)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        """A failed gate reports the same facets: which checks failed, with numbers."""
+        return self.get_openlineage_facets_on_complete(task_instance)
 
     def _alert(
         self, context: Context, contract: Contract, result: GateResult, *, will_retry: bool
@@ -193,9 +248,13 @@ class QualityGateOperator(GateMixin, BaseOperator):
     :param conn_id: an Airflow connection to read the data from, with ``table``.
     :param on_fail: what a failing verdict does: ``fail`` (the default, or the contract's
         ``on_fail``) fails the task at once, without retries; ``skip`` skips what is
-        downstream; ``warn`` lets the run go on. A verdict of ``error`` (the data could
-        not be checked) never lets data through: the task fails, and is retried when
-        the source did not answer.
+        downstream; ``warn`` lets the run go on; ``quarantine`` moves the failing batch
+        (or, with ``quarantine: {level: rows}``, its bad rows) aside, then skips what
+        is downstream (see the README's Quarantine). A verdict of ``error`` (the data
+        could not be checked) never lets data through: the task fails, and is retried
+        when the source did not answer.
+    :param quarantine_then: after a quarantine, ``skip`` (default: downstream skips)
+        or ``fail`` the task (without retries).
     :param store: the results store URL (default: ``[opsguard] store_url`` or
         ``store_conn_id``, else ``$AIRFLOW_HOME/opsguard.db``).
     :param store_conn_id: an Airflow connection for the results store.
@@ -214,6 +273,8 @@ class QualityGateOperator(GateMixin, BaseOperator):
     template_fields: Sequence[str] = ("contract_path", "data", "table", "conn_id", "store")
     template_fields_renderers: ClassVar[dict[str, str]] = {"contract_path": "yaml"}
     ui_color = "#d9f2e3"
+    # "Quality report": the report page of this attempt's stored verdict.
+    operator_extra_links = (QualityReportLink(),)
 
     def __init__(
         self,
@@ -227,12 +288,14 @@ class QualityGateOperator(GateMixin, BaseOperator):
         store_conn_id: str | None = None,
         freshness_reference: FreshnessReference = "data_interval_end",
         alerts: Sequence[Any] | None = None,
+        quarantine_then: QuarantineThen = "skip",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.data = data
         self.table = table
         self.conn_id = conn_id
+        self.quarantine_then = quarantine_then
         self._setup_gate(
             contract, on_fail, store, store_conn_id, freshness_reference, alerts=alerts
         )

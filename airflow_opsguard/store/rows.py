@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard.checks.results import CheckResult, GateResult, to_json_value
 from airflow_opsguard.store.metrics import metric_rows
-from airflow_opsguard.store.tables import as_utc, check_results, metrics, runs
+from airflow_opsguard.store.tables import as_utc, check_results, metrics, run_profiles, runs
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +33,11 @@ def insert_result(connection: sa.Connection, result: GateResult) -> bool:
             measured = metric_rows(result)
             if measured:
                 connection.execute(metrics.insert(), measured)
+            if result.profile is not None:
+                profile = json.dumps(to_json_value(result.profile), sort_keys=True)
+                connection.execute(
+                    run_profiles.insert(), {"run_id": result.run_id, "profile": profile}
+                )
     except sa.exc.IntegrityError:
         if _exists(connection, result.run_id):
             return False

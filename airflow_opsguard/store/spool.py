@@ -47,7 +47,8 @@ class Spool:
 
     def append(self, result: GateResult) -> None:
         """Add one result; raises OSError when the folder cannot be written."""
-        line = json.dumps(result.to_dict(), separators=(",", ":"), sort_keys=True) + "\n"
+        line = json.dumps(result.to_dict(with_profile=True), separators=(",", ":"), sort_keys=True)
+        line += "\n"
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with file_lock(self._lock_path):
             _append_lines(self.path, line.encode())

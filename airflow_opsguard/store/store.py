@@ -342,6 +342,20 @@ class ResultStore:
             raise StoreError(f"cannot read results store {self.url}: {_reason(exc)}") from None
 
 
+@contextmanager
+def using_store(store: ResultStore | str | sa.URL | None) -> Iterator[ResultStore]:
+    """``store`` itself, or a store opened from a URL (or the default) and closed after:
+    for functions that take either."""
+    if isinstance(store, ResultStore):
+        yield store
+        return
+    opened = ResultStore(store)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
 def _check_rows(connection: sa.Connection, run_rows: Sequence[sa.Row[Any]]) -> list[sa.Row[Any]]:
     run_ids = [row.run_id for row in run_rows]
     rows: list[sa.Row[Any]] = []

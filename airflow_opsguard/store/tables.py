@@ -236,3 +236,64 @@ alerts = sa.Table(
     sa.Index(None, "dataset", "created_at"),
     **MYSQL_OPTIONS,
 )
+
+# Quarantine (0007): one row per batch (or the bad rows of one) that a gate set aside,
+# keyed by the batch id, which stays the same across retries of a gate task.
+quarantine = sa.Table(
+    "opsguard_quarantine",
+    metadata,
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("dataset", sa.String(255), nullable=False),
+    sa.Column("run_id", sa.String(255)),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("location", _long_text(), nullable=False),
+    sa.Column("source", _long_text()),
+    sa.Column("publish_to", sa.String(500)),
+    sa.Column("rows", sa.BigInteger()),
+    sa.Column("clean_rows", sa.BigInteger()),
+    sa.Column("reasons", _json()),
+    sa.Column("details", _json()),
+    sa.Column("dag_id", sa.String(250)),
+    sa.Column("task_id", sa.String(250)),
+    sa.Column("dag_run_id", sa.String(250)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("reviewed_at", UTCDateTime()),
+    sa.Column("reviewed_by", sa.String(255)),
+    sa.Column("review_reason", _long_text()),
+    sa.Column("review_run_id", sa.String(255)),
+    sa.Column("forced", sa.Boolean()),
+    sa.Index(None, "dataset", "created_at"),
+    sa.Index(None, "status", "created_at"),
+    sa.Index(None, "run_id"),
+    **MYSQL_OPTIONS,
+)
+
+# Baselines (0008): versions of named drift reference profiles (JSON text), and the
+# profile of each run of a contract that uses one, which promotion copies.
+baselines = sa.Table(
+    "opsguard_baselines",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("dataset", sa.String(255), nullable=False),
+    sa.Column("profile", _long_text(), nullable=False),
+    sa.Column("run_id", sa.String(255)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(255)),
+    sa.Column("reason", _long_text()),
+    **MYSQL_OPTIONS,
+)
+
+run_profiles = sa.Table(
+    "opsguard_run_profiles",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.String(255),
+        sa.ForeignKey(runs.c.run_id, ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("profile", _long_text(), nullable=False),
+    **MYSQL_OPTIONS,
+)

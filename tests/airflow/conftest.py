@@ -25,6 +25,7 @@ import pytest
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="opsguard-airflow-"))
 DAGS = AIRFLOW_HOME / "dags"
 DAGS.mkdir()
+LINEAGE_EVENTS = AIRFLOW_HOME / "openlineage.jsonl"
 os.environ.update(
     {
         "AIRFLOW_HOME": str(AIRFLOW_HOME),
@@ -32,6 +33,21 @@ os.environ.update(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        # OpenLineage events of the DAGs named lineage_* go to a file (the others emit
+        # nothing): the provider's own file transport, read by the lineage tests.
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "file", "log_file_path": str(LINEAGE_EVENTS), "append": True}
+        ),
+        "AIRFLOW__OPENLINEAGE__EMISSION_POLICY": json.dumps(
+            [
+                {"scope": {}, "controls": {"emit": False}},
+                {
+                    "scope": {"dag_id": "lineage_.*"},
+                    "match_mode": "regex",
+                    "controls": {"emit": True, "emit_dag_events": False},
+                },
+            ]
+        ),
     }
 )
 os.environ.pop("OPSGUARD_STORE_URL", None)

@@ -184,11 +184,12 @@ def test_a_broken_contract_is_an_import_error_naming_file_and_key(tmp_path: Path
     assert "orders.yml:11: volume.mn: unknown key 'mn'" in error
 
 
-def test_quarantine_is_refused_until_it_exists(tmp_path: Path) -> None:
-    dag = gate_dag(tmp_path, "gate_quarantine", data="x.parquet", extra=', on_fail="quarantine"')
+def test_an_unknown_quarantine_then_is_an_import_error(tmp_path: Path) -> None:
+    extra = ', on_fail="quarantine", quarantine_then="explode"'
+    dag = gate_dag(tmp_path, "gate_quarantine", data="x.parquet", extra=extra)
     bag = parse(write_dag(dag, "gate_quarantine"))
     (error,) = bag.import_errors.values()
-    assert "on_fail 'quarantine' needs the quarantine feature" in error
+    assert "gate: quarantine_then must be one of ('skip', 'fail'), not 'explode'" in error
 
 
 @pytest.mark.parametrize("bad", ['on_fail="explode"', 'freshness_reference="tomorrow"'])

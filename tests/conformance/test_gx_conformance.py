@@ -36,6 +36,8 @@ import pandas as pd
 import pytest
 
 from airflow_opsguard import ContractError, GateResult, validate
+from airflow_opsguard.gx.mapping import Fragment as Mapped
+from airflow_opsguard.gx.mapping import Unmappable, expectation_fragment
 
 GX_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "gx"
 if not GX_DIR.is_dir():  # fail the collection loudly: a missing suite must never pass
@@ -504,170 +506,12 @@ LOADERS: dict[str, Loader] = {
 
 
 # --------------------------------------------------------------------------- mapping
-
-
-class Unmappable(Exception):
-    """The case uses something our contract cannot express: list it in SKIPS."""
-
-
-# Arguments that do not change GX's verdict.
-NEUTRAL_ARGS = frozenset({"result_format", "catch_exceptions", "include_config", "meta"})
-
-
-@dataclass(frozen=True)
-class Mapped:
-    contract: dict[str, Any]
-    check_type: str  # the result type our verdict is read from
-
-
-def _take(args: Mapping[str, Any], known: set[str]) -> dict[str, Any]:
-    unknown = set(args) - known - NEUTRAL_ARGS
-    if unknown:
-        raise Unmappable(f"arguments with no contract equivalent: {sorted(unknown)}")
-    for name, value in args.items():
-        if isinstance(value, dict) and "$PARAMETER" in value:
-            raise Unmappable(f"{name} is a GX suite parameter")
-    return {k: v for k, v in args.items() if k in known}
-
-
-def _put(target: dict[str, Any], args: Mapping[str, Any], pairs: Mapping[str, str]) -> None:
-    """Copy GX arguments that are present onto our keys (a missing one stays missing, so
-    that our contract, not the mapping, decides what a missing argument means)."""
-    for gx_name, our_name in pairs.items():
-        if gx_name in args:
-            target[our_name] = args[gx_name]
-
-
-def _check(check_type: str, args: Mapping[str, Any], pairs: Mapping[str, str]) -> Mapped:
-    check: dict[str, Any] = {"type": check_type}
-    _put(check, args, {"column": "column", "mostly": "mostly", **pairs})
-    return Mapped({"checks": [check]}, check_type)
-
-
-_BETWEEN = {
-    "min_value": "min",
-    "max_value": "max",
-    "strict_min": "strict_min",
-    "strict_max": "strict_max",
-}
-
-
-def _map_not_null(args: Mapping[str, Any]) -> Mapped:
-    return _check("not_null", _take(args, {"column", "mostly"}), {})
-
-
-def _map_unique(args: Mapping[str, Any]) -> Mapped:
-    return _check("unique", _take(args, {"column", "mostly"}), {})
-
-
-def _map_compound_unique(args: Mapping[str, Any]) -> Mapped:
-    taken = _take(args, {"column_list", "mostly", "ignore_row_if"})
-    if taken.get("ignore_row_if", "all_values_are_missing") != "all_values_are_missing":
-        raise Unmappable(f"ignore_row_if={taken['ignore_row_if']}")
-    return _check("unique", taken, {"column_list": "columns"})
-
-
-def _map_between(args: Mapping[str, Any]) -> Mapped:
-    return _check("range", _take(args, {"column", "mostly", *_BETWEEN}), _BETWEEN)
-
-
-def _map_statistic(statistic: str) -> Callable[[Mapping[str, Any]], Mapped]:
-    def mapper(args: Mapping[str, Any]) -> Mapped:
-        mapped = _check("statistic", _take(args, {"column", *_BETWEEN}), _BETWEEN)
-        mapped.contract["checks"][0]["statistic"] = statistic
-        return mapped
-
-    return mapper
-
-
-def _map_in_set(check_type: str) -> Callable[[Mapping[str, Any]], Mapped]:
-    def mapper(args: Mapping[str, Any]) -> Mapped:
-        taken = _take(args, {"column", "mostly", "value_set"})
-        return _check(check_type, taken, {"value_set": "values"})
-
-    return mapper
-
-
-def _map_regex(args: Mapping[str, Any]) -> Mapped:
-    return _check("pattern", _take(args, {"column", "mostly", "regex"}), {"regex": "pattern"})
-
-
-def _map_lengths(args: Mapping[str, Any]) -> Mapped:
-    taken = _take(args, {"column", "mostly", "min_value", "max_value"})
-    return _check("length", taken, {"min_value": "min_length", "max_value": "max_length"})
-
-
-def _map_row_count(args: Mapping[str, Any]) -> Mapped:
-    taken = _take(args, {"min_value", "max_value"})
-    if taken.get("min_value") is None and taken.get("max_value") is None:
-        raise Unmappable("no bound at all")
-    volume: dict[str, Any] = {}
-    _put(volume, taken, {"min_value": "min_rows", "max_value": "max_rows"})
-    return Mapped({"volume": volume}, "volume")
-
-
-def _columns(names: Any) -> list[Any]:
-    return [{"name": name} for name in names]
-
-
-def _map_column_exists(args: Mapping[str, Any]) -> Mapped:
-    taken = _take(args, {"column"})
-    return Mapped(
-        {"schema": {"columns": _columns([taken.get("column")]), "extra_columns": "allow"}},
-        "schema",
-    )
-
-
-def _map_ordered_list(args: Mapping[str, Any]) -> Mapped:
-    taken = _take(args, {"column_list"})
-    if taken.get("column_list") is None:
-        raise Unmappable("no column list")
-    schema = {"columns": _columns(taken["column_list"]), "extra_columns": "fail", "ordered": True}
-    return Mapped({"schema": schema}, "schema")
-
-
-def _map_column_set(args: Mapping[str, Any]) -> Mapped:
-    taken = _take(args, {"column_set", "exact_match"})
-    # No set: no column is required; with exact_match every column is then extra.
-    names = taken.get("column_set") or []
-    extra = "fail" if taken.get("exact_match", True) else "allow"
-    return Mapped({"schema": {"columns": _columns(names), "extra_columns": extra}}, "schema")
-
-
-def _unmappable(reason: str) -> Callable[[Mapping[str, Any]], Mapped]:
-    def mapper(args: Mapping[str, Any]) -> Mapped:
-        raise Unmappable(reason)
-
-    return mapper
-
-
-MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
-    "expect_column_values_to_not_be_null": _map_not_null,
-    "expect_column_values_to_be_null": _unmappable("no check asserts that values are null"),
-    "expect_column_values_to_be_unique": _map_unique,
-    "expect_compound_columns_to_be_unique": _map_compound_unique,
-    "expect_column_values_to_be_between": _map_between,
-    "expect_column_min_to_be_between": _map_statistic("min"),
-    "expect_column_max_to_be_between": _map_statistic("max"),
-    "expect_column_values_to_be_in_set": _map_in_set("allowed"),
-    "expect_column_values_to_not_be_in_set": _map_in_set("not_allowed"),
-    "expect_column_values_to_match_regex": _map_regex,
-    "expect_column_value_lengths_to_be_between": _map_lengths,
-    "expect_table_row_count_to_be_between": _map_row_count,
-    "expect_column_to_exist": _map_column_exists,
-    "expect_table_columns_to_match_ordered_list": _map_ordered_list,
-    "expect_table_columns_to_match_set": _map_column_set,
-}
+# The mapping is the package's own (airflow_opsguard.gx.mapping), the one opsguard
+# import-gx uses: these cases test it against GX's verdicts.
 
 
 def to_contract(case: Case) -> Mapped:
-    mapper = MAPPERS.get(case.expectation)
-    if mapper is None:
-        raise Unmappable(f"no mapping for {case.expectation}")
-    args = dict(case.args)
-    if "row_condition" in args or "condition_parser" in args:
-        raise Unmappable("row_condition")
-    mapped = mapper(args)
+    mapped = expectation_fragment(case.expectation, case.args)
     mapped.contract["dataset"] = case.dataset.name
     return mapped
 

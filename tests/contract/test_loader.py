@@ -149,7 +149,7 @@ def test_errors_name_file_line_and_key(
     [
         ("dataset: [", r"invalid YAML"),
         ("- just a list", r"a contract is a mapping"),
-        ("dataset: x\ndistribution: {columns: [a]}\n", r":2: distribution.reference: this key"),
+        ("dataset: x\ndistribution: {columns: [a]}\n", r":2: distribution: give a reference"),
         ("dataset: x\nchecks:\n  - {type: unqiue, column: a}\n", r":3: checks\[0\]: unknown check"),
         ("dataset: x\nchecks:\n  - {column: a}\n", r"each check needs a 'type'"),
         ("dataset: x\nchecks:\n  - {type: unique}\n", r"give either 'column' or 'columns'"),

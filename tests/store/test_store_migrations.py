@@ -68,7 +68,7 @@ def test_head_is_the_newest_shipped_revision() -> None:
     scripts = ScriptDirectory(str(MIGRATIONS))
     assert scripts.get_heads() == [HEAD]
     chain = [rev.revision for rev in scripts.walk_revisions("base", "heads")]
-    assert chain == ["0006", "0005", "0004", "0003", "0002", "0001"]
+    assert chain == ["0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
 
 
 def test_migration_scripts_are_package_data() -> None:
@@ -83,6 +83,8 @@ def test_migration_scripts_are_package_data() -> None:
         "0004_sla_misses.py",
         "0005_run_metrics.py",
         "0006_incidents_alerts.py",
+        "0007_quarantine.py",
+        "0008_baselines.py",
     ]
 
 
@@ -96,6 +98,9 @@ def test_opening_a_new_store_creates_its_tables_at_head(engine: sa.Engine) -> No
         "opsguard_metrics",
         "opsguard_incidents",
         "opsguard_alerts",
+        "opsguard_quarantine",
+        "opsguard_baselines",
+        "opsguard_run_profiles",
         VERSION_TABLE,
     }
     with engine.connect() as connection:

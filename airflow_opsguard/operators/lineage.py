@@ -1,0 +1,163 @@
+"""OpenLineage: a gate's verdict as data-quality facets on the dataset it checked.
+
+The Airflow OpenLineage provider asks operators for their lineage through
+``get_openlineage_facets_on_complete`` / ``..._on_failure``; the gate answers with the
+checked dataset as an input carrying a ``dataQualityAssertions`` facet (each check: its
+type, column, pass or not, severity, observed and expected) and a
+``dataQualityMetrics`` facet (rows, null and distinct counts, min and max where they
+were measured). Lineage tools (Marquez, DataHub, ...) then show the verdict on the
+dataset. Without the provider the gate never calls into this module's OpenLineage
+part, and nothing of OpenLineage is imported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_opsguard.checks.results import CheckResult, GateResult
+    from airflow_opsguard.contract.models import Contract
+
+# Database schemes as OpenLineage's naming spec spells them, with their default ports.
+_SCHEMES = {"postgresql": ("postgres", 5432), "mysql": ("mysql", 3306), "mariadb": ("mysql", 3306)}
+
+
+@dataclass(frozen=True)
+class LineageDataset:
+    """A dataset as OpenLineage names it: a namespace (where) and a name (what)."""
+
+    namespace: str
+    name: str
+
+
+def provider_installed() -> bool:
+    """Is the Airflow OpenLineage provider installed? (Imports nothing of it.)"""
+    try:
+        return importlib.util.find_spec("airflow.providers.openlineage") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def dataset_of(contract: Contract, data: Any, table: str | None) -> LineageDataset:
+    """The checked dataset, named after OpenLineage's conventions: ``postgres://host:5432``
+    and ``db.schema.table``; ``file`` and an absolute path; ``s3://bucket`` and a key."""
+    import sqlalchemy as sa
+
+    from airflow_opsguard.engines.sql import database_source
+
+    database = database_source(contract, data, table)
+    if database is not None:
+        if database.engine is not None:
+            url = database.engine.url
+        elif database.conn_id is not None:
+            from airflow_opsguard.engines.connections import engine_for_conn_id
+
+            url = engine_for_conn_id(database.conn_id).url
+        else:
+            url = sa.make_url(str(database.url))
+        return _table_dataset(url, database.table, contract.dataset)
+    location = data if isinstance(data, str | os.PathLike) else None
+    if location is None and data is None and contract.source is not None:
+        location = contract.source.path
+    if location is None:
+        return LineageDataset("opsguard", contract.dataset)  # an in-memory DataFrame
+    text = os.fspath(location)
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        bucket, _, key = rest.partition("/")
+        return LineageDataset(f"{scheme}://{bucket}", key)
+    if not os.path.isabs(text) and contract.origin is not None:
+        text = os.path.join(os.path.dirname(contract.origin), text)
+    return LineageDataset("file", os.path.abspath(text))
+
+
+def _table_dataset(url: Any, table: str | None, dataset: str) -> LineageDataset:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return LineageDataset(f"sqlite://{os.path.abspath(url.database or '')}", table or dataset)
+    scheme, port = _SCHEMES.get(backend, (backend, None))
+    where = f"{scheme}://{url.host or 'localhost'}"
+    if url.port or port:
+        where += f":{url.port or port}"
+    if table is None:  # a query: name it after the contract's dataset
+        return LineageDataset(where, f"{url.database}.{dataset}" if url.database else dataset)
+    parts = table.split(".")
+    if scheme == "postgres" and len(parts) == 1:
+        parts = ["public", *parts]
+    if url.database:
+        parts = [url.database, *parts]
+    return LineageDataset(where, ".".join(parts))
+
+
+def operator_lineage(dataset: LineageDataset, result: GateResult) -> Any:
+    """The provider's ``OperatorLineage`` for one verdict (imports OpenLineage)."""
+    from airflow.providers.common.compat.openlineage.facet import InputDataset
+    from airflow.providers.openlineage.extractors.base import OperatorLineage
+    from openlineage.client.generated.data_quality_assertions_dataset import (
+        DataQualityAssertionsDatasetFacet,
+    )
+    from openlineage.client.generated.data_quality_metrics_input_dataset import (
+        DataQualityMetricsInputDatasetFacet,
+    )
+
+    assertions = DataQualityAssertionsDatasetFacet(
+        assertions=[_assertion(c) for c in result.checks]
+    )
+    metrics = DataQualityMetricsInputDatasetFacet(
+        rowCount=result.rows,
+        columnMetrics=_column_metrics(result),
+        bytes=_int(result.data_fingerprint.get("bytes")),
+        fileCount=_int(result.data_fingerprint.get("files")),
+    )
+    facets = {"dataQualityAssertions": assertions, "dataQualityMetrics": metrics}
+    return OperatorLineage(
+        inputs=[InputDataset(namespace=dataset.namespace, name=dataset.name, inputFacets=facets)]
+    )
+
+
+def _assertion(check: CheckResult) -> Any:
+    from openlineage.client.generated.data_quality_assertions_dataset import Assertion
+
+    return Assertion(
+        assertion=check.type,
+        success=check.status == "pass",
+        column=check.column,
+        severity="error" if check.severity == "fail" else "warn",
+        name=check.name,
+        description=check.message,
+        expected=None if check.expected is None else str(check.expected),
+        actual=None if check.observed is None else str(check.observed),
+    )
+
+
+def _column_metrics(result: GateResult) -> dict[str, Any]:
+    """Per column: nulls from the stored null fractions, distinct counts where measured,
+    and the min and max that range checks measured."""
+    from openlineage.client.generated.data_quality_metrics_input_dataset import ColumnMetrics
+
+    found: dict[str, dict[str, Any]] = {}
+    rows = result.rows or 0
+    for name, value in result.metrics.items():
+        kind, _, rest = name.partition("(")
+        column = rest[:-1] if rest.endswith(")") else None
+        if column is None or value is None:
+            continue
+        if kind == "null_fraction":
+            found.setdefault(column, {})["nullCount"] = round(float(value) * rows)
+        elif kind == "distinct_count":
+            found.setdefault(column, {})["distinctCount"] = int(value)
+    for check in result.checks:
+        low, high = check.metrics.get("min"), check.metrics.get("max")
+        if check.column and check.type == "range":
+            if isinstance(low, int | float) and not isinstance(low, bool):
+                found.setdefault(check.column, {})["min"] = float(low)
+            if isinstance(high, int | float) and not isinstance(high, bool):
+                found.setdefault(check.column, {})["max"] = float(high)
+    return {column: ColumnMetrics(**values) for column, values in found.items()}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,252 @@
+"""The HTML pages: server-rendered Jinja2 (autoescaped), shown in Airflow's UI.
+
+No JavaScript and nothing from the network: forms post back to the server (with a
+CSRF token) and charts are inline SVG.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
+
+import jinja2
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from airflow_opsguard.plugin import formatting
+from airflow_opsguard.plugin.actions import (
+    IncidentAction,
+    Refused,
+    change_incident,
+    drop_batch,
+    release_batch,
+)
+from airflow_opsguard.plugin.auth import csrf_token, may, require
+from airflow_opsguard.plugin.charts import line_chart
+from airflow_opsguard.plugin.deps import (
+    Limit,
+    Offset,
+    Reader,
+    ReaderDep,
+    WriterDep,
+    forbidden,
+    not_found,
+)
+from airflow_opsguard.plugin.models import Page
+
+PAGE_SIZE = 25
+TEMPLATES = Path(__file__).with_name("templates")
+
+environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,  # every value on every page is escaped
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters.update(
+    when=formatting.when,
+    duration=formatting.duration,
+    value=formatting.value,
+    short=formatting.short,
+)
+environment.globals.update(line_chart=line_chart, quote=quote)
+templates = Jinja2Templates(env=environment)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def _render(request: Request, reader: Reader, name: str, **values: Any) -> HTMLResponse:
+    root = request.scope.get("root_path", "").rstrip("/")
+    now = datetime.now(UTC)
+    context = {
+        "root": root,
+        "airflow": root.rsplit("/", 1)[0] if root.endswith("/opsguard") else "",
+        "now": now,
+        "ago": lambda value: formatting.ago(value, now),
+        "user": reader.user.get_name(),
+        "csrf": csrf_token(reader.user),
+        **values,
+    }
+    return templates.TemplateResponse(request, name, context)
+
+
+def _pages(page: Page[Any], request: Request) -> dict[str, str | None]:
+    """Links to the previous and next page, keeping the other query parameters."""
+
+    def link(offset: int) -> str:
+        query = {k: v for k, v in request.query_params.items() if k != "offset"}
+        query["offset"] = str(offset)
+        return "?" + urlencode(query)
+
+    before = page.offset - page.limit
+    after = page.offset + page.limit
+    return {
+        "previous": link(max(before, 0)) if page.offset > 0 else None,
+        "next": link(after) if after < page.total else None,
+    }
+
+
+@router.get("/")
+def overview(
+    request: Request, reader: ReaderDep, limit: Limit = PAGE_SIZE, offset: Offset = 0
+) -> HTMLResponse:
+    page = reader.dashboard.overview(reader.scope, limit=limit, offset=offset)
+    return _render(
+        request, reader, "overview.html", page=page, pages=_pages(page, request), nav="overview"
+    )
+
+
+@router.get("/datasets/{dataset}")
+def dataset(
+    request: Request, reader: ReaderDep, dataset: str, limit: Limit = PAGE_SIZE, offset: Offset = 0
+) -> HTMLResponse:
+    detail = reader.dashboard.dataset(reader.scope, dataset)
+    if detail is None:
+        raise forbidden() if reader.dashboard.dataset_known(dataset) else not_found("Dataset")
+    runs = reader.dashboard.runs(reader.scope, dataset=dataset, limit=limit, offset=offset)
+    incidents = reader.dashboard.incidents(
+        reader.scope, state="open", dataset=dataset, limit=50, offset=0
+    )
+    return _render(
+        request,
+        reader,
+        "dataset.html",
+        detail=detail,
+        runs=runs,
+        pages=_pages(runs, request),
+        incidents=incidents,
+        nav="overview",
+    )
+
+
+@router.get("/runs/{run_id}")
+def run(request: Request, reader: ReaderDep, run_id: str) -> HTMLResponse:
+    found = reader.dashboard.run(run_id)
+    if found is None:
+        raise not_found("Run")
+    report, dag_id = found
+    require(reader.user, dag_id, "GET")
+    return _render(request, reader, "run.html", report=report, nav="overview", attempts=[])
+
+
+@router.get("/task")
+def task_instance(
+    request: Request,
+    reader: ReaderDep,
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    map_index: str = "-1",
+) -> HTMLResponse:
+    """The task-instance tab: the verdict of this task's latest stored attempt."""
+    require(reader.user, dag_id, "GET")
+    index = int(map_index) if map_index.lstrip("-").isdigit() else -1
+    attempts = reader.dashboard.task_attempts(dag_id, run_id, task_id, index)
+    found = reader.dashboard.run(attempts[0]) if attempts else None
+    return _render(
+        request,
+        reader,
+        "task.html",
+        report=found[0] if found else None,
+        attempts=attempts,
+        task={"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": index},
+        nav="task",
+    )
+
+
+@router.get("/incidents")
+def incidents(
+    request: Request,
+    reader: ReaderDep,
+    state: Literal["open", "resolved", "all"] = "open",
+    limit: Limit = PAGE_SIZE,
+    offset: Offset = 0,
+) -> HTMLResponse:
+    page = reader.dashboard.incidents(
+        reader.scope, state=state, dataset=None, limit=limit, offset=offset
+    )
+    editable = {i.id for i in page.items if may(reader.user, i.dag_id, "PUT")}
+    return _render(
+        request,
+        reader,
+        "incidents.html",
+        page=page,
+        pages=_pages(page, request),
+        state=state,
+        editable=editable,
+        nav="incidents",
+    )
+
+
+@router.post("/incidents/{incident_id}/{action}")
+def incident_action(
+    request: Request, reader: WriterDep, incident_id: int, action: IncidentAction
+) -> RedirectResponse:
+    change_incident(reader, incident_id, action)
+    root = request.scope.get("root_path", "").rstrip("/")
+    return RedirectResponse(f"{root}/incidents", status_code=303)
+
+
+@router.get("/quarantine")
+def quarantine(
+    request: Request,
+    reader: ReaderDep,
+    status: Literal["quarantined", "released", "dropped", "all"] = "quarantined",
+    refused: str | None = None,
+    check: str | None = None,
+    limit: Limit = PAGE_SIZE,
+    offset: Offset = 0,
+) -> HTMLResponse:
+    page = reader.dashboard.quarantine(
+        reader.scope,
+        status=None if status == "all" else status,
+        dataset=None,
+        limit=limit,
+        offset=offset,
+    )
+    editable = {b.batch_id for b in page.items if may(reader.user, b.dag_id, "PUT")}
+    return _render(
+        request,
+        reader,
+        "quarantine.html",
+        page=page,
+        pages=_pages(page, request),
+        status=status,
+        editable=editable,
+        refused=refused,
+        check=check,
+        nav="quarantine",
+    )
+
+
+Reason = Annotated[str, Form(max_length=2000)]
+
+
+@router.post("/quarantine/{batch_id}/release")
+def release_action(
+    request: Request,
+    reader: WriterDep,
+    batch_id: str,
+    reason: Reason = "",
+    force: Annotated[bool, Form()] = False,
+) -> RedirectResponse:
+    root = request.scope.get("root_path", "").rstrip("/")
+    try:
+        release_batch(reader, batch_id, reason=reason, force=force)
+    except Refused as exc:
+        # Back to the list, which says why and links the re-check's report.
+        query = urlencode({"refused": batch_id, "check": exc.run_id or ""})
+        return RedirectResponse(f"{root}/quarantine?{query}", status_code=303)
+    return RedirectResponse(f"{root}/quarantine", status_code=303)
+
+
+@router.post("/quarantine/{batch_id}/drop")
+def drop_action(
+    request: Request, reader: WriterDep, batch_id: str, reason: Reason = ""
+) -> RedirectResponse:
+    drop_batch(reader, batch_id, reason=reason)
+    root = request.scope.get("root_path", "").rstrip("/")
+    return RedirectResponse(f"{root}/quarantine", status_code=303)

@@ -1,0 +1,305 @@
+"""Reads of the results store for the dashboard, limited to what a user may see.
+
+SQLAlchemy Core over the store's own tables; request values only ever reach a query
+as bound parameters. Every read takes a :class:`~airflow_opsguard.plugin.auth.Scope`
+and keeps the rows of the DAGs it allows (the DAG is ``context.dag_id`` of a run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from airflow_opsguard.plugin.auth import Scope
+from airflow_opsguard.store.tables import check_results, incidents, metrics, quarantine, runs
+
+RUN_DAG = runs.c.context["dag_id"].as_string()
+OPEN = ("open", "acknowledged")
+
+
+def allowed(scope: Scope, dag_column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """The WHERE clause that keeps the rows of the DAGs ``scope`` allows."""
+    if scope.dag_ids is None:
+        return sa.true() if scope.dagless else dag_column.is_not(None)
+    clauses: list[sa.ColumnElement[bool]] = []
+    if scope.dag_ids:
+        clauses.append(dag_column.in_(sorted(scope.dag_ids)))
+    if scope.dagless:
+        clauses.append(dag_column.is_(None))
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
+def dag_ids(connection: sa.Connection) -> set[str]:
+    """Every DAG id the store has results or incidents of."""
+    found = connection.execute(sa.select(RUN_DAG).distinct()).scalars().all()
+    more = connection.execute(sa.select(incidents.c.dag_id).distinct()).scalars().all()
+    held = connection.execute(sa.select(quarantine.c.dag_id).distinct()).scalars().all()
+    return {d for d in (*found, *more, *held) if d}
+
+
+@dataclass(frozen=True)
+class LatestRun:
+    dataset: str
+    run_id: str
+    status: str
+    checked_at: Any
+    runs: int
+    context: dict[str, Any]
+
+
+def latest_runs(
+    connection: sa.Connection, scope: Scope, *, limit: int, offset: int
+) -> tuple[list[LatestRun], int]:
+    """The newest visible run of each dataset (by name), and how many datasets there are."""
+    ranked = _ranked(scope)
+    query = (
+        sa.select(ranked)
+        .where(ranked.c.newest == 1)
+        .order_by(ranked.c.dataset)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = connection.execute(
+        sa.select(sa.func.count(sa.distinct(runs.c.dataset)))
+        .select_from(runs)
+        .where(allowed(scope, RUN_DAG))
+    ).scalar_one()
+    rows = connection.execute(query).all()
+    latest = [
+        LatestRun(r.dataset, r.run_id, r.status, r.checked_at, r.runs, dict(r.context or {}))
+        for r in rows
+    ]
+    return latest, int(total)
+
+
+def _ranked(scope: Scope, datasets: Sequence[str] | None = None) -> sa.Subquery:
+    newest_first = (runs.c.checked_at.desc(), runs.c.run_id.desc())
+    query = sa.select(
+        runs.c.dataset,
+        runs.c.run_id,
+        runs.c.status,
+        runs.c.checked_at,
+        runs.c.context,
+        sa.func.row_number()
+        .over(partition_by=runs.c.dataset, order_by=newest_first)
+        .label("newest"),
+        sa.func.count().over(partition_by=runs.c.dataset).label("runs"),
+    ).where(allowed(scope, RUN_DAG))
+    if datasets is not None:
+        query = query.where(runs.c.dataset.in_(list(datasets)))
+    return query.subquery()
+
+
+def recent_statuses(
+    connection: sa.Connection, scope: Scope, datasets: Sequence[str], count: int
+) -> dict[str, list[tuple[str, str, Any]]]:
+    """The last ``count`` (run_id, status, checked_at) of each dataset, oldest first."""
+    if not datasets:
+        return {}
+    ranked = _ranked(scope, datasets)
+    query = sa.select(ranked.c.dataset, ranked.c.run_id, ranked.c.status, ranked.c.checked_at)
+    query = query.where(ranked.c.newest <= count).order_by(
+        ranked.c.dataset, ranked.c.checked_at, ranked.c.run_id
+    )
+    found: dict[str, list[tuple[str, str, Any]]] = {d: [] for d in datasets}
+    for row in connection.execute(query):
+        found[row.dataset].append((row.run_id, row.status, row.checked_at))
+    return found
+
+
+def freshness_of(connection: sa.Connection, run_ids: Sequence[str]) -> dict[str, Any]:
+    """The newest data timestamp (ISO text) that each run's freshness check saw."""
+    if not run_ids:
+        return {}
+    query = sa.select(check_results.c.run_id, check_results.c.metrics).where(
+        check_results.c.run_id.in_(list(run_ids)), check_results.c.type == "freshness"
+    )
+    newest: dict[str, Any] = {}
+    for row in connection.execute(query):
+        value = (row.metrics or {}).get("newest")
+        if value and (row.run_id not in newest or str(value) < str(newest[row.run_id])):
+            newest[row.run_id] = value  # several freshness checks: the stalest counts
+    return newest
+
+
+def open_incident_counts(
+    connection: sa.Connection, scope: Scope, datasets: Sequence[str]
+) -> dict[str, int]:
+    if not datasets:
+        return {}
+    query = (
+        sa.select(incidents.c.dataset, sa.func.count())
+        .where(
+            incidents.c.dataset.in_(list(datasets)),
+            incidents.c.status.in_(OPEN),
+            allowed(scope, incidents.c.dag_id),
+        )
+        .group_by(incidents.c.dataset)
+    )
+    return {row[0]: int(row[1]) for row in connection.execute(query)}
+
+
+def run_rows(
+    connection: sa.Connection,
+    scope: Scope,
+    *,
+    dataset: str | None = None,
+    status: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[sa.Row[Any]], int]:
+    """Visible runs, newest first, and how many there are."""
+    where = [allowed(scope, RUN_DAG)]
+    if dataset is not None:
+        where.append(runs.c.dataset == dataset)
+    if status is not None:
+        where.append(runs.c.status == status)
+    query = (
+        sa.select(runs)
+        .where(*where)
+        .order_by(runs.c.checked_at.desc(), runs.c.run_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    total = connection.execute(
+        sa.select(sa.func.count()).select_from(runs).where(*where)
+    ).scalar_one()
+    return list(connection.execute(query).all()), int(total)
+
+
+def dataset_exists(connection: sa.Connection, dataset: str) -> bool:
+    query = sa.select(runs.c.run_id).where(runs.c.dataset == dataset).limit(1)
+    return connection.execute(query).first() is not None
+
+
+def contract_versions(connection: sa.Connection, scope: Scope, dataset: str) -> list[sa.Row[Any]]:
+    """Each contract fingerprint of a dataset: first and last seen, runs, newest first."""
+    query = (
+        sa.select(
+            runs.c.contract_fingerprint.label("fingerprint"),
+            sa.func.min(runs.c.checked_at).label("first_seen"),
+            sa.func.max(runs.c.checked_at).label("last_seen"),
+            sa.func.count().label("runs"),
+        )
+        .where(runs.c.dataset == dataset, allowed(scope, RUN_DAG))
+        .group_by(runs.c.contract_fingerprint)
+        .order_by(sa.func.max(runs.c.checked_at).desc())
+    )
+    return list(connection.execute(query).all())
+
+
+def check_history(
+    connection: sa.Connection, scope: Scope, dataset: str, run_ids: Sequence[str]
+) -> list[sa.Row[Any]]:
+    """The check rows of the given runs, oldest first (for charts)."""
+    if not run_ids:
+        return []
+    query = (
+        sa.select(check_results)
+        .where(check_results.c.dataset == dataset, check_results.c.run_id.in_(list(run_ids)))
+        .order_by(check_results.c.checked_at, check_results.c.run_id, check_results.c.position)
+    )
+    return list(connection.execute(query).all())
+
+
+def metric_history(
+    connection: sa.Connection, dataset: str, run_ids: Sequence[str]
+) -> list[sa.Row[Any]]:
+    """The metric rows of the given runs, oldest first (for charts)."""
+    if not run_ids:
+        return []
+    query = (
+        sa.select(metrics)
+        .where(metrics.c.dataset == dataset, metrics.c.run_id.in_(list(run_ids)))
+        .order_by(metrics.c.name, metrics.c.checked_at, metrics.c.run_id)
+    )
+    return list(connection.execute(query).all())
+
+
+def task_runs(
+    connection: sa.Connection, dag_id: str, dag_run_id: str, task_id: str, map_index: int
+) -> list[sa.Row[Any]]:
+    """The stored attempts of one task instance, newest first."""
+    context = runs.c.context
+    query: sa.Select[Any] = (
+        sa.select(runs.c.run_id, runs.c.context)
+        .where(
+            dag_id == RUN_DAG,
+            context["run_id"].as_string() == dag_run_id,
+            context["task_id"].as_string() == task_id,
+        )
+        .order_by(runs.c.checked_at.desc(), runs.c.run_id.desc())
+    )
+    rows: list[sa.Row[Any]] = list(connection.execute(query).all())
+    return [r for r in rows if int((r.context or {}).get("map_index", -1)) == map_index]
+
+
+def incident_rows(
+    connection: sa.Connection,
+    scope: Scope,
+    *,
+    state: str,
+    dataset: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[sa.Row[Any]], int]:
+    """Incidents, newest first: ``open`` (open or acknowledged), ``resolved`` or ``all``."""
+    where = [allowed(scope, incidents.c.dag_id)]
+    if state == "open":
+        where.append(incidents.c.status.in_(OPEN))
+    elif state == "resolved":
+        where.append(incidents.c.status == "resolved")
+    if dataset is not None:
+        where.append(incidents.c.dataset == dataset)
+    query = (
+        sa.select(incidents)
+        .where(*where)
+        .order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    total = connection.execute(
+        sa.select(sa.func.count()).select_from(incidents).where(*where)
+    ).scalar_one()
+    return list(connection.execute(query).all()), int(total)
+
+
+def incident_row(connection: sa.Connection, incident_id: int) -> sa.Row[Any] | None:
+    query = sa.select(incidents).where(incidents.c.id == incident_id)
+    return connection.execute(query).first()
+
+
+def quarantine_rows(
+    connection: sa.Connection,
+    scope: Scope,
+    *,
+    status: str | None,
+    dataset: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[sa.Row[Any]], int]:
+    """Quarantine records, newest first, of one status (None: all)."""
+    where = [allowed(scope, quarantine.c.dag_id)]
+    if status is not None:
+        where.append(quarantine.c.status == status)
+    if dataset is not None:
+        where.append(quarantine.c.dataset == dataset)
+    query = (
+        sa.select(quarantine)
+        .where(*where)
+        .order_by(quarantine.c.created_at.desc(), quarantine.c.batch_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    total = connection.execute(
+        sa.select(sa.func.count()).select_from(quarantine).where(*where)
+    ).scalar_one()
+    return list(connection.execute(query).all()), int(total)
+
+
+def quarantine_row(connection: sa.Connection, batch_id: str) -> sa.Row[Any] | None:
+    query = sa.select(quarantine).where(quarantine.c.batch_id == batch_id)
+    return connection.execute(query).first()

@@ -1,0 +1,311 @@
+"""The quarantine's public API: list, show, release and drop quarantined batches.
+
+Stable entry points for the CLI and the web UI. Every function takes a
+:class:`~airflow_opsguard.store.ResultStore` (or a store URL, or None for the default
+store) and raises :class:`~airflow_opsguard.errors.StoreError` when the store cannot be
+read, :class:`QuarantineNotFound` for an unknown batch, :class:`QuarantineConflict`
+for a batch that is no longer quarantined, and :class:`ReleaseRefused` when the data
+still fails its contract (release again with ``force=True`` to override).
+
+- :func:`list_batches` (``dataset``, ``status``, ``run_id``, ``limit``, ``offset``) and
+  :func:`count_batches`: records, newest first.
+- :func:`get_batch`: one record by its batch id.
+- :func:`release` (``batch_id``, ``by``, ``reason``, ``force``): check the data again,
+  then publish it (files move back, rows go into the target table); recorded with who,
+  why and when, and the re-check's run id.
+- :func:`drop` (``batch_id``, ``by``, ``reason``): delete the quarantined data; recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow_opsguard.contract.models import Contract, Source
+from airflow_opsguard.errors import OpsGuardError
+from airflow_opsguard.quarantine import files as qfiles
+from airflow_opsguard.quarantine import sql as qsql
+from airflow_opsguard.quarantine.records import (
+    STATUSES,
+    QuarantineRecord,
+    close_record,
+    closed,
+    count_records,
+    select_record,
+    select_records,
+)
+from airflow_opsguard.quarantine.rows import ROW_CHECKS
+
+if TYPE_CHECKING:
+    from airflow_opsguard.checks.results import GateResult
+    from airflow_opsguard.store.store import ResultStore
+
+
+class QuarantineNotFound(OpsGuardError):
+    """No quarantined batch has this id."""
+
+
+class QuarantineConflict(OpsGuardError):
+    """The batch is no longer quarantined (released or dropped already)."""
+
+
+class ReleaseRefused(OpsGuardError):
+    """The quarantined data still fails its contract; ``result`` is the new verdict."""
+
+    def __init__(self, message: str, result: GateResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class Released:
+    """A release: the updated record, where the data went, how many rows, and the
+    verdict of the re-check (None with ``force``)."""
+
+    record: QuarantineRecord
+    destination: str
+    rows: int | None
+    check: GateResult | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.record.to_dict(),
+            "destination": self.destination,
+            "released_rows": self.rows,
+            "check": None if self.check is None else self.check.to_dict(),
+        }
+
+
+def list_batches(
+    store: ResultStore | str | None = None,
+    *,
+    dataset: str | None = None,
+    status: str | None = None,
+    run_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[QuarantineRecord]:
+    """Quarantine records, newest first: of one dataset, one status (``quarantined``,
+    ``released``, ``dropped``) or one gate run (``run_id``, the verdict's run id)."""
+    if limit < 0 or offset < 0:
+        raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+    _check_status(status)
+    with _store(store) as opened, opened.connection() as connection:
+        return select_records(
+            connection, dataset=dataset, status=status, run_id=run_id, limit=limit, offset=offset
+        )
+
+
+def count_batches(
+    store: ResultStore | str | None = None,
+    *,
+    dataset: str | None = None,
+    status: str | None = None,
+) -> int:
+    """How many records :func:`list_batches` would page through."""
+    _check_status(status)
+    with _store(store) as opened, opened.connection() as connection:
+        return count_records(connection, dataset=dataset, status=status)
+
+
+def get_batch(batch_id: str, store: ResultStore | str | None = None) -> QuarantineRecord:
+    """One quarantine record; raises QuarantineNotFound."""
+    with _store(store) as opened, opened.connection() as connection:
+        found = select_record(connection, batch_id)
+    if found is None:
+        raise QuarantineNotFound(f"no quarantined batch {batch_id!r}")
+    return found
+
+
+def release(
+    batch_id: str,
+    *,
+    by: str | None = None,
+    reason: str | None = None,
+    force: bool = False,
+    store: ResultStore | str | None = None,
+    database: str | None = None,
+    now: datetime | None = None,
+) -> Released:
+    """Publish a quarantined batch after review.
+
+    Unless ``force``, the data is checked again first (a batch against its whole
+    contract; quarantined rows against its row checks) and the release is refused
+    (:class:`ReleaseRefused`) if it does not pass. Files move back where they came from
+    (bad rows of a split: ``<name>.released.parquet`` next to ``<name>.clean.parquet``);
+    table rows move into the target table (or back into the staging table when the
+    contract publishes nowhere), in one transaction. ``database``: the database URL
+    when the stored one had its password masked.
+    """
+    who, moment = by or _user(), now or datetime.now(UTC)
+    with _store(store) as opened:
+        record = _open_record(opened, batch_id)
+        contract = _contract(record)
+        check: GateResult | None = None
+        rows: int | None
+        if record.kind in ("file", "rows") and not record.details.get("database"):
+            if record.kind == "rows":
+                with qfiles.released_rows(record) as temporary:
+                    if not force:
+                        written = Source(path=temporary, format="parquet")
+                        judged = _row_checks(contract).model_copy(update={"source": written})
+                        check = _recheck(judged, None, opened, moment)
+                    destination = qfiles.release_rows_file(record, temporary)
+            else:
+                if not force:
+                    check = _recheck(contract, qfiles.quarantined_data(record), opened, moment)
+                destination = qfiles.release_files(record)
+            rows = record.rows
+        else:
+            target = qsql.database_from(record.details.get("database") or {}, database)
+            table = str(record.details.get("quarantine_table") or record.location)
+            destination = record.publish_to or str(record.details.get("staging") or "")
+            with target.open() as engine:
+                if not force:
+                    query = qsql.batch_query(engine, table, batch_id)
+                    judged = contract if record.kind == "table" else _row_checks(contract)
+                    source = Source(url=target.url, conn_id=target.conn_id, query=query)
+                    check = _recheck(
+                        judged.model_copy(update={"source": source}), None, opened, moment
+                    )
+                try:
+                    rows = qsql.release_batch(engine, table, destination, batch_id)
+                except qsql.AlreadyDone:
+                    rows = None
+        review_run = check.run_id if check is not None else None
+        with opened.connection(write=True) as connection:
+            if not close_record(
+                connection,
+                record,
+                "released",
+                by=who,
+                reason=reason,
+                at=moment,
+                review_run_id=review_run,
+                forced=force,
+            ):
+                connection.rollback()
+                raise QuarantineConflict(f"batch {batch_id!r} was closed by someone else")
+            connection.commit()
+    done = closed(
+        record,
+        "released",
+        by=who,
+        reason=reason,
+        at=moment,
+        review_run_id=review_run,
+        forced=force,
+    )
+    return Released(done, destination, rows, check)
+
+
+def drop(
+    batch_id: str,
+    *,
+    by: str | None = None,
+    reason: str | None = None,
+    store: ResultStore | str | None = None,
+    database: str | None = None,
+    now: datetime | None = None,
+) -> QuarantineRecord:
+    """Delete a quarantined batch's data for good, recording who, why and when."""
+    who, moment = by or _user(), now or datetime.now(UTC)
+    with _store(store) as opened:
+        record = _open_record(opened, batch_id)
+        if record.details.get("database"):
+            target = qsql.database_from(record.details["database"], database)
+            table = str(record.details.get("quarantine_table") or record.location)
+            # AlreadyDone: a drop that crashed before it was recorded.
+            with target.open() as engine, contextlib.suppress(qsql.AlreadyDone):
+                qsql.drop_batch(engine, table, batch_id)
+        else:
+            qfiles.drop_files(record)
+        with opened.connection(write=True) as connection:
+            if not close_record(connection, record, "dropped", by=who, reason=reason, at=moment):
+                connection.rollback()
+                raise QuarantineConflict(f"batch {batch_id!r} was closed by someone else")
+            connection.commit()
+    return closed(record, "dropped", by=who, reason=reason, at=moment)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+@contextmanager
+def _store(store: ResultStore | str | None) -> Iterator[ResultStore]:
+    from airflow_opsguard.store.store import ResultStore
+
+    if isinstance(store, ResultStore):
+        yield store
+        return
+    opened = ResultStore(store)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _check_status(status: str | None) -> None:
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+
+
+def _open_record(store: ResultStore, batch_id: str) -> QuarantineRecord:
+    with store.connection() as connection:
+        record = select_record(connection, batch_id)
+    if record is None:
+        raise QuarantineNotFound(f"no quarantined batch {batch_id!r}")
+    if record.status != "quarantined":
+        raise QuarantineConflict(
+            f"batch {batch_id!r} is {record.status} already "
+            f"(by {record.reviewed_by or '?'}, {record.reviewed_at})"
+        )
+    return record
+
+
+def _contract(record: QuarantineRecord) -> Contract:
+    contract = Contract.model_validate(record.details.get("contract") or {})
+    origin = record.details.get("origin")
+    return contract.with_origin(origin) if origin else contract
+
+
+def _row_checks(contract: Contract) -> Contract:
+    """Only the row checks (and the schema): quarantined rows are judged one by one,
+    never as a batch (volume, uniqueness and the like say nothing about them)."""
+    schema = contract.schema_
+    if schema is not None:
+        columns = tuple(c.model_copy(update={"unique": False}) for c in schema.columns)
+        schema = schema.model_copy(update={"columns": columns})
+    return contract.model_copy(
+        update={
+            "schema_": schema,
+            "checks": tuple(c for c in contract.checks if isinstance(c, ROW_CHECKS)),
+            "volume": None,
+            "freshness": None,
+            "distribution": None,
+        }
+    )
+
+
+def _recheck(contract: Contract, data: Any, store: ResultStore, now: datetime) -> GateResult:
+    from airflow_opsguard.gate import summarize
+    from airflow_opsguard.validation import validate
+
+    result = validate(contract, data=data, now=now, store=store)
+    if result.status not in ("pass", "warn"):
+        raise ReleaseRefused(
+            f"release refused: {summarize(result)} (use --force to release anyway)", result
+        )
+    return result
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (a container without one)
+        return "unknown"

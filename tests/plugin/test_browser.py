@@ -1,0 +1,205 @@
+"""The dashboard in a real browser: ``airflow api-server`` with results from a real
+gate run, headless Chromium signing in through SimpleAuthManager's login page.
+
+Screenshots are kept in test-artifacts/ui/ (git-ignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+import pytest
+from data import orders_frame, quarantine_batches, seed
+from server import environment, run, run_gate_dag, start_api_server, stop, wait_healthy
+
+from airflow_opsguard.runtime import attempt_run_id
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
+
+
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromedriver") is None:
+        message = "Chromium is missing: apt-get install -y chromium chromium-driver"
+        if os.environ.get("OPSGUARD_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    home = tmp_path_factory.mktemp("airflow-ui")
+    (home / "dags").mkdir()
+    env = environment(home)
+    run([str(Path(os.sys.executable).with_name("airflow")), "db", "migrate"], env)
+    data = home / "orders.parquet"
+    pd.DataFrame({"order_id": [1, 2, 2, 4], "amount": [10.0, 5.0, 7.5, 3.0]}).to_parquet(data)
+    gate = run_gate_dag(home, data, env)
+    store = f"sqlite:///{home / 'opsguard.db'}"  # the store the gate wrote to
+    ids = seed(store)
+    held = quarantine_batches(store, home)
+    log = home / "api-server.log"
+    server, base = start_api_server(env, log)
+    try:
+        wait_healthy(server, base, log, seconds=120)
+        yield {"base": base, "gate": gate, "ids": ids, "held": held}
+    finally:
+        stop(server)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def shot(page: Any, name: str) -> None:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+def sign_in(page: Any, base: str, path: str, user: str, password: str) -> None:
+    """Open a page as a stranger and sign in on Airflow's own login page."""
+    page.goto(base + path)
+    page.wait_for_url(re.compile(r"/auth/login"))
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + path)
+
+
+def test_dashboard_in_the_browser(airflow: dict[str, Any], browser: Any) -> None:
+    base, gate, ids = airflow["base"], airflow["gate"], airflow["ids"]
+    assert gate["state"] == "failed"  # the data has a duplicate order_id
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, color_scheme="light")
+    page = context.new_page()
+    sign_in(page, base, "/opsguard/", "admin", "admin-pass")
+
+    # Overview: the real gate's dataset and the stored ones, with their verdicts.
+    assert page.locator("h1").inner_text() == "Datasets"
+    rows = page.locator("table.datasets tbody tr")
+    assert rows.count() == 5
+    assert rows.filter(has_text="demo_orders").locator(".badge").inner_text() == "FAIL"
+    assert rows.filter(has_text="payments").locator(".badge").inner_text() == "PASS"
+    orders = page.get_by_role("link", name="orders", exact=True)
+    assert rows.filter(has=orders).locator(".tick").count() == 7
+    shot(page, "overview")
+
+    # The gate task's "Quality report" link, as the task stored it, opens its report.
+    link = gate["xcoms"]["_link_QualityReportLink"].strip('"')
+    identity = {
+        "dag_id": "quality_demo",
+        "run_id": gate["run_id"],
+        "task_id": "gate",
+        "map_index": -1,
+        "try_number": 1,
+    }
+    assert link == f"/opsguard/runs/{attempt_run_id(identity)}"
+    page.goto(base + link)
+    assert page.locator("h1").inner_text() == "Run report"
+    failing = page.locator("table.checks tr.row-fail")
+    assert failing.count() == 1
+    assert "unique(order_id)" in failing.inner_text()
+    failing.locator("summary").click()
+    assert failing.locator("details li").all_inner_texts() == ["2"]
+    shot(page, "run-report")
+
+    # A dataset's page: charts over time and contract versions.
+    page.goto(f"{base}/opsguard/datasets/orders")
+    assert page.locator("svg.chart").count() == 5
+    assert page.locator("svg.chart circle.s-fail").count() >= 2
+    shot(page, "dataset")
+
+    # Incidents: resolving one is a POST with the page's CSRF token.
+    def incident(dataset: str) -> Any:
+        by_dataset = page.get_by_role("link", name=dataset, exact=True)
+        return page.locator("tbody tr", has_text="unique(order_id)").filter(has=by_dataset)
+
+    page.goto(f"{base}/opsguard/incidents")
+    assert incident("demo_orders").count() == 1  # opened by the real gate run
+    shot(page, "incidents")
+    incident("orders").locator("button", has_text="Resolve").click()
+    page.wait_for_url(f"{base}/opsguard/incidents")
+    assert incident("orders").count() == 0
+    assert incident("demo_orders").count() == 1
+    page.goto(f"{base}/opsguard/incidents?state=resolved")
+    assert "by admin" in incident("orders").inner_text()
+    shot(page, "incidents-resolved")
+
+    # Quarantine: a release checks the data again; refused until the file is repaired.
+    held = airflow["held"]
+    page.goto(f"{base}/opsguard/quarantine")
+    batch = page.locator("tr[data-batch=batch-26]")
+    assert "range(amount)" in batch.inner_text()
+    shot(page, "quarantine")
+    batch.locator("button", has_text="Release").click()
+    page.wait_for_url(re.compile(r"/opsguard/quarantine\?refused=batch-26"))
+    assert "the data still fails its contract" in page.locator(".notice").inner_text()
+    shot(page, "quarantine-refused")
+    repaired = Path(held["batch-26"]["location"]) / "data" / "orders-26.parquet"
+    orders_frame(bad=False).to_parquet(repaired)
+    batch = page.locator("tr[data-batch=batch-26]")
+    batch.locator("input[name=reason]").fill("repaired the amounts")
+    batch.locator("button", has_text="Release").click()
+    page.wait_for_url(f"{base}/opsguard/quarantine")
+    assert page.locator("tr[data-batch=batch-26]").count() == 0
+    assert held["batch-26"]["data"].exists()  # published where it came from
+    page.locator("tr[data-batch=batch-25] button", has_text="Drop").click()
+    page.wait_for_url(f"{base}/opsguard/quarantine")
+    page.goto(f"{base}/opsguard/quarantine?status=all")
+    assert "released by admin" in page.locator("tr[data-batch=batch-26]").inner_text()
+    assert "dropped by admin" in page.locator("tr[data-batch=batch-25]").inner_text()
+    shot(page, "quarantine-reviewed")
+
+    # "Data quality" in Airflow's navigation opens the overview inside Airflow's UI.
+    page.goto(f"{base}/")
+    # The nav icon is served by the plugin and loads (polled until it has, or time out).
+    page.wait_for_function(
+        "() => [...document.images].some(i => i.src.endsWith('/opsguard/static/icon.svg')"
+        " && i.complete && i.naturalWidth > 0)"
+    )
+    page.get_by_role("link", name="Data quality").click()
+    page.wait_for_url(f"{base}/plugin/opsguard")
+    page.frame_locator("iframe").locator("table.datasets").wait_for()
+    shot(page, "airflow-nav")
+
+    # The task instance's "Data quality" tab inside Airflow's own UI.
+    run_id = quote(gate["run_id"], safe="")
+    page.goto(f"{base}/dags/quality_demo/runs/{run_id}/tasks/gate/plugin/opsguard-task")
+    frame = page.frame_locator("iframe")
+    frame.locator("table.checks").wait_for()
+    assert "demo_orders" in frame.locator("h1").inner_text()
+    shot(page, "airflow-task-tab")
+
+    # Dark theme, from the system's preference.
+    dark = browser.new_context(viewport={"width": 1360, "height": 900}, color_scheme="dark")
+    dark.add_cookies(context.cookies())
+    dark_page = dark.new_page()
+    dark_page.goto(f"{base}/opsguard/runs/{ids['orders-26']}")
+    background = dark_page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(17, 19, 24)"
+    shot(dark_page, "run-report-dark")
+    dark.close()
+    context.close()
+
+
+def test_a_viewer_sees_no_actions_and_cannot_post(airflow: dict[str, Any], browser: Any) -> None:
+    base = airflow["base"]
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "/opsguard/incidents?state=all", "reader", "reader-pass")
+    assert page.locator("tbody tr").count() >= 1
+    assert page.locator("button").count() == 0
+    answer = page.request.post(f"{base}/opsguard/api/v1/incidents/1/resolve")
+    assert answer.status == 403  # the cookie alone is not enough to change anything
+    context.close()

@@ -1,0 +1,146 @@
+"""The HTML pages through Airflow's real API app: what they show, escaping, the
+forms' CSRF tokens, and the headers that keep them safe inside Airflow's UI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from conftest import airflow_client, token
+from data import seed
+
+
+@pytest.fixture(scope="module")
+def client(airflow_home: Any) -> Iterator[Any]:
+    with airflow_client() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tokens(client: Any) -> dict[str, str]:
+    return {name: token(client, name) for name in ("reader", "editor")}
+
+
+@pytest.fixture
+def ids(store_url: str) -> dict[str, str]:
+    return seed(store_url)
+
+
+def page(client: Any, path: str, who: str, tokens: dict[str, str]) -> Any:
+    client.cookies.set("_token", tokens[who])  # as the browser sends it
+    try:
+        return client.get("/opsguard" + path)
+    finally:
+        client.cookies.clear()
+
+
+def test_overview_shows_datasets_strips_and_incidents(
+    client: Any, tokens: dict[str, str], ids: dict[str, str]
+) -> None:
+    response = page(client, "/", "reader", tokens)
+    assert response.status_code == 200
+    html = response.text
+    assert "<h1>Datasets</h1>" in html
+    for name in ("orders", "payments", "adhoc"):
+        assert f'href="/opsguard/datasets/{name}"' in html
+    assert html.count('class="tick s-fail"') == 2  # orders failed twice this week
+    assert f'href="/opsguard/runs/{ids["orders-26"]}"' in html
+    assert 'href="/dags/orders_dag" target="_top"' in html  # back into Airflow's UI
+    headers = response.headers
+    assert "frame-ancestors 'self'" in headers["content-security-policy"]
+    assert "script-src" not in headers["content-security-policy"]  # default-src 'none'
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_run_report_escapes_what_the_data_holds(
+    client: Any, tokens: dict[str, str], ids: dict[str, str]
+) -> None:
+    html = page(client, f"/runs/{ids['orders-26']}", "reader", tokens).text
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "3 duplicate order_id values" in html
+    assert "Failing samples (3)" in html
+    assert 'class="badge s-fail"' in html
+
+
+def test_dataset_page_draws_charts_and_versions(
+    client: Any, tokens: dict[str, str], ids: dict[str, str]
+) -> None:
+    html = page(client, "/datasets/orders", "reader", tokens).text
+    assert html.count('<svg class="chart"') == 3 + 2  # checks with numbers, and metrics
+    assert "sha256:bbbbbbbbb" in html and "current" in html
+    assert re.search(r'<polyline class="line" points="[\d., ]+"/>', html)
+    missing = page(client, "/datasets/none", "reader", tokens)
+    assert missing.status_code == 404 and "Not found" in missing.text
+
+
+def test_task_tab_shows_the_gate_verdict_or_says_there_is_none(
+    client: Any, tokens: dict[str, str], ids: dict[str, str]
+) -> None:
+    # As Airflow's UI fills in the tab's href: encodeURIComponent, "+" as %2B.
+    run = quote("scheduled__2026-11-26T00:00:00+00:00", safe="")
+    tab = page(
+        client, f"/task?dag_id=orders_dag&run_id={run}&task_id=gate&map_index=-1", "reader", tokens
+    )
+    assert tab.status_code == 200
+    assert 'class="topbar"' not in tab.text  # inside Airflow's task page: no own navigation
+    assert "unique(order_id)" in tab.text
+    other = page(client, f"/task?dag_id=orders_dag&run_id={run}&task_id=train", "reader", tokens)
+    assert "No verdict stored for this task" in other.text
+
+
+def test_only_editors_get_incident_forms_and_they_need_the_token(
+    client: Any, tokens: dict[str, str], ids: dict[str, str]
+) -> None:
+    assert "Resolve</button>" not in page(client, "/incidents", "reader", tokens).text
+    html = page(client, "/incidents", "editor", tokens).text
+    incident = ids["incident:unique(order_id)"]
+    action = f'action="/opsguard/incidents/{incident}/resolve"'
+    assert action in html
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert csrf is not None
+    client.cookies.set("_token", tokens["editor"])
+    try:
+        path = f"/opsguard/incidents/{incident}/resolve"
+        forged = client.post(path, data={"csrf_token": "0.bad"}, follow_redirects=False)
+        assert forged.status_code == 403
+        done = client.post(path, data={"csrf_token": csrf.group(1)}, follow_redirects=False)
+        assert done.status_code == 303
+        assert done.headers["location"] == "/opsguard/incidents"
+    finally:
+        client.cookies.clear()
+    resolved = page(client, "/incidents?state=resolved", "reader", tokens).text
+    assert "by editor" in resolved
+
+
+def test_quarantine_page_reviews_with_a_form(
+    client: Any, tokens: dict[str, str], store_url: str, tmp_path: Any
+) -> None:
+    from data import quarantine_batches
+
+    quarantine_batches(store_url, tmp_path)
+    assert "Release</button>" not in page(client, "/quarantine", "reader", tokens).text
+    html = page(client, "/quarantine", "editor", tokens).text
+    assert html.count("Release</button>") == 2 and html.count("Drop</button>") == 2
+    assert "range(amount)" in html
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert csrf is not None
+    client.cookies.set("_token", tokens["editor"])
+    try:
+        path = "/opsguard/quarantine/batch-26/release"
+        refused = client.post(path, data={"csrf_token": csrf.group(1)}, follow_redirects=False)
+        assert refused.status_code == 303
+        assert refused.headers["location"].startswith("/opsguard/quarantine?refused=batch-26")
+        notice = client.get(refused.headers["location"]).text
+        assert "refused" in notice and "See the re-check" in notice
+        form = {"csrf_token": csrf.group(1), "force": "true", "reason": "<b>reviewed</b>"}
+        forced = client.post(path, data=form, follow_redirects=False)
+        assert forced.status_code == 303 and forced.headers["location"] == "/opsguard/quarantine"
+    finally:
+        client.cookies.clear()
+    released = page(client, "/quarantine?status=released", "reader", tokens).text
+    assert "released by editor" in released and "without re-check" in released
+    assert "&lt;b&gt;reviewed&lt;/b&gt;" in released
