@@ -15,6 +15,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk.bases.decorator import DecoratedOperator, task_decorator_factory
 
 from airflow_opsguard.operators.quality_gate import GateMixin
+from airflow_opsguard.operators.report_link import QualityReportLink
 from airflow_opsguard.runtime import FreshnessReference
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class GatedTaskOperator(GateMixin, DecoratedOperator, PythonOperator):
         "op_kwargs": "py",
     }
     custom_operator_name: str = "@task.opsguard"
+    operator_extra_links = (QualityReportLink(),)
 
     def __init__(
         self,

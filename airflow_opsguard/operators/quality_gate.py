@@ -87,9 +87,10 @@ class GateMixin:
         self.freshness_reference = freshness_reference
         self.alert_routes = list(alerts or ())
         self._check_alerts()
+        self._check_quarantine_then()
         # Parse time: validate the contract (cheap, cached); never touch the data.
         if self.contract_path is None or "{{" not in self.contract_path:
-            self._check_outcome(self._load_contract())
+            self._load_contract()
 
     def _load_contract(self) -> Contract:
         if self.contract_object is not None:
@@ -102,7 +103,7 @@ class GateMixin:
     def _outcome(self, contract: Contract) -> OnFail:
         return self.on_fail or contract.on_fail
 
-    def _check_outcome(self, contract: Contract) -> None:
+    def _check_quarantine_then(self) -> None:
         from airflow_opsguard.operators.quarantine_step import QUARANTINE_THEN
 
         if self.quarantine_then not in QUARANTINE_THEN:

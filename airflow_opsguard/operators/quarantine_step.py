@@ -93,6 +93,9 @@ def _guarded(step: Callable[[], T]) -> T:
         if exc.retryable:
             raise AirflowException(f"quarantine: {exc}") from None
         raise AirflowFailException(f"quarantine: {exc}") from None
+    except OSError as exc:
+        # A filesystem that failed mid-move: the sidecar lets the retry finish the moves.
+        raise AirflowException(f"quarantine: {exc}") from exc
 
 
 def resumed_payload(contract: Contract, settled: Settlement, store: ResultStore) -> dict[str, Any]:

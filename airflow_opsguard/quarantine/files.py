@@ -90,7 +90,9 @@ def write_json(location: str, data: dict[str, Any]) -> None:
     """Write atomically where the filesystem allows: a reader sees the old or the new."""
     text = json.dumps(data, indent=2, sort_keys=True, default=str)
     if protocol_of(location):
-        _fs(location).pipe_file(location, text.encode())
+        fs = _fs(location)
+        fs.makedirs(parent(location), exist_ok=True)  # a no-op on object stores
+        fs.pipe_file(location, text.encode())
         return
     path = _local(location)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -159,6 +161,7 @@ def _copy_verify_delete(source: str, destination: str) -> None:
     if protocol_of(source):
         fs = _fs(source)
         recursive = bool(fs.isdir(source))
+        fs.makedirs(parent(destination), exist_ok=True)
         fs.copy(source, destination, recursive=recursive)
     elif os.path.isdir(_local(source)):
         shutil.copytree(_local(source), _local(destination), dirs_exist_ok=True)
@@ -215,7 +218,13 @@ def _members(location: str) -> list[tuple[str, str]]:
     base = parent(_base_of(location))
     if protocol_of(location):
         fs = _fs(location)
-        found = [fs.unstrip_protocol(p) for p in sorted(fs.glob(location)) if fs.isfile(p)]
+        # Spelled with the location's own protocol, as every move of the batch is.
+        scheme = protocol_of(location)
+        found = [
+            f"{scheme}://{p}" if "://" not in p else p
+            for p in sorted(fs.glob(location))
+            if fs.isfile(p)
+        ]
     else:
         found = sorted(
             p for p in globlib.glob(_local(location), recursive=True) if os.path.isfile(p)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from engine_backends import TABLE, Backend, orders
 
+from airflow_opsguard import validate
 from airflow_opsguard.checks.results import CheckResult, GateResult
 
 CUSTOMERS = "eng_customers"
@@ -308,3 +309,22 @@ def test_reconcile_errors_name_what_is_missing(backend: Backend) -> None:
     assert bad_where.message.startswith("could not be measured: ")
     assert "sum needs numbers" in only(result, "sum of text").message
     assert {c.status for c in result.checks[1:]} == {"error"}
+
+
+def test_the_checks_run_on_a_query_source(database: Backend) -> None:
+    database.load(customers(), CUSTOMERS)
+    database.load(orders(), TABLE)
+    checks = [
+        {"type": "reference", "column": "customer", "to": {"table": CUSTOMERS, "column": "name"}},
+        {"type": "expression", "expression": "amount < 100", "name": "small"},
+        {"type": "reconcile", "metric": "count", "to": {"table": CUSTOMERS, "where": "id > 4"}},
+    ]
+    query = f"SELECT * FROM {TABLE} WHERE order_id > 6"
+    result = validate(
+        {"dataset": "orders", "source": {"query": query}, "checks": checks}, data=database.url
+    )
+    reference, small, count = result.checks
+    assert (reference.failing_count, set(reference.samples)) == (2, {"jon", "Ann"})
+    assert reference.metrics["considered"] == 6
+    assert sorted(s["amount"] for s in small.samples) == [100.0, 250.25, 1000.0]
+    assert (count.status, count.observed, count.expected) == ("pass", 6, 6)

@@ -11,6 +11,8 @@ import pytest
 from conftest import airflow_client, token, user_of
 from data import quarantine_batches, seed
 
+from airflow_opsguard.plugin.models import DatasetOverview, Page, RunReport
+
 API = "/opsguard/api/v1"
 
 
@@ -58,6 +60,7 @@ def test_overview_lists_every_dataset_with_its_latest_verdict(
     response = get(client, "/datasets", "reader", tokens)
     assert response.status_code == 200
     body = response.json()
+    Page[DatasetOverview].model_validate(body)  # the documented model, strictly
     assert body["total"] == 3 and body["limit"] == 50 and body["offset"] == 0
     by_name = {d["dataset"]: d for d in body["items"]}
     assert list(by_name) == ["adhoc", "orders", "payments"]
@@ -91,6 +94,7 @@ def test_run_report_has_every_check_with_samples(
     client: Any, tokens: dict[str, str], ids: dict[str, str]
 ) -> None:
     report = get(client, f"/runs/{ids['orders-26']}", "reader", tokens).json()
+    RunReport.model_validate(report)
     assert report["status"] == "fail" and report["dataset"] == "orders"
     assert report["dag_id"] == "orders_dag" and report["try_number"] == 1
     assert report["dag_run_id"] == "scheduled__2026-11-26T00:00:00+00:00"

@@ -149,12 +149,20 @@ def test_dashboard_in_the_browser(airflow: dict[str, Any], browser: Any) -> None
     repaired = Path(held["batch-26"]["location"]) / "data" / "orders-26.parquet"
     orders_frame(bad=False).to_parquet(repaired)
     batch = page.locator("tr[data-batch=batch-26]")
-    batch.locator("input[name=reason]").fill("repaired the amounts")
+    batch.locator("form[action$='/release'] input[name=reason]").fill("repaired the amounts")
     batch.locator("button", has_text="Release").click()
     page.wait_for_url(f"{base}/opsguard/quarantine")
     assert page.locator("tr[data-batch=batch-26]").count() == 0
     assert held["batch-26"]["data"].exists()  # published where it came from
-    page.locator("tr[data-batch=batch-25] button", has_text="Drop").click()
+    # Dropping deletes the data: it takes opening "Drop…", a reason and a confirmation.
+    doomed = page.locator("tr[data-batch=batch-25]")
+    doomed.locator("summary", has_text="Drop").click()
+    doomed.locator("button", has_text="Drop").click()  # refused by the browser: no reason
+    assert page.url.endswith("/opsguard/quarantine")
+    assert doomed.count() == 1
+    doomed.locator("form[action$='/drop'] input[name=reason]").fill("duplicate delivery")
+    doomed.locator("input[name=confirm]").check()
+    doomed.locator("button", has_text="Drop").click()
     page.wait_for_url(f"{base}/opsguard/quarantine")
     page.goto(f"{base}/opsguard/quarantine?status=all")
     assert "released by admin" in page.locator("tr[data-batch=batch-26]").inner_text()

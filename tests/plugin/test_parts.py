@@ -125,5 +125,7 @@ def test_the_plugin_registers_the_app_and_views(airflow_home: Any) -> None:
     assert views["opsguard"]["destination"] == "nav"
     assert views["opsguard-task"]["destination"] == "task_instance"
     assert not any(v["href"].startswith("/") for v in views.values())  # works under a prefix
-    links = [link.name for link in QualityGateOperator.operator_extra_links]
-    assert links == ["Quality report"]
+    from airflow_opsguard.decorators.gated_task import GatedTaskOperator
+
+    for operator in (QualityGateOperator, GatedTaskOperator):
+        assert [link.name for link in operator.operator_extra_links] == ["Quality report"]

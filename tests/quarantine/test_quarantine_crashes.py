@@ -158,3 +158,43 @@ def test_a_row_split_of_files_killed_halfway_finishes_on_retry(
     assert parquet_ids(bad) == BAD_IDS
     assert not data.exists()  # kept, whole, in the quarantine folder
     assert parquet_ids(tmp_path / "_quarantine" / "orders" / "b" / "original" / data.name) == ALL
+
+
+@pytest.mark.parametrize("point", ["files:copied", "files:between-moves"])
+def test_copy_verify_delete_killed_halfway_loses_nothing(
+    tmp_path: Path, store_url: str, point: str
+):
+    # local:// is the local disk through fsspec: the path that object stores take
+    # (copy, verify the size, delete), on files a second process can see.
+    folder = tmp_path / "landing" / "orders"
+    staged = write_batch(folder)
+    spec = contract(source={"path": f"local://{folder}/*.parquet"})
+    job = {"batch_id": "b", "store": store_url}
+    box = folder / "_quarantine" / "orders" / "b" / "data"
+
+    killed(run_gate(spec, crash_at=point, **job))
+    # Killed after a copy and before its delete, a file is in both places: the retry
+    # must keep one of them, not both.
+    retry = finished(run_gate(spec, **job))
+    assert retry["action"] == "quarantined" and retry["resumed"] is True
+    assert sorted(folder.glob("*.parquet")) == []
+    assert parquet_ids(*box.glob("*.parquet")) == staged
+
+
+def test_two_file_gates_at_once_on_different_batches(tmp_path: Path, store_url: str):
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    jobs = []
+    for name, first in (("a", 1), ("b", 1001)):
+        pd.DataFrame([row(i) for i in range(first, first + ROWS)]).to_parquet(
+            folder / f"{name}.parquet"
+        )
+        spec = contract(source={"path": str(folder / f"{name}.parquet")}, level="rows")
+        jobs.append(run_gate(spec, batch_id=name, store=store_url))
+    outcomes = [finished(job) for job in jobs]
+    assert [o["action"] for o in outcomes] == ["split", "split"]
+    clean = parquet_ids(folder / "a.clean.parquet", folder / "b.clean.parquet")
+    bad = parquet_ids(*(folder / "_quarantine" / "orders").glob("*/*.quarantined.parquet"))
+    staged = list(range(1, ROWS + 1)) + list(range(1001, 1001 + ROWS))
+    assert_nothing_lost(staged, clean, bad)
+    assert {r.batch_id for r in service.list_batches(store_url)} == {"a", "b"}
