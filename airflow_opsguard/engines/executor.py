@@ -286,7 +286,11 @@ class _Concurrent:
             if planned.duplicates is not None and not planned.error
         ]
         parts = self._scan_parts()
+        if not unique and not parts:
+            rows, values = runner.scan()
+            return rows, values, {}
         free: queue.SimpleQueue[_Runner] = queue.SimpleQueue()
+        whole: tuple[int, dict[str, Any]] | None = None
         with ExitStack() as stack:
             for _ in range(min(self.parallel.workers, len(unique) + len(parts))):
                 connection = stack.enter_context(self.parallel.connect())
@@ -307,9 +311,13 @@ class _Concurrent:
                     for index, planned in unique
                 }
                 scans = [pool.submit(on_a_connection, partial(_scan_part, p)) for p in parts]
+                if not parts:
+                    whole = runner.scan()  # on this thread, beside the GROUP BYs
                 scanned = [s.result() for s in scans]
                 early = {index: future.result() for index, future in counting.items()}
-        if not parts or any(isinstance(s, BaseException) for s in scanned):
+        if whole is not None:
+            rows, values = whole
+        elif any(isinstance(s, BaseException) for s in scanned):
             rows, values = runner.scan()  # one query, and its fallback check by check
         else:
             values = {k: v for part in scanned for k, v in part.items()}

@@ -26,6 +26,7 @@ import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ from airflow_opsguard.engines.connections import (
     is_database_url,
     normalise_url,
 )
-from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, measure
+from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, measure
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.relations import OTHER_ALIAS, OtherNotFound, OtherRelation
 from airflow_opsguard.engines.sql_columns import query_source, table_columns
@@ -198,10 +199,20 @@ def measure_database(
                 classify_error=failure.infrastructure,
                 others=_other_tables(connection, source),
                 reference=reference,
+                parallel=_beside_the_scan(engine, failure),
             )
     finally:
         if source.engine is None:  # ours: close it; a caller's engine stays theirs
             engine.dispose()
+
+
+def _beside_the_scan(engine: sa.Engine, failure: _Failure) -> Parallel | None:
+    """A server runs the uniqueness GROUP BYs beside the main scan, each on a checking
+    connection of its own (at most two more); SQLite's in-memory databases are one per
+    connection, so it runs them one after the other."""
+    if engine.dialect.name == "sqlite":
+        return None
+    return Parallel(partial(_checking_connection, engine, failure), workers=2)
 
 
 @contextmanager
