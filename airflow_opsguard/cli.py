@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import IO, Any, NoReturn
 
 from airflow_opsguard import __version__
+from airflow_opsguard.cli_args import positive
 from airflow_opsguard.errors import OpsGuardError
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -58,16 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--table", help="with a database URL: the table to profile")
     profile.add_argument("--out", required=True, help="the profile file to write (JSON)")
     profile.add_argument("--columns", help="only these columns, comma-separated")
-    profile.add_argument("--bins", type=_positive, default=20, help="number bins (default 20)")
+    profile.add_argument("--bins", type=positive, default=20, help="number bins (default 20)")
     profile.add_argument(
-        "--top", type=_positive, default=50, help="categories kept per column (default 50)"
+        "--top", type=positive, default=50, help="categories kept per column (default 50)"
     )
     profile.set_defaults(func=_profile)
 
     results = commands.add_parser("results", help="list stored verdicts, newest first")
     results.add_argument("--dataset", help="only this dataset")
     results.add_argument("--status", choices=("pass", "warn", "fail", "error"))
-    results.add_argument("--limit", type=_positive, default=20)
+    results.add_argument("--limit", type=positive, default=20)
     results.add_argument("--format", choices=("text", "json"), default="text")
     results.add_argument("--store", help="results store URL")
     results.set_defaults(func=_results)
@@ -95,16 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the JSON Schema of contract files")
     schema.set_defaults(func=_schema)
     return parser
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_opsguard.cli_args import add_output_options, positive
 from airflow_opsguard.errors import OpsGuardError
 
 if TYPE_CHECKING:
@@ -31,21 +32,21 @@ def add_incident_commands(commands: Any) -> None:
     listing.add_argument(
         "--status", choices=(*STATES, "all"), help="default: open and acknowledged"
     )
-    listing.add_argument("--limit", type=_positive, default=50)
-    _common(listing)
+    listing.add_argument("--limit", type=positive, default=50)
+    add_output_options(listing)
     listing.set_defaults(func=_list)
 
     for name, verb in (("ack", "acknowledge (it stops escalating)"), ("resolve", "resolve")):
         action = actions.add_parser(name, help=f"{verb} an incident")
-        action.add_argument("id", type=_positive, help="the incident's number")
+        action.add_argument("id", type=_incident_id, help="the incident's number")
         action.add_argument("--by", help="who (default: the user running the command)")
-        _common(action)
+        add_output_options(action)
         action.set_defaults(func=_ack if name == "ack" else _resolve)
 
     stats = actions.add_parser("stats", help="counts and mean times to detect and resolve")
     stats.add_argument("--dataset", help="only this dataset")
-    stats.add_argument("--days", type=_positive, help="only incidents opened in the last N days")
-    _common(stats)
+    stats.add_argument("--days", type=positive, help="only incidents opened in the last N days")
+    add_output_options(stats)
     stats.set_defaults(func=_stats)
 
 
@@ -66,19 +67,8 @@ def alert_after_check(
             )
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--store", help="results store URL")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text.lstrip("#"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def _incident_id(text: str) -> int:
+    return positive(text.lstrip("#"))  # "#12", as alerts and lists show it
 
 
 def _incidents(args: argparse.Namespace) -> Any:

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from airflow_opsguard.cli_args import add_output_options, positive
+
 if TYPE_CHECKING:
     from airflow_opsguard.drift.baselines import Baseline
 
@@ -20,14 +22,14 @@ def add_baseline_commands(commands: Any) -> None:
     listing = actions.add_parser("list", help="every version of every baseline, newest first")
     listing.add_argument("name", nargs="?", help="only this baseline")
     listing.add_argument("--dataset", help="only the baselines of this dataset")
-    _common(listing)
+    add_output_options(listing)
     listing.set_defaults(func=_list)
 
     show = actions.add_parser("show", help="one version (default: the newest) and its profile")
     show.add_argument("name")
-    show.add_argument("--version", type=_positive, help="default: the newest")
+    show.add_argument("--version", type=positive, help="default: the newest")
     show.add_argument("--out", help="also write its profile to this file (JSON)")
-    _common(show)
+    add_output_options(show)
     show.set_defaults(func=_show)
 
     promote = actions.add_parser(
@@ -47,25 +49,10 @@ def add_baseline_commands(commands: Any) -> None:
     save.set_defaults(func=_save)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--store", help="results store URL")
-
-
 def _review(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", help="who (default: the user running the command)")
     parser.add_argument("--reason", help="why, kept with the version")
-    _common(parser)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+    add_output_options(parser)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -295,6 +295,7 @@ def _duckdb() -> Iterator[sa.Connection]:
     memory = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
     # One folder per process: parallel gate tasks on one machine never share spill files.
     spill = Path(tempfile.gettempdir()) / "opsguard-duckdb" / str(os.getpid())
+    spill.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last level only
     engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:

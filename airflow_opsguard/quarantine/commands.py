@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from airflow_opsguard.cli_args import add_output_options, not_negative, positive
 from airflow_opsguard.quarantine.records import STATUSES
 
 if TYPE_CHECKING:
@@ -26,14 +27,14 @@ def add_quarantine_commands(commands: Any) -> None:
     listing.add_argument(
         "--status", choices=(*STATUSES, "all"), default="quarantined", help="default: quarantined"
     )
-    listing.add_argument("--limit", type=_positive, default=50)
-    listing.add_argument("--offset", type=_not_negative, default=0)
-    _common(listing)
+    listing.add_argument("--limit", type=positive, default=50)
+    listing.add_argument("--offset", type=not_negative, default=0)
+    add_output_options(listing)
     listing.set_defaults(func=_list)
 
     show = actions.add_parser("show", help="one batch: where it is, why, who reviewed it")
     show.add_argument("batch_id")
-    _common(show)
+    add_output_options(show)
     show.set_defaults(func=_show)
 
     release = actions.add_parser(
@@ -50,35 +51,13 @@ def add_quarantine_commands(commands: Any) -> None:
     drop.set_defaults(func=_drop)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--store", help="results store URL")
-
-
 def _review(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", help="who (default: the user running the command)")
     parser.add_argument("--reason", help="why (kept with the record)")
     parser.add_argument(
         "--data", help="the database URL, when the stored one has its password masked"
     )
-    _common(parser)
-
-
-def _positive(text: str) -> int:
-    value = _not_negative(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _not_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
+    add_output_options(parser)
 
 
 def _list(args: argparse.Namespace) -> int:

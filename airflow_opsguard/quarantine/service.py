@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +38,7 @@ from airflow_opsguard.quarantine.records import (
     select_records,
 )
 from airflow_opsguard.quarantine.rows import ROW_CHECKS
+from airflow_opsguard.store.store import using_store
 
 if TYPE_CHECKING:
     from airflow_opsguard.checks.results import GateResult
@@ -95,7 +94,7 @@ def list_batches(
     if limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
     _check_status(status)
-    with _store(store) as opened, opened.connection() as connection:
+    with using_store(store) as opened, opened.connection() as connection:
         return select_records(
             connection, dataset=dataset, status=status, run_id=run_id, limit=limit, offset=offset
         )
@@ -109,13 +108,13 @@ def count_batches(
 ) -> int:
     """How many records :func:`list_batches` would page through."""
     _check_status(status)
-    with _store(store) as opened, opened.connection() as connection:
+    with using_store(store) as opened, opened.connection() as connection:
         return count_records(connection, dataset=dataset, status=status)
 
 
 def get_batch(batch_id: str, store: ResultStore | str | None = None) -> QuarantineRecord:
     """One quarantine record; raises QuarantineNotFound."""
-    with _store(store) as opened, opened.connection() as connection:
+    with using_store(store) as opened, opened.connection() as connection:
         found = select_record(connection, batch_id)
     if found is None:
         raise QuarantineNotFound(f"no quarantined batch {batch_id!r}")
@@ -143,7 +142,7 @@ def release(
     when the stored one had its password masked.
     """
     who, moment = by or _user(), now or datetime.now(UTC)
-    with _store(store) as opened:
+    with using_store(store) as opened:
         record = _open_record(opened, batch_id)
         contract = _contract(record)
         check: GateResult | None = None
@@ -215,7 +214,7 @@ def drop(
 ) -> QuarantineRecord:
     """Delete a quarantined batch's data for good, recording who, why and when."""
     who, moment = by or _user(), now or datetime.now(UTC)
-    with _store(store) as opened:
+    with using_store(store) as opened:
         record = _open_record(opened, batch_id)
         if record.details.get("database"):
             target = qsql.database_from(record.details["database"], database)
@@ -234,20 +233,6 @@ def drop(
 
 
 # ------------------------------------------------------------------ helpers
-
-
-@contextmanager
-def _store(store: ResultStore | str | None) -> Iterator[ResultStore]:
-    from airflow_opsguard.store.store import ResultStore
-
-    if isinstance(store, ResultStore):
-        yield store
-        return
-    opened = ResultStore(store)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def _check_status(status: str | None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from airflow_opsguard.engines.files import _duckdb, _raw, parse_bytes
@@ -42,3 +44,38 @@ def test_an_unparsable_limit_keeps_duckdbs_default(monkeypatch: pytest.MonkeyPat
     with _duckdb() as connection:
         row = _raw(connection).execute("SELECT current_setting('perfect_ht_threshold')").fetchone()
     assert int(row[0]) == 12
+
+
+def test_checking_spills_to_a_fresh_temporary_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A uniqueness GROUP BY larger than the memory limit spills, also where the
+    temporary directory holds nothing of ours yet (a fresh TMPDIR on a worker)."""
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from airflow_opsguard import validate
+
+    ids = pa.array(range(3_000_000), pa.int64())
+    pq.write_table(
+        pa.table({"id": pa.concat_arrays([ids, pa.array([7, 8], pa.int64())])}),
+        tmp_path / "ids.parquet",
+    )
+    fresh = tmp_path / "tmp"
+    fresh.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(fresh))
+    monkeypatch.setenv("OPSGUARD_DUCKDB_MEMORY_LIMIT", "40MB")
+    monkeypatch.setenv("OPSGUARD_DUCKDB_THREADS", "1")
+    result = validate(
+        {
+            "dataset": "ids",
+            "schema": {"columns": [{"name": "id", "type": "integer", "unique": True}]},
+        },
+        tmp_path / "ids.parquet",
+    )
+    unique = {c.name: c for c in result.checks}["unique(id)"]
+    assert result.error is None
+    assert (unique.status, unique.failing_count) == ("fail", 4)
+    assert sorted(unique.samples) == [7, 8]
