@@ -362,7 +362,11 @@ def resolve_files(location: str, file_format: str | None = None) -> FileSet:
 def _local_files(location: str, file_format: str | None) -> FileSet:
     path = Path(location).expanduser()
     if any(ch in location for ch in "*?["):
-        found = sorted(p for p in globlib.glob(str(path), recursive=True) if Path(p).is_file())
+        found = sorted(
+            p
+            for p in globlib.glob(str(path), recursive=True)
+            if Path(p).is_file() and not _hidden_match(p, str(path))
+        )
         if not found:
             raise DataSourceError(f"{location}: no file matches this pattern")
     elif path.is_dir():
@@ -397,7 +401,7 @@ def _remote_files(location: str, protocol: str, file_format: str | None) -> File
     try:
         fs, root = fsspec.core.url_to_fs(location)
         if any(ch in root for ch in "*?["):
-            found = sorted(fs.glob(root))
+            found = sorted(p for p in fs.glob(root) if not _hidden_match(p, root))
         elif fs.isdir(root):
             found = sorted(
                 p for p in fs.find(root) if _is_data_file(Path(p), Path(root), file_format)
@@ -429,6 +433,13 @@ def _remote_files(location: str, protocol: str, file_format: str | None) -> File
         total_bytes=sum(int(i.get("size") or 0) for i in infos),
         identity=identity,
     )
+
+
+def _hidden_match(match: str, pattern: str) -> bool:
+    """A glob's match that a wildcard found under ``_`` or ``.``: _SUCCESS markers, the
+    _quarantine folder, hidden files (named in the pattern's fixed part, they count)."""
+    named = {part for part in pattern.split("/") if not any(ch in part for ch in "*?[")}
+    return any(part.startswith(("_", ".")) and part not in named for part in match.split("/"))
 
 
 def _is_data_file(path: Path, root: Path, file_format: str | None) -> bool:

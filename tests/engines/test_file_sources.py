@@ -208,3 +208,17 @@ def test_relative_source_paths_are_read_from_the_contract_folder(
     result = validate(str(tmp_path / "contracts" / "events.yml"), now=NOW)
     assert result.status == "pass"
     assert result.source == str(tmp_path / "data" / "events.parquet")
+
+
+def test_globs_skip_markers_quarantine_and_hidden_files_unless_named(tmp_path: Path) -> None:
+    data = tmp_path / "batch"
+    (data / "_quarantine" / "orders" / "b1").mkdir(parents=True)
+    pd.DataFrame({"a": [1]}).to_parquet(data / "part-0.parquet")
+    pd.DataFrame({"a": [2]}).to_parquet(data / "_quarantine" / "orders" / "b1" / "part-1.parquet")
+    (data / "_SUCCESS").touch()
+    (data / ".part-0.parquet.crc").touch()
+    kept = [str(data / "part-0.parquet")]
+    assert list(resolve_files(f"{data}/*").paths) == kept
+    assert list(resolve_files(f"{data}/**/*.parquet").paths) == kept
+    named = resolve_files(f"{data}/_quarantine/orders/*/*.parquet").paths
+    assert list(named) == [str(data / "_quarantine" / "orders" / "b1" / "part-1.parquet")]
