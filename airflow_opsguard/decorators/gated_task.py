@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from airflow_opsguard.contract.models import Contract
     from airflow_opsguard.gate import OnFail
+    from airflow_opsguard.operators.quarantine_step import QuarantineThen
 
 
 class GatedTaskOperator(GateMixin, DecoratedOperator, PythonOperator):
@@ -50,6 +51,7 @@ class GatedTaskOperator(GateMixin, DecoratedOperator, PythonOperator):
         store_conn_id: str | None = None,
         freshness_reference: FreshnessReference = "data_interval_end",
         alerts: Sequence[Any] | None = None,
+        quarantine_then: QuarantineThen = "skip",
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -63,6 +65,7 @@ class GatedTaskOperator(GateMixin, DecoratedOperator, PythonOperator):
             op_kwargs=op_kwargs,
             **kwargs,
         )
+        self.quarantine_then = quarantine_then
         self._setup_gate(
             contract, on_fail, store, store_conn_id, freshness_reference, alerts=alerts
         )

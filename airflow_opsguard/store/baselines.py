@@ -17,8 +17,9 @@ import sqlalchemy as sa
 
 from airflow_opsguard.store.tables import baselines, run_profiles, runs
 
-# Racing writers retry this often before giving up (each retry is one lost race).
-_ATTEMPTS = 5
+# Each retry is one lost race, so another writer's version landed: with N writers at
+# once a writer loses at most N - 1 times. The cap only stops a store gone wrong.
+_ATTEMPTS = 100
 
 
 @dataclass(frozen=True)

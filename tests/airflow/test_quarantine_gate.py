@@ -213,3 +213,34 @@ def test_data_in_memory_passes_but_cannot_be_quarantined(
     run = run_dag(DECORATED.format(dag_id=dag_id, contract=contract, amount=amount), dag_id)
     assert run.states == states
     assert records(dag_id) == []
+
+
+DECORATED_FILE = """\
+from __future__ import annotations
+import pendulum
+from airflow.sdk import DAG, task
+
+with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+    @task.opsguard(contract="{contract}", on_fail="quarantine", quarantine_then="fail")
+    def land():
+        return "{data}"
+
+    @task
+    def train(path):
+        return path
+
+    train(land())
+"""
+
+
+def test_a_decorated_gate_quarantines_the_file_it_returns_and_fails(tmp_path: Path) -> None:
+    data = tmp_path / "landed.parquet"
+    frame(good=False).to_parquet(data)
+    contract = tmp_path / "landed.yml"
+    contract.write_text(CONTRACT.format(dataset="q_decorated", source="", section="{}"))
+    dag = DECORATED_FILE.format(dag_id="q_decorated", contract=contract, data=data)
+    run = run_dag(dag, "q_decorated")
+    assert run.states == {"land": "failed", "train": "upstream_failed"}
+    assert run.tries["land"] == 1
+    (record,) = records("q_decorated")
+    assert not data.exists() and Path(record.location).exists()
