@@ -292,9 +292,15 @@ class _Concurrent:
         free: queue.SimpleQueue[_Runner] = queue.SimpleQueue()
         whole: tuple[int, dict[str, Any]] | None = None
         with ExitStack() as stack:
-            for _ in range(min(self.parallel.workers, len(unique) + len(parts))):
-                connection = stack.enter_context(self.parallel.connect())
-                free.put(_Runner(connection, self.plan, self.source_name, self.classify))
+            try:
+                for _ in range(min(self.parallel.workers, len(unique) + len(parts))):
+                    connection = stack.enter_context(self.parallel.connect())
+                    free.put(_Runner(connection, self.plan, self.source_name, self.classify))
+            except DataSourceError as exc:  # a server out of connections, say: one at a time
+                log.info("measuring one query at a time: another connection failed (%s)", exc)
+                stack.close()
+                rows, values = runner.scan()
+                return rows, values, {}
 
             def on_a_connection(work: Callable[[_Runner], Any]) -> Any:
                 own = free.get()
