@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 StatusName = Literal["pass", "warn", "fail", "error"]
 T = TypeVar("T")
@@ -149,7 +149,6 @@ class IncidentOut(Model):
     acknowledged_by: str | None
     resolved_at: datetime | None
     resolved_by: str | None
-    time_to_resolve_seconds: float | None
     dag_id: str | None
     task_id: str | None
     opened_run_id: str | None
@@ -157,6 +156,15 @@ class IncidentOut(Model):
     observed: Any
     expected: Any
     message: str
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def time_to_resolve_seconds(self) -> float | None:
+        if self.resolved_at is None:
+            return None
+        return (self.resolved_at - self.opened_at).total_seconds()
 
 
 class QuarantineOut(Model):

@@ -27,6 +27,7 @@ from airflow_opsguard.plugin.models import (
     Verdict,
 )
 from airflow_opsguard.store import ResultStore
+from airflow_opsguard.store.incidents import incident_from_row
 from airflow_opsguard.store.rows import check_result
 from airflow_opsguard.store.tables import as_utc
 from airflow_opsguard.urls import mask_url
@@ -251,32 +252,7 @@ def _where(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def incident(row: sa.Row[Any]) -> IncidentOut:
-    resolved = as_utc(row.resolved_at) if row.resolved_at else None
-    opened = as_utc(row.opened_at)
-    return IncidentOut(
-        id=row.id,
-        dataset=row.dataset,
-        check=row.check_name,
-        check_type=row.check_type,
-        column=row.column_name,
-        status=row.status,
-        severity=row.severity,
-        failures=row.failures,
-        opened_at=opened,
-        last_failed_at=as_utc(row.last_failed_at),
-        acknowledged_at=as_utc(row.acknowledged_at) if row.acknowledged_at else None,
-        acknowledged_by=row.acknowledged_by,
-        resolved_at=resolved,
-        resolved_by=row.resolved_by,
-        time_to_resolve_seconds=(resolved - opened).total_seconds() if resolved else None,
-        dag_id=row.dag_id,
-        task_id=row.task_id,
-        opened_run_id=row.opened_run_id,
-        last_run_id=row.last_run_id,
-        observed=row.observed,
-        expected=row.expected,
-        message=row.message,
-    )
+    return IncidentOut.model_validate(incident_from_row(row))
 
 
 def held(row: sa.Row[Any]) -> QuarantineOut:

@@ -225,14 +225,14 @@ class IncidentStore:
         if statuses:
             query = query.where(incident_rows.c.status.in_(list(statuses)))
         with self.store.connection() as connection:
-            return [_incident(row) for row in connection.execute(query).all()]
+            return [incident_from_row(row) for row in connection.execute(query).all()]
 
     def get(self, incident_id: int) -> Incident | None:
         with self.store.connection() as connection:
             row = connection.execute(
                 sa.select(incident_rows).where(incident_rows.c.id == incident_id)
             ).first()
-        return None if row is None else _incident(row)
+        return None if row is None else incident_from_row(row)
 
     def acknowledge(self, incident_id: int, by: str, now: datetime) -> Incident | None:
         """Acknowledge an open incident: it stops escalating. None when there is none."""
@@ -272,7 +272,7 @@ class IncidentStore:
         if dataset is not None:
             pending = pending.where(alert_rows.c.dataset == dataset)
         with self.store.connection() as connection:
-            found = [_incident(row) for row in connection.execute(query).all()]
+            found = [incident_from_row(row) for row in connection.execute(query).all()]
             waiting = int(connection.execute(pending).scalar() or 0)
         return summarize(found, waiting)
 
@@ -312,7 +312,7 @@ def _open_incidents(connection: sa.Connection, dataset: str) -> dict[str, Incide
     query = sa.select(incident_rows).where(
         incident_rows.c.dataset == dataset, incident_rows.c.open_key.is_not(None)
     )
-    found = [_incident(row) for row in connection.execute(query).all()]
+    found = [incident_from_row(row) for row in connection.execute(query).all()]
     return {i.check: i for i in found}
 
 
@@ -359,7 +359,8 @@ def _row(incident: Incident) -> dict[str, Any]:
     }
 
 
-def _incident(row: sa.Row[Any]) -> Incident:
+def incident_from_row(row: sa.Row[Any]) -> Incident:
+    """An incident as stored, from a row of the incidents table."""
     return Incident(
         id=row.id,
         dataset=row.dataset,
