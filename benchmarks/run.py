@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
 from benchmarks import contenders, data, memory, report  # noqa: E402
+from benchmarks.agreement import Numbers, compare  # noqa: E402
 
 DEFAULT_ROWS = [1_000_000, 10_000_000]
 DEFAULT_MEMORY_ROWS = [10_000_000, 30_000_000, 100_000_000]
@@ -81,7 +82,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
         )
         for file, run in zip(files, memory_runs, strict=True):
             expected = {k: _jsonable(v) for k, v in _reference(file).items()}
-            contenders.compare(expected, run.numbers, f"opsguard on {file.path.name}")
+            compare(expected, run.numbers, f"opsguard on {file.path.name}")
     notes = [
         f"Load average (1/5/15 min) at the start: {started_load}; at the end: "
         f"{report.load()}. The machine is shared: other processes ran during the "
@@ -121,14 +122,14 @@ def _speed(data_dir: Path, rows: int, repeats: int | None) -> report.SpeedRow:
         "gx": gx.run,
     }
     for attempt in range(runs + 1):  # attempt 0 is the warm-up
-        reference: contenders.Numbers | None = None
+        reference: Numbers | None = None
         for name, contender in named.items():
             gc.collect()
             cpu = time.process_time()
             timing, numbers = contender(file.path)
             cpu = time.process_time() - cpu
             reference = reference or numbers
-            contenders.compare(reference, numbers, name)
+            compare(reference, numbers, name)
             print(
                 f"  {'warm-up' if attempt == 0 else f'run {attempt}'}: {name} "
                 f"{timing.seconds:.2f} s (cpu {cpu:.2f})",
@@ -149,7 +150,7 @@ def _speed(data_dir: Path, rows: int, repeats: int | None) -> report.SpeedRow:
     return row
 
 
-def _reference(file: data.DataFile) -> contenders.Numbers:
+def _reference(file: data.DataFile) -> Numbers:
     """The file's numbers computed row group by row group, cached beside it."""
     cache = file.path.with_suffix(".numbers.json")
     stamp = f"{file.file_bytes}:{file.path.stat().st_mtime_ns}"

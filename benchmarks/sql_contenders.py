@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from benchmarks.agreement import OUR_COUNTS, Numbers, gx_numbers
 from benchmarks.sql_data import COUNTRIES, EMAIL_PATTERN, NOW, STATUSES
 
 AMOUNT_MIN = 0
@@ -34,21 +35,6 @@ MIN_ROWS = 1_000
 MAX_ROWS = 1_000_000_000
 FAIL_AFTER = timedelta(days=1)
 COLUMNS = ("order_id", "amount", "country", "email", "created_at", "status")
-
-Numbers = dict[str, Any]
-
-# Check name in our result -> the key of the number it yields (as in contenders.py).
-OUR_COUNTS = {
-    "not_null(order_id)": "nulls(order_id)",
-    "not_null(amount)": "nulls(amount)",
-    "not_null(created_at)": "nulls(created_at)",
-    "unique(order_id)": "duplicated_rows(order_id)",
-    "range(amount)": "out_of_range(amount)",
-    "allowed(country)": "not_in_set(country)",
-    "length(country)": "bad_length(country)",
-    "pattern(email)": "no_match(email)",
-    "allowed(status)": "not_in_set(status)",
-}
 
 
 def contract(url: str, table: str, unique: bool = True) -> dict[str, Any]:
@@ -270,51 +256,3 @@ def suite_of(unique: bool = True) -> list[Any]:
         gxe.ExpectColumnValuesToBeInSet(column="status", value_set=list(STATUSES)),
         gxe.ExpectColumnMaxToBeBetween(column="created_at", min_value=NOW - FAIL_AFTER),
     ]
-
-
-_GX_COUNTS = {
-    ("expect_column_values_to_not_be_null", "order_id"): "nulls(order_id)",
-    ("expect_column_values_to_not_be_null", "amount"): "nulls(amount)",
-    ("expect_column_values_to_not_be_null", "created_at"): "nulls(created_at)",
-    ("expect_column_values_to_be_unique", "order_id"): "duplicated_rows(order_id)",
-    ("expect_column_values_to_be_between", "amount"): "out_of_range(amount)",
-    ("expect_column_values_to_be_in_set", "country"): "not_in_set(country)",
-    ("expect_column_value_lengths_to_be_between", "country"): "bad_length(country)",
-    ("expect_column_values_to_match_regex", "email"): "no_match(email)",
-    ("expect_column_values_to_be_in_set", "status"): "not_in_set(status)",
-}
-
-
-def gx_numbers(result: Any) -> Numbers:
-    numbers: Numbers = {}
-    schema_ok = True
-    for item in result.results:
-        config = item.expectation_config
-        kind, column = config.type, config.kwargs.get("column")
-        if item.exception_info and item.exception_info.get("raised_exception"):
-            raise RuntimeError(f"GX {kind}({column}) raised: {item.exception_info}")
-        if (kind, column) in _GX_COUNTS:
-            numbers[_GX_COUNTS[kind, column]] = int(item.result["unexpected_count"])
-        elif kind == "expect_table_row_count_to_be_between":
-            numbers["rows"] = int(item.result["observed_value"])
-        elif kind == "expect_column_max_to_be_between":
-            observed = item.result["observed_value"]
-            if isinstance(observed, str):
-                observed = datetime.fromisoformat(observed)
-            numbers["newest(created_at)"] = observed.replace(tzinfo=None)
-        elif kind in ("expect_table_columns_to_match_set", "expect_column_values_to_be_of_type"):
-            schema_ok = schema_ok and bool(item.success)
-    numbers["schema_ok"] = schema_ok
-    return numbers
-
-
-def compare(expected: Numbers, got: Numbers, who: str) -> None:
-    """Raise when a contender's numbers differ from the hand-written query's."""
-    wrong = {
-        key: (expected.get(key), got.get(key))
-        for key in expected.keys() | got.keys()
-        if expected.get(key) != got.get(key)
-    }
-    if wrong:
-        details = ", ".join(f"{k}: {a!r} vs {b!r}" for k, (a, b) in sorted(wrong.items()))
-        raise AssertionError(f"{who} disagrees with the hand-written query: {details}")

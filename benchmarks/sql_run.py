@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
 from benchmarks import sql_data  # noqa: E402
+from benchmarks.agreement import compare  # noqa: E402
 
 CONTENDERS = ("opsguard", "gx", "hand")
 LABELS = {
@@ -257,7 +258,7 @@ def measure(rows_list: list[int], repeats: int, without_unique: bool) -> list[Si
                 run, numbers = run_once(name, table, proxy, unique)
                 if reference is None:
                     reference = numbers
-                _compare(reference, numbers, name)
+                compare(reference, numbers, f"{name} (against the hand-written query)")
                 size.runs[name].append(run)
                 print(
                     f"  run {index + 1} {name:>8}: {run.seconds:6.2f} s, "
@@ -266,13 +267,6 @@ def measure(rows_list: list[int], repeats: int, without_unique: bool) -> list[Si
                 )
         sizes.append(size)
     return sizes
-
-
-def _compare(expected: dict[str, Any], got: dict[str, Any], who: str) -> None:
-    wrong = {k: (expected.get(k), got.get(k)) for k in expected.keys() | got.keys()}
-    wrong = {k: v for k, v in wrong.items() if v[0] != v[1]}
-    if wrong:
-        raise AssertionError(f"{who} disagrees with the hand-written query: {wrong}")
 
 
 # ------------------------------------------------------------------------- the report
