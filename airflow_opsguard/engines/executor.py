@@ -312,11 +312,12 @@ class _Concurrent:
                     free.put(own)
 
             with ThreadPoolExecutor(self.parallel.workers) as pool:
+                # The costliest first: the GROUP BYs fill in beside the longest part.
+                scans = [pool.submit(on_a_connection, partial(_scan_part, p)) for p in parts]
                 counting = {
                     index: pool.submit(on_a_connection, partial(_duplicates, planned, sample_size))
                     for index, planned in unique
                 }
-                scans = [pool.submit(on_a_connection, partial(_scan_part, p)) for p in parts]
                 if not parts:
                     whole = runner.scan()  # on this thread, beside the GROUP BYs
                 scanned = [s.result() for s in scans]
@@ -346,6 +347,7 @@ class _Concurrent:
             bins.sort(key=lambda b: b[0])
             cost, members = bins[0]
             bins[0] = (cost + _cost(checks), members + checks)
+        bins.sort(key=lambda b: b[0], reverse=True)
         return [members for _, members in bins if members]
 
 
@@ -365,13 +367,18 @@ def _first_column(planned: PlannedCheck) -> str:
     return ""
 
 
+# A regular expression over a column costs about as much as 25 other aggregates (DuckDB,
+# measured: a pattern check over a million e-mail addresses 0.16 s, a comparison 0.006 s).
+REGEX_COST = 25.0
+
+
 def _cost(checks: list[PlannedCheck]) -> float:
-    """A column's share of the scan: its aggregates, a regular expression ten of them."""
+    """A column's share of the scan: its aggregates, a regular expression many of them."""
     cost = 1.0  # decoding the column
     for planned in checks:
         for expression in planned.aggregates.values():
             regex = any(isinstance(e, regex_search) for e in visitors.iterate(expression))
-            cost += 10.0 if regex else 1.0
+            cost += REGEX_COST if regex else 1.0
     return cost
 
 
