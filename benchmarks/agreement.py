@@ -6,11 +6,61 @@ processes whose memory it measures.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+# The data's vocabulary and clock, shared by the file and the SQL data generators.
+# The newest possible created_at is ANCHOR; the checks run at NOW.
+ANCHOR = datetime(2026, 11, 25, 12, 0, 0)
+NOW = ANCHOR + timedelta(hours=2)
+COUNTRIES = ("US", "DE", "FR", "GB", "ES", "IT", "NL", "SE", "PL", "CA")
+STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned")
+EMAIL_PATTERN = r"^[^@]+@[^@]+$"
+
+AMOUNT_MIN = 0
+AMOUNT_MAX = 100_000
+MIN_ROWS = 1_000
+MAX_ROWS = 1_000_000_000
+WARN_AFTER = timedelta(hours=6)
+FAIL_AFTER = timedelta(days=1)
+COLUMNS = ("order_id", "amount", "country", "email", "created_at", "status")
 
 # The numbers every contender must agree on.
 Numbers = dict[str, Any]
+
+
+def orders_contract(*, unique: bool = True) -> dict[str, Any]:
+    """The benchmarks' contract: schema, not_null, unique (unless ``unique=False``),
+    range, allowed, length, pattern, freshness and volume."""
+    return {
+        "dataset": "orders_benchmark",
+        "schema": {
+            "columns": [
+                {"name": "order_id", "type": "integer", "nullable": False, "unique": unique},
+                {
+                    "name": "amount",
+                    "type": "float",
+                    "nullable": False,
+                    "min": AMOUNT_MIN,
+                    "max": AMOUNT_MAX,
+                },
+                {
+                    "name": "country",
+                    "type": "string",
+                    "allowed": list(COUNTRIES),
+                    "min_length": 2,
+                    "max_length": 2,
+                },
+                {"name": "email", "type": "string", "pattern": EMAIL_PATTERN},
+                {"name": "created_at", "type": "timestamp", "nullable": False},
+                {"name": "status", "type": "string", "allowed": list(STATUSES)},
+            ],
+            "extra_columns": "fail",
+        },
+        "freshness": {"column": "created_at", "warn_after": "6h", "fail_after": "1d"},
+        "volume": {"min_rows": MIN_ROWS, "max_rows": MAX_ROWS},
+    }
+
 
 # Check name in our result -> the key of the number it yields.
 OUR_COUNTS = {

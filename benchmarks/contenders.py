@@ -12,50 +12,28 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.agreement import OUR_COUNTS, Numbers, gx_numbers
-from benchmarks.data import COUNTRIES, EMAIL_PATTERN, NOW, STATUSES
+from benchmarks.agreement import (
+    AMOUNT_MAX,
+    AMOUNT_MIN,
+    COLUMNS,
+    COUNTRIES,
+    EMAIL_PATTERN,
+    FAIL_AFTER,
+    MAX_ROWS,
+    MIN_ROWS,
+    NOW,
+    OUR_COUNTS,
+    STATUSES,
+    Numbers,
+    gx_numbers,
+    orders_contract,
+)
 
-AMOUNT_MIN = 0
-AMOUNT_MAX = 100_000
-MIN_ROWS = 1_000
-MAX_ROWS = 1_000_000_000
-WARN_AFTER = timedelta(hours=6)
-FAIL_AFTER = timedelta(days=1)
-COLUMNS = ("order_id", "amount", "country", "email", "created_at", "status")
-
-
-CONTRACT: dict[str, Any] = {
-    "dataset": "orders_benchmark",
-    "schema": {
-        "columns": [
-            {"name": "order_id", "type": "integer", "nullable": False, "unique": True},
-            {
-                "name": "amount",
-                "type": "float",
-                "nullable": False,
-                "min": AMOUNT_MIN,
-                "max": AMOUNT_MAX,
-            },
-            {
-                "name": "country",
-                "type": "string",
-                "allowed": list(COUNTRIES),
-                "min_length": 2,
-                "max_length": 2,
-            },
-            {"name": "email", "type": "string", "pattern": EMAIL_PATTERN},
-            {"name": "created_at", "type": "timestamp", "nullable": False},
-            {"name": "status", "type": "string", "allowed": list(STATUSES)},
-        ],
-        "extra_columns": "fail",
-    },
-    "freshness": {"column": "created_at", "warn_after": "6h", "fail_after": "1d"},
-    "volume": {"min_rows": MIN_ROWS, "max_rows": MAX_ROWS},
-}
+CONTRACT: dict[str, Any] = orders_contract()
 
 
 @dataclass

@@ -17,24 +17,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from benchmarks.agreement import ANCHOR, COUNTRIES, STATUSES
+
 SEED = 20261126
 ROW_GROUP = 1_000_000
-# The newest possible created_at; the benchmarks check freshness at ANCHOR + 2h.
-ANCHOR = datetime(2026, 11, 25, 12, 0, 0)
-NOW = ANCHOR + timedelta(hours=2)
 HISTORY = timedelta(days=90)
 
-COUNTRIES = ("US", "DE", "FR", "GB", "ES", "IT", "NL", "SE", "PL", "CA")
 COUNTRY_WEIGHTS = (0.34, 0.16, 0.12, 0.11, 0.07, 0.06, 0.05, 0.04, 0.03, 0.02)
 BAD_COUNTRIES = ("XX", "USA", "de", "")  # out of the set; "USA" and "" also fail length
-STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned")
 STATUS_WEIGHTS = (0.08, 0.12, 0.2, 0.5, 0.06, 0.04)
 NAMES = (
     "anna", "ben", "chloe", "david", "emma", "felix", "grace", "hugo", "ines", "jonas",
     "karin", "leo", "maria", "noah", "olga", "paul", "queenie", "rafael", "sofia", "tom",
 )  # fmt: skip
 DOMAINS = ("example.com", "mail.example.org", "shop.example.net", "corp.example.de")
-EMAIL_PATTERN = r"^[^@]+@[^@]+$"
 
 # Rates of the data problems the contract must find.
 AMOUNT_NULL_RATE = 0.0005

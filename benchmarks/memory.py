@@ -196,7 +196,7 @@ def _vm_hwm() -> int:
 
 
 def _now() -> Any:
-    from benchmarks.data import NOW
+    from benchmarks.agreement import NOW
 
     return NOW
 

@@ -22,52 +22,35 @@ import os
 import tempfile
 import time
 from contextlib import redirect_stdout
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from benchmarks.agreement import OUR_COUNTS, Numbers, gx_numbers
-from benchmarks.sql_data import COUNTRIES, EMAIL_PATTERN, NOW, STATUSES
-
-AMOUNT_MIN = 0
-AMOUNT_MAX = 100_000
-MIN_ROWS = 1_000
-MAX_ROWS = 1_000_000_000
-FAIL_AFTER = timedelta(days=1)
-COLUMNS = ("order_id", "amount", "country", "email", "created_at", "status")
+from benchmarks.agreement import (
+    AMOUNT_MAX,
+    AMOUNT_MIN,
+    COLUMNS,
+    COUNTRIES,
+    EMAIL_PATTERN,
+    FAIL_AFTER,
+    MAX_ROWS,
+    MIN_ROWS,
+    NOW,
+    OUR_COUNTS,
+    STATUSES,
+    Numbers,
+    gx_numbers,
+    orders_contract,
+)
 
 
 def contract(url: str, table: str, unique: bool = True) -> dict[str, Any]:
     """The file benchmark's contract (contenders.CONTRACT), on a PostgreSQL table;
     ``unique=False`` leaves out the uniqueness of order_id."""
     return {
+        **orders_contract(unique=unique),
         "dataset": "orders_benchmark_sql",
         "source": {"url": url, "table": table},
-        "schema": {
-            "columns": [
-                {"name": "order_id", "type": "integer", "nullable": False, "unique": unique},
-                {
-                    "name": "amount",
-                    "type": "float",
-                    "nullable": False,
-                    "min": AMOUNT_MIN,
-                    "max": AMOUNT_MAX,
-                },
-                {
-                    "name": "country",
-                    "type": "string",
-                    "allowed": list(COUNTRIES),
-                    "min_length": 2,
-                    "max_length": 2,
-                },
-                {"name": "email", "type": "string", "pattern": EMAIL_PATTERN},
-                {"name": "created_at", "type": "timestamp", "nullable": False},
-                {"name": "status", "type": "string", "allowed": list(STATUSES)},
-            ],
-            "extra_columns": "fail",
-        },
-        "freshness": {"column": "created_at", "warn_after": "6h", "fail_after": "1d"},
-        "volume": {"min_rows": MIN_ROWS, "max_rows": MAX_ROWS},
     }
 
 

@@ -13,25 +13,19 @@ processes must not carry numpy or pyarrow into their memory figures.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import sqlalchemy as sa
+
+from benchmarks.agreement import ANCHOR, COUNTRIES, STATUSES
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE = "opsguard_bench"
 GENERATOR = "opsguard-bench-orders v2"  # stored as the table's comment when complete
 
-# As in data.py: the checks run at NOW; the newest created_at is ANCHOR.
-ANCHOR = datetime(2026, 11, 25, 12, 0, 0)
-NOW = ANCHOR + timedelta(hours=2)
-COUNTRIES = ("US", "DE", "FR", "GB", "ES", "IT", "NL", "SE", "PL", "CA")
 COUNTRY_WEIGHTS = (0.34, 0.16, 0.12, 0.11, 0.07, 0.06, 0.05, 0.04, 0.03, 0.02)
 BAD_COUNTRIES = ("XX", "USA", "de", "")
-STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned")
 STATUS_WEIGHTS = (0.08, 0.12, 0.2, 0.5, 0.06, 0.04)
 NAMES = ("anna", "ben", "chloe", "david", "emma", "felix", "grace", "hugo", "ines", "jonas")
 DOMAINS = ("example.com", "mail.example.org", "shop.example.net", "corp.example.de")
-EMAIL_PATTERN = r"^[^@]+@[^@]+$"
 
 
 def database_url(host: str = "127.0.0.1", port: int = 5432) -> str:
