@@ -32,6 +32,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
 from airflow_opsguard.drift.profile import Category
+from airflow_opsguard.engines.dialects import count_where
 
 QUANTILE_DIALECTS = frozenset({"duckdb", "postgresql"})
 
@@ -112,7 +113,7 @@ def number(value: float) -> Any:
 
 def below_counts(col: ColumnElement[Any], edges: Sequence[float]) -> list[ColumnElement[Any]]:
     """Per edge, how many values lie below it."""
-    return [sa.func.sum(sa.case((col < number(edge), 1), else_=0)) for edge in edges]
+    return [count_where(col < number(edge)) for edge in edges]
 
 
 def bin_sums(col: ColumnElement[Any], edges: Sequence[float]) -> list[ColumnElement[Any]]:
@@ -140,7 +141,7 @@ def equal_counts(
 ) -> list[ColumnElement[Any]]:
     """Per category, how many values equal it."""
     return [
-        sa.func.sum(sa.case((col == category_literal(v, column_type), 1), else_=0)) for v in values
+        count_where(col == category_literal(v, column_type)) for v in values
     ]
 
 

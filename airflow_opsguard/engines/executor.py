@@ -362,7 +362,7 @@ def _scan_part(checks: list[PlannedCheck], runner: _Runner) -> dict[str, Any]:
 def _first_column(planned: PlannedCheck) -> str:
     for expression in planned.aggregates.values():
         for element in visitors.iterate(expression):
-            if isinstance(element, sa.ColumnClause):
+            if isinstance(element, sa.ColumnClause) and not element.is_literal:
                 return element.name
     return ""
 

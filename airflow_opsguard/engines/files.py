@@ -12,15 +12,11 @@ from __future__ import annotations
 import glob as globlib
 import hashlib
 import logging
-import math
 import os
-import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +24,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract, ReconcileTarget, ReferenceTarget
+from airflow_opsguard.engines.duckdb_session import Session, session
 from airflow_opsguard.engines.executor import Parallel, measure
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.relations import (
@@ -56,11 +53,6 @@ FORMATS = {
     ".json": "json",
 }
 COMPRESSION = (".gz", ".zst", ".zstd")
-MEMORY_LIMIT_ENV = "OPSGUARD_DUCKDB_MEMORY_LIMIT"
-THREADS_ENV = "OPSGUARD_DUCKDB_THREADS"
-DEFAULT_MEMORY_LIMIT = "2GB"
-# One perfect-hash slot of a GROUP BY key with its count, as DuckDB lays it out.
-PERFECT_HASH_SLOT_BYTES = 13
 
 Progress = Callable[[float], None]
 
@@ -111,18 +103,17 @@ def measure_data(
                 contract, files, fingerprint, sample_size, progress, True, reference
             )
     name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
-    with _duckdb() as connection:
-        raw = _raw(connection)
+    with session() as opened:
         try:
-            raw.register(VIEW, data)
+            opened.raw.register(VIEW, data)
         except Exception as exc:  # duckdb raises several unrelated types here
             raise DataSourceError(
                 f"cannot check a {type(data).__name__}: give a path, a URL, "
                 "a pandas DataFrame or an Arrow table"
             ) from exc
-        columns = _describe(connection)
+        columns = _describe(opened.connection)
         return _measure(
-            connection,
+            opened,
             contract,
             name,
             columns,
@@ -142,12 +133,12 @@ def _measure_files(
     thorough: bool,
     reference: Reference | None,
 ) -> Observations:
-    with _duckdb() as connection:
+    with session() as opened:
         declared = {c.name: c.type for c in contract.schema_.columns} if contract.schema_ else {}
-        columns = _open_files(connection, files, declared, thorough)
+        columns = _open_files(opened, files, declared, thorough)
         try:
             return _measure(
-                connection,
+                opened,
                 contract,
                 files.name,
                 columns,
@@ -176,7 +167,7 @@ def _is_conversion(exc: BaseException | None) -> bool:
 
 
 def _measure(
-    connection: sa.Connection,
+    opened: Session,
     contract: Contract,
     name: str,
     columns: Sequence[ObservedColumn],
@@ -189,12 +180,12 @@ def _measure(
 ) -> Observations:
     # Files can be read by several connections at once; a registered DataFrame is seen
     # by its own connection only.
+    connection = opened.connection
     parallel = None
     if files is not None:
-        raw = _raw(connection)
-        threads = int(_setting(raw, "threads"))
-        split = _too_few_row_groups(connection, files, threads)
-        parallel = Parallel(partial(_cursor, raw), threads, split)
+        threads = int(opened.raw.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        split = _too_few_row_groups(opened.raw, files, threads)
+        parallel = Parallel(opened.side_connection, threads, split)
     with _reporting(connection, progress):
         return measure(
             connection,
@@ -205,48 +196,18 @@ def _measure(
             fingerprint=fingerprint,
             sample_size=sample_size,
             classify_error=_classify,
-            others=_other_files(connection, contract),
+            others=_other_files(opened, contract),
             reference=reference,
             parallel=parallel,
         )
 
 
-@contextmanager
-def _cursor(raw: Any) -> Iterator[sa.Connection]:
-    """Another connection to the same in-process database (its views included), for a
-    query that runs beside the others on a thread of its own."""
-    import duckdb_engine
-
-    def duplicate() -> Any:
-        # duplicate() is DuckDB's cursor(): the wrapper's own cursor() would share raw.
-        twin = raw.duplicate()
-        twin.execute("SET TimeZone = 'UTC'")  # session settings are not inherited
-        twin.execute(f"SET perfect_ht_threshold = {_perfect_hash_bits(raw)}")
-        return duckdb_engine.ConnectionWrapper(twin)
-
-    engine = sa.create_engine("duckdb:///:memory:", creator=duplicate, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
-def _perfect_hash_bits(raw: Any) -> int:
-    return int(_setting(raw, "perfect_ht_threshold"))
-
-
-def _setting(raw: Any, name: str) -> str:
-    # fetchall: DuckDB refuses other work on a connection with rows left to fetch.
-    return str(raw.execute("SELECT current_setting(?)", [name]).fetchall()[0][0])
-
-
-def _too_few_row_groups(connection: sa.Connection, files: FileSet, threads: int) -> bool:
+def _too_few_row_groups(raw: Any, files: FileSet, threads: int) -> bool:
     """DuckDB scans a Parquet file one row group per thread: a file of one row group
     (as pandas and pyarrow write up to a million rows) is read by one thread alone."""
     if files.format != "parquet":
         return False
-    raw = _raw(connection)
+    # fetchall: DuckDB refuses other work on a connection with rows left to fetch.
     found = raw.execute(
         "SELECT count(*) FROM (SELECT DISTINCT file_name, row_group_id FROM parquet_metadata(?))",
         [list(files.paths)],
@@ -262,10 +223,10 @@ def open_data(data: Any, *, file_format: str | None = None) -> Iterator[OpenedSo
         files = resolve_files(str(data), file_format)
         if not files.paths:
             raise DataSourceError(f"{files.name}: the data is empty")
-        with _duckdb() as connection:
-            columns = _open_files(connection, files, {})
+        with session() as opened:
+            columns = _open_files(opened, files, {})
             yield OpenedSource(
-                connection,
+                opened.connection,
                 sa.table(VIEW),
                 columns,
                 files.name,
@@ -273,82 +234,26 @@ def open_data(data: Any, *, file_format: str | None = None) -> Iterator[OpenedSo
             )
         return
     name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
-    with _duckdb() as connection:
+    with session() as opened:
         try:
-            _raw(connection).register(VIEW, data)
+            opened.raw.register(VIEW, data)
         except Exception as exc:  # duckdb raises several unrelated types here
             raise DataSourceError(
                 f"cannot read a {type(data).__name__}: give a path, a URL, "
                 "a pandas DataFrame or an Arrow table"
             ) from exc
         yield OpenedSource(
-            connection,
+            opened.connection,
             sa.table(VIEW),
-            _describe(connection),
+            _describe(opened.connection),
             name,
             lambda exc: _as_source_error(exc, name),
         )
 
 
-@contextmanager
-def _duckdb() -> Iterator[sa.Connection]:
-    memory = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
-    # One folder per process: parallel gate tasks on one machine never share spill files.
-    spill = Path(tempfile.gettempdir()) / "opsguard-duckdb" / str(os.getpid())
-    spill.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last level only
-    engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            raw = _raw(connection)
-            raw.execute("SET TimeZone = 'UTC'")
-            raw.execute(f"SET memory_limit = '{_safe_setting(memory)}'")
-            raw.execute(f"SET temp_directory = '{_safe_setting(str(spill))}'")
-            threads = os.environ.get(THREADS_ENV)
-            if threads:
-                raw.execute(f"SET threads = {int(threads)}")
-            _size_perfect_hash(raw, memory)
-            yield connection
-    finally:
-        engine.dispose()
-
-
-def _size_perfect_hash(raw: Any, memory: str) -> None:
-    """Let uniqueness GROUP BYs on integer keys use a perfect hash table.
-
-    DuckDB groups integers whose min/max range fits ``2**perfect_ht_threshold`` slots by
-    direct indexing, several times faster than hashing; its default (12 bits) is tiny.
-    Size it so the tables of all threads take at most half the memory limit.
-    """
-    limit = parse_bytes(memory)
-    if limit is None:
-        return
-    threads = int(_setting(raw, "threads"))
-    slots = limit / 2 / (max(threads, 1) * PERFECT_HASH_SLOT_BYTES)
-    bits = min(max(int(math.log2(slots)) if slots >= 1 else 0, 12), 30)
-    raw.execute(f"SET perfect_ht_threshold = {bits}")
-
-
-def parse_bytes(size: str) -> int | None:
-    """``'2GB'``, ``'512 MiB'`` -> bytes, as DuckDB reads its memory limit; None if unknown."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*", size, re.IGNORECASE)
-    if match is None:
-        return None
-    unit = (match.group(2) or "B").upper()
-    power = "BKMGT".index(unit[0])
-    base = 1024 if "I" in unit else 1000
-    return int(float(match.group(1)) * base**power)
-
-
 def _raw(connection: sa.Connection) -> Any:
     """The DuckDB connection under SQLAlchemy's, for DuckDB's own reading API."""
     return connection.connection.driver_connection
-
-
-def _safe_setting(value: str) -> str:
-    # DuckDB's SET takes no bound parameters; refuse anything that could end the string.
-    if "'" in value or "\\" in value:
-        raise DataSourceError(f"invalid DuckDB setting value {value!r}")
-    return value
 
 
 def resolve_files(location: str, file_format: str | None = None) -> FileSet:
@@ -472,24 +377,34 @@ def _format_of(paths: Sequence[str], file_format: str | None, location: str) -> 
 
 
 def _open_files(
-    connection: sa.Connection,
+    opened: Session,
     files: FileSet,
     declared: Mapping[str, str | None],
     thorough: bool = False,
 ) -> tuple[ObservedColumn, ...]:
-    raw = _raw(connection)
-    if files.protocol:
-        import fsspec
-
-        raw.register_filesystem(fsspec.filesystem(files.protocol))
     try:
-        relation = _read(raw, files, thorough)
-        relation.create_view(RAW_VIEW if files.format != "parquet" else VIEW)
+        _register_filesystem(opened.raw, files.protocol)
+        relation = _read(opened.raw, files, thorough)
+        opened.create_view(RAW_VIEW if files.format != "parquet" else VIEW, relation.sql_query())
     except Exception as exc:
         raise _as_source_error(exc, files.name) from exc
     if files.format != "parquet":
-        _type_text_columns(connection, declared)
-    return _describe(connection)
+        _type_text_columns(opened, declared)
+    return _describe(opened.connection)
+
+
+def _register_filesystem(raw: Any, protocol: str | None) -> None:
+    """Let DuckDB read an fsspec URL; the database keeps it for later sessions."""
+    if not protocol:
+        return
+    import duckdb
+    import fsspec
+
+    try:
+        raw.register_filesystem(fsspec.filesystem(protocol))
+    except duckdb.InvalidInputException as exc:
+        if "already been registered" not in str(exc):
+            raise
 
 
 def _read(raw: Any, files: FileSet, thorough: bool = False) -> Any:
@@ -506,10 +421,10 @@ def _read(raw: Any, files: FileSet, thorough: bool = False) -> Any:
     )
 
 
-def _other_files(connection: sa.Connection, contract: Contract) -> OtherResolver:
+def _other_files(opened: Session, contract: Contract) -> OtherResolver:
     """Opens the files that reference and reconcile checks name, each as a view of the
     same DuckDB, so that an anti-join runs where both sides are."""
-    opened: dict[str, OtherRelation] = {}
+    resolved: dict[str, OtherRelation] = {}
 
     def resolve(target: ReferenceTarget | ReconcileTarget) -> OtherRelation:
         if target.path is None:
@@ -520,26 +435,22 @@ def _other_files(connection: sa.Connection, contract: Contract) -> OtherResolver
         location = target.path
         if "://" not in location and not os.path.isabs(location) and contract.origin:
             location = os.path.join(os.path.dirname(os.path.abspath(contract.origin)), location)
-        if location in opened:
-            return opened[location]
-        view = f"opsguard_other_{len(opened)}"
+        if location in resolved:
+            return resolved[location]
+        view = f"opsguard_other_{len(resolved)}"
         try:
             files = resolve_files(location)
             if not files.paths:
                 raise DataSourceError(f"{location}: the data is empty")
-            raw = _raw(connection)
-            if files.protocol:
-                import fsspec
-
-                raw.register_filesystem(fsspec.filesystem(files.protocol))
-            _read(raw, files).create_view(view)
+            _register_filesystem(opened.raw, files.protocol)
+            opened.create_view(view, _read(opened.raw, files).sql_query())
         except DataSourceError as exc:
             raise OtherNotFound(str(exc)) from None
         except Exception as exc:  # duckdb raises several unrelated types here
             raise OtherNotFound(str(_as_source_error(exc, target.path))) from None
         relation = sa.table(view).alias(OTHER_ALIAS)
-        found = OtherRelation(relation, _describe(connection, view), f"file {target.path!r}")
-        opened[location] = found
+        found = OtherRelation(relation, _describe(opened.connection, view), f"file {target.path!r}")
+        resolved[location] = found
         return found
 
     return resolve
@@ -557,13 +468,12 @@ _CASTS = {
 }
 
 
-def _type_text_columns(connection: sa.Connection, declared: Mapping[str, str | None]) -> None:
+def _type_text_columns(opened: Session, declared: Mapping[str, str | None]) -> None:
     """CSV and JSON carry no types: read a text column as the contract's type when every
     value parses as that type (ISO timestamps that DuckDB's sniffer missed, say). A column
     where some value does not parse stays text, and the schema check says so."""
-    raw = _raw(connection)
-    quote = connection.dialect.identifier_preparer.quote
-    observed = _describe(connection, RAW_VIEW)
+    quote = opened.connection.dialect.identifier_preparer.quote
+    observed = _describe(opened.connection, RAW_VIEW)
     candidates = [
         (c.name, _CASTS[declared[c.name]])  # type: ignore[index]
         for c in observed
@@ -575,7 +485,7 @@ def _type_text_columns(connection: sa.Connection, declared: Mapping[str, str | N
             f"count({quote(name)}) = count(TRY_CAST({quote(name)} AS {cast}))"
             for name, cast in candidates
         )
-        fits = raw.execute(f"SELECT {probes} FROM {RAW_VIEW}").fetchone()
+        fits = opened.raw.execute(f"SELECT {probes} FROM {RAW_VIEW}").fetchone()
         castable = [c for c, ok in zip(candidates, fits or (), strict=True) if ok]
     if castable:
         replaced = ", ".join(
@@ -584,7 +494,7 @@ def _type_text_columns(connection: sa.Connection, declared: Mapping[str, str | N
         select = f"SELECT * REPLACE ({replaced}) FROM {RAW_VIEW}"
     else:
         select = f"SELECT * FROM {RAW_VIEW}"
-    raw.execute(f"CREATE VIEW {VIEW} AS {select}")
+    opened.create_view(VIEW, select)
 
 
 def _describe(connection: sa.Connection, view: str = VIEW) -> tuple[ObservedColumn, ...]:

@@ -39,7 +39,7 @@ from airflow_opsguard.contract.models import (
     StatisticCheck,
     UniqueCheck,
 )
-from airflow_opsguard.engines.dialects import char_length, exact_text, regex_search
+from airflow_opsguard.engines.dialects import char_length, count_where, exact_text, regex_search
 from airflow_opsguard.engines.metric_plan import (
     METRIC_KEY_PREFIX,
     history_check_problem,
@@ -232,7 +232,7 @@ class _Planner:
         cols = [self.col(c) for c in check.columns]
         # Nulls are never duplicates; for several columns a row counts unless all are null.
         compared = sa.or_(*(c.is_not(None) for c in cols))
-        planned.aggregates["considered"] = sa.func.sum(sa.case((compared, 1), else_=0))
+        planned.aggregates["considered"] = count_where(compared)
         # The count is the last column; its label must not clash with a checked column's.
         count_label = "n"
         while count_label in check.columns:
@@ -255,7 +255,7 @@ class _Planner:
         predicate = _failing_row(check, col, column)
         considered = sa.func.count() if isinstance(check, NotNullCheck) else sa.func.count(col)
         planned.aggregates["considered"] = considered
-        planned.aggregates["failing"] = sa.func.sum(sa.case((predicate, 1), else_=0))
+        planned.aggregates["failing"] = count_where(predicate)
         if isinstance(check, RangeCheck):
             planned.aggregates["minimum"] = sa.func.min(col)
             planned.aggregates["maximum"] = sa.func.max(col)

@@ -34,7 +34,7 @@ from airflow_opsguard.contract.models import (
     ReferenceCheck,
     ReferenceTarget,
 )
-from airflow_opsguard.engines.dialects import by_dialect, exact_text
+from airflow_opsguard.engines.dialects import ONE, ZERO, by_dialect, exact_text
 from airflow_opsguard.engines.types import sqlalchemy_type
 
 if TYPE_CHECKING:
@@ -94,13 +94,13 @@ def plan_expression(
     # session that is read-only wherever the database allows it.
     condition = sa.literal_column(f"({check.expression})", sa.Boolean())
     unknown_passes = check.if_null == "pass"
-    whens: list[tuple[Any, int]] = [(condition, 0)]
+    whens: list[tuple[Any, Any]] = [(condition, ZERO)]
     if unknown_passes:
-        whens.append((condition.is_(None), 0))
-    failing = sa.case(*whens, else_=1)
+        whens.append((condition.is_(None), ZERO))
+    failing = sa.case(*whens, else_=ONE)
     planned.aggregates["considered"] = sa.func.count()
     planned.aggregates["failing"] = sa.func.sum(failing)
-    planned.predicate = failing == 1
+    planned.predicate = failing == ONE
     names = referenced_columns(check.expression, list(observed))
     shown = names or list(observed)[:_EXPRESSION_SAMPLE_COLUMNS]
     planned.sample_columns = tuple(

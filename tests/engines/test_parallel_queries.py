@@ -5,7 +5,6 @@ no second connection can be had."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.engines import files
+from airflow_opsguard.engines.duckdb_session import Session, session
 from airflow_opsguard.engines.executor import Parallel, measure
 from airflow_opsguard.errors import DataSourceError
 
@@ -34,15 +34,15 @@ CONTRACT = {
 
 def observations(path: Path, parallel: Any) -> dict[str, Any]:
     fileset = files.resolve_files(str(path))
-    with files._duckdb() as connection:
-        columns = files._open_files(connection, fileset, {})
+    with session() as opened:
+        columns = files._open_files(opened, fileset, {})
         found = measure(
-            connection,
+            opened.connection,
             load_contract(CONTRACT),
             sa.table(files.VIEW),
             columns,
             source_name="orders",
-            parallel=parallel(connection) if parallel else None,
+            parallel=parallel(opened) if parallel else None,
         )
     return {
         key: (o.considered, o.failing, sorted(map(str, o.samples)), o.error)
@@ -66,8 +66,8 @@ def orders(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("split", [False, True])
 def test_side_by_side_gives_what_one_after_another_gives(orders: Path, split: bool) -> None:
-    def side_by_side(connection: sa.Connection) -> Parallel:
-        return Parallel(partial(files._cursor, files._raw(connection)), 2, split)
+    def side_by_side(opened: Session) -> Parallel:
+        return Parallel(opened.side_connection, 2, split)
 
     serial = observations(orders, None)
     assert serial["unique(id)"][1] == 5  # rows in duplicated groups, as GX counts them
