@@ -140,9 +140,7 @@ def equal_counts(
     col: ColumnElement[Any], values: Sequence[Category], column_type: str | None
 ) -> list[ColumnElement[Any]]:
     """Per category, how many values equal it."""
-    return [
-        count_where(col == category_literal(v, column_type)) for v in values
-    ]
+    return [count_where(col == category_literal(v, column_type)) for v in values]
 
 
 def category_literal(value: Category, column_type: str | None) -> Any:

@@ -199,6 +199,7 @@ def _measure(
             others=_other_files(opened, contract),
             reference=reference,
             parallel=parallel,
+            count_distinct=True,
         )
 
 

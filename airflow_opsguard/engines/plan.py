@@ -73,6 +73,9 @@ class PlannedCheck:
     predicate: ColumnElement[bool] | None = None  # a failing row, for samples
     sample_columns: tuple[ColumnElement[Any], ...] = ()
     duplicates: Select[Any] | None = None  # unique: a row per duplicated value, count last
+    # unique on one column: its distinct values, an aggregate that proves the column
+    # unique without grouping (where a database counts them faster than it groups).
+    distinct: ColumnElement[Any] | None = None
     # The failing rows counted by a query of their own (reference: an anti-join).
     failing_query: Select[Any] | None = None
     sample_rows: bool = False  # samples are whole rows (dicts), not distinct values
@@ -233,6 +236,8 @@ class _Planner:
         # Nulls are never duplicates; for several columns a row counts unless all are null.
         compared = sa.or_(*(c.is_not(None) for c in cols))
         planned.aggregates["considered"] = count_where(compared)
+        if len(cols) == 1:
+            planned.distinct = sa.func.count(sa.distinct(cols[0]))
         # The count is the last column; its label must not clash with a checked column's.
         count_label = "n"
         while count_label in check.columns:

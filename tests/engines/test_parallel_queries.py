@@ -32,7 +32,7 @@ CONTRACT = {
 }
 
 
-def observations(path: Path, parallel: Any) -> dict[str, Any]:
+def observations(path: Path, parallel: Any, count_distinct: bool = False) -> dict[str, Any]:
     fileset = files.resolve_files(str(path))
     with session() as opened:
         columns = files._open_files(opened, fileset, {})
@@ -43,6 +43,7 @@ def observations(path: Path, parallel: Any) -> dict[str, Any]:
             columns,
             source_name="orders",
             parallel=parallel(opened) if parallel else None,
+            count_distinct=count_distinct,
         )
     return {
         key: (o.considered, o.failing, sorted(map(str, o.samples)), o.error)
@@ -81,3 +82,26 @@ def test_without_a_second_connection_queries_run_one_after_another(orders: Path)
         yield  # pragma: no cover
 
     assert observations(orders, lambda _: Parallel(refused, 2, True)) == observations(orders, None)
+
+
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize(
+    ("ids", "duplicated"),
+    [([1, 2, 2, 3, 4, 4, 4, 5], 5), ([1, 2, None, 3, 4, 5, 6, None], 0), ([None] * 8, 0)],
+)
+def test_counting_distinct_values_first_gives_what_grouping_gives(
+    orders: Path, split: bool, ids: list[Any], duplicated: int
+) -> None:
+    """A unique column is proven unique by its distinct count, without the GROUP BY; a
+    column with duplicates is grouped after the scan, with the same count and samples."""
+    frame = pd.read_parquet(orders)
+    frame["id"] = pd.array(ids, dtype="Int64")
+    frame.to_parquet(orders)
+
+    def side_by_side(opened: Session) -> Parallel:
+        return Parallel(opened.side_connection, 2, split)
+
+    grouped = observations(orders, None)
+    assert grouped["unique(id)"][1] == duplicated
+    assert observations(orders, side_by_side, count_distinct=True) == grouped
+    assert observations(orders, None, count_distinct=True) == grouped
