@@ -194,8 +194,9 @@ def _memory_section(memory: list[MemoryRun], setup: dict[str, Any]) -> list[str]
             f"(max {_mb(max(peaks))}, {max(peaks) / cap:.0%} of the cap).",
             "",
             "What the peak is made of: the aggregate scan of every check streams in "
-            "constant memory; the uniqueness check's GROUP BY holds one entry per distinct "
-            "id, so it grows with the data until DuckDB's memory limit "
+            "constant memory; the uniqueness check's count of distinct ids (its GROUP BY "
+            "runs only when that count finds duplicates) holds one entry per distinct id, "
+            "so it grows with the data until DuckDB's memory limit "
             f"({setup['duckdb_memory']}), and beyond that DuckDB spills it to disk "
             "(*spilled*). Peak RSS is therefore bounded by the limit plus what the process "
             "holds after imports, whatever the file's size.",

@@ -60,23 +60,20 @@ def measure(
     file, or reference data profiled now) unless ``reference`` is given. ``others``
     finds the other tables that reference and reconcile checks name. With ``parallel``
     the uniqueness GROUP BYs run beside the scan, on connections of their own. With
-    ``count_distinct`` a unique check on one column counts the column's distinct values
-    in the scan and groups only when they are fewer than its values: DuckDB counts
-    distinct values several times faster than it groups with counts, and most unique
-    columns are unique.
+    ``count_distinct`` a unique check on one column first counts the column's distinct
+    values, and groups only when they are fewer than its values: DuckDB counts distinct
+    values several times faster, and in less memory, than it groups with counts, and
+    most unique columns are unique. (In a query of its own: DuckDB runs a DISTINCT
+    aggregate beside others by holding every column the query reads.)
     """
     if reference is None and contract.distribution is not None:
         from airflow_opsguard.drift.reference import load_reference
 
         reference = load_reference(contract)
     plan = build_plan(contract, columns, source, reference, others)
-    if count_distinct:
-        for planned in plan.checks:
-            if planned.distinct is not None:
-                planned.aggregates["distinct"] = planned.distinct
     mark_inexpressible(plan, connection.dialect)
     classify = classify_error or (lambda exc: None)
-    runner = _Runner(connection, plan, source_name, classify)
+    runner = _Runner(connection, plan, source_name, classify, count_distinct)
     early: dict[int, Any] = {}
     if parallel is not None and parallel.workers > 1:
         rows, values, early = _Concurrent(parallel, plan, source_name, classify).run(
@@ -140,12 +137,18 @@ def _compiles(statement: Any, dialect: Dialect) -> sa.exc.CompileError | None:
 
 class _Runner:
     def __init__(
-        self, connection: Connection, plan: Plan, source_name: str, classify: ErrorClassifier
+        self,
+        connection: Connection,
+        plan: Plan,
+        source_name: str,
+        classify: ErrorClassifier,
+        count_distinct: bool = False,
     ) -> None:
         self.connection = connection
         self.plan = plan
         self.source_name = source_name
         self.classify = classify
+        self.count_distinct = count_distinct
         self.errors: dict[str, str] = {}
 
     def execute(self, statement: Any) -> sa.CursorResult[Any]:
@@ -213,8 +216,6 @@ class _Runner:
                 raise duplicates
             if duplicates is not None:
                 failing, samples = duplicates
-            elif planned.duplicates is not None and _all_distinct(found, considered):
-                failing = 0
             elif planned.duplicates is not None:
                 failing, samples = self.duplicates(planned, sample_size)
             elif planned.failing_query is not None:
@@ -236,6 +237,10 @@ class _Runner:
         """Rows whose value (or combination) occurs more than once, as GX counts them, and
         a few of those values: one GROUP BY, its total carried by a window function."""
         assert planned.duplicates is not None
+        if self.count_distinct and planned.distinct is not None:
+            distinct, values = tuple(self.execute(planned.distinct).one())
+            if distinct == values:  # as many distinct values as values: no duplicates
+                return 0, ()
         groups = planned.duplicates.subquery()
         count = list(groups.c)[-1]  # the plan's count of rows per duplicated value
         statement = sa.select(*groups.c, sa.func.sum(count).over()).limit(limit)
@@ -299,9 +304,7 @@ class _Concurrent:
         unique = [
             (index, planned)
             for index, planned in enumerate(self.plan.checks)
-            if planned.duplicates is not None
-            and not planned.error
-            and "distinct" not in planned.aggregates  # grouped after the scan, if at all
+            if planned.duplicates is not None and not planned.error
         ]
         parts = self._scan_parts()
         if not unique and not parts:
@@ -313,7 +316,15 @@ class _Concurrent:
             try:
                 for _ in range(min(self.parallel.workers, len(unique) + len(parts))):
                     connection = stack.enter_context(self.parallel.connect())
-                    free.put(_Runner(connection, self.plan, self.source_name, self.classify))
+                    free.put(
+                        _Runner(
+                            connection,
+                            self.plan,
+                            self.source_name,
+                            self.classify,
+                            runner.count_distinct,
+                        )
+                    )
             except DataSourceError as exc:  # a server out of connections, say: one at a time
                 log.info("measuring one query at a time: another connection failed (%s)", exc)
                 stack.close()
@@ -386,30 +397,18 @@ def _first_column(planned: PlannedCheck) -> str:
 
 
 # A regular expression over a column costs about as much as 25 other aggregates (DuckDB,
-# measured: a pattern check over a million e-mail addresses 0.16 s, a comparison 0.006 s),
-# a count of distinct integers about 3.
+# measured: a pattern check over a million e-mail addresses 0.16 s, a comparison 0.006 s).
 REGEX_COST = 25.0
-DISTINCT_COST = 3.0
 
 
 def _cost(checks: list[PlannedCheck]) -> float:
     """A column's share of the scan: its aggregates, a regular expression many of them."""
     cost = 1.0  # decoding the column
     for planned in checks:
-        for role, expression in planned.aggregates.items():
-            if role == "distinct":
-                cost += DISTINCT_COST
-            elif any(isinstance(e, regex_search) for e in visitors.iterate(expression)):
-                cost += REGEX_COST
-            else:
-                cost += 1.0
+        for expression in planned.aggregates.values():
+            regex = any(isinstance(e, regex_search) for e in visitors.iterate(expression))
+            cost += REGEX_COST if regex else 1.0
     return cost
-
-
-def _all_distinct(found: dict[str, Any], considered: int | None) -> bool:
-    """As many distinct values as values: no duplicates, nothing to group."""
-    distinct = found.get("distinct")
-    return distinct is not None and considered is not None and int(distinct) == considered
 
 
 def _hashable(value: Any) -> Any:

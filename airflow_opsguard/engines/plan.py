@@ -73,9 +73,9 @@ class PlannedCheck:
     predicate: ColumnElement[bool] | None = None  # a failing row, for samples
     sample_columns: tuple[ColumnElement[Any], ...] = ()
     duplicates: Select[Any] | None = None  # unique: a row per duplicated value, count last
-    # unique on one column: its distinct values, an aggregate that proves the column
-    # unique without grouping (where a database counts them faster than it groups).
-    distinct: ColumnElement[Any] | None = None
+    # unique on one column: its distinct and its non-null values, which prove it unique
+    # when they are as many (for databases that count them faster than they group).
+    distinct: Select[int, int] | None = None
     # The failing rows counted by a query of their own (reference: an anti-join).
     failing_query: Select[Any] | None = None
     sample_rows: bool = False  # samples are whole rows (dicts), not distinct values
@@ -237,7 +237,9 @@ class _Planner:
         compared = sa.or_(*(c.is_not(None) for c in cols))
         planned.aggregates["considered"] = count_where(compared)
         if len(cols) == 1:
-            planned.distinct = sa.func.count(sa.distinct(cols[0]))
+            planned.distinct = sa.select(
+                sa.func.count(sa.distinct(cols[0])), sa.func.count(cols[0])
+            ).select_from(self.source)
         # The count is the last column; its label must not clash with a checked column's.
         count_label = "n"
         while count_label in check.columns:

@@ -93,7 +93,7 @@ def test_counting_distinct_values_first_gives_what_grouping_gives(
     orders: Path, split: bool, ids: list[Any], duplicated: int
 ) -> None:
     """A unique column is proven unique by its distinct count, without the GROUP BY; a
-    column with duplicates is grouped after the scan, with the same count and samples."""
+    column with duplicates is grouped next, with the same count and samples."""
     frame = pd.read_parquet(orders)
     frame["id"] = pd.array(ids, dtype="Int64")
     frame.to_parquet(orders)
