@@ -12,7 +12,7 @@ import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +74,7 @@ def measure(
     mark_inexpressible(plan, connection.dialect)
     classify = classify_error or (lambda exc: None)
     runner = _Runner(connection, plan, source_name, classify, count_distinct)
-    early: dict[int, Any] = {}
+    early = _Early()
     if parallel is not None and parallel.workers > 1:
         rows, values, early = _Concurrent(parallel, plan, source_name, classify).run(
             runner, sample_size
@@ -92,7 +92,9 @@ def measure(
             target[key] = CheckObservation(error=error)
             continue
         found = {role: values[plan.label(index, role)] for role in planned.aggregates}
-        target[key] = runner.observe(planned, found, sample_size, early.get(index))
+        target[key] = runner.observe(
+            planned, found, sample_size, early.duplicates.get(index), early.samples.get(index)
+        )
     fingerprint = dict(fingerprint or {})
     fingerprint["rows"] = rows
     return Observations(
@@ -200,9 +202,11 @@ class _Runner:
         found: dict[str, Any],
         sample_size: int,
         duplicates: tuple[int, tuple[Any, ...]] | BaseException | None = None,
+        samples_found: tuple[Any, ...] | BaseException | None = None,
     ) -> CheckObservation:
         """The check's observation from its aggregates and its own small queries;
-        ``duplicates`` is what a concurrent run of :meth:`duplicates` gave already."""
+        ``duplicates`` and ``samples_found`` are what concurrent runs of
+        :meth:`duplicates` and :meth:`samples` gave already."""
         if planned.collect is not None:
             try:
                 return planned.collect(found, lambda statement: self.execute(statement).all())
@@ -220,8 +224,12 @@ class _Runner:
                 failing, samples = self.duplicates(planned, sample_size)
             elif planned.failing_query is not None:
                 failing = int(self.execute(planned.failing_query).scalar_one())
-            if planned.duplicates is None and failing:
-                samples = self._samples(planned, sample_size)
+            if isinstance(samples_found, BaseException):
+                raise samples_found
+            if samples_found is not None:
+                samples = samples_found
+            elif planned.duplicates is None and failing:
+                samples = self.samples(planned, sample_size)
         except sa.exc.DBAPIError as exc:
             return CheckObservation(error=f"could not be measured: {_first(exc)}")
         return CheckObservation(
@@ -253,7 +261,26 @@ class _Runner:
         samples = tuple(dict(zip(names, r[: len(names)], strict=True)) for r in rows)
         return int(rows[0][-1]), samples
 
-    def _samples(self, planned: PlannedCheck, limit: int) -> tuple[Any, ...]:
+    def samples_early(
+        self, checks: Sequence[PlannedCheck], values: dict[str, Any], limit: int
+    ) -> dict[int, tuple[Any, ...] | BaseException]:
+        """The samples of the failing row checks among ``checks``, from their part of the
+        scan: fetched while the other parts still run."""
+        found: dict[int, tuple[Any, ...] | BaseException] = {}
+        for index, planned in enumerate(self.plan.checks):
+            if planned not in checks or planned.collect or planned.duplicates is not None:
+                continue
+            if planned.failing_query is not None or not values.get(
+                self.plan.label(index, "failing")
+            ):
+                continue
+            try:
+                found[index] = self.samples(planned, limit)
+            except sa.exc.DBAPIError as exc:
+                found[index] = exc
+        return found
+
+    def samples(self, planned: PlannedCheck, limit: int) -> tuple[Any, ...]:
         statement = self.plan.samples_select(planned, limit)
         if statement is None:
             return ()
@@ -274,6 +301,14 @@ class _Runner:
             if len(distinct) == limit or len(rows) < wanted:
                 break
         return tuple(distinct)
+
+
+@dataclass
+class _Early:
+    """What queries beside the scan found, by check index: duplicates and samples."""
+
+    duplicates: dict[int, Any] = field(default_factory=dict)
+    samples: dict[int, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -300,7 +335,7 @@ class _Concurrent:
         self.source_name = source_name
         self.classify = classify
 
-    def run(self, runner: _Runner, sample_size: int) -> tuple[int, dict[str, Any], dict[int, Any]]:
+    def run(self, runner: _Runner, sample_size: int) -> tuple[int, dict[str, Any], _Early]:
         unique = [
             (index, planned)
             for index, planned in enumerate(self.plan.checks)
@@ -309,7 +344,7 @@ class _Concurrent:
         parts = self._scan_parts()
         if not unique and not parts:
             rows, values = runner.scan()
-            return rows, values, {}
+            return rows, values, _Early()
         free: queue.SimpleQueue[_Runner] = queue.SimpleQueue()
         whole: tuple[int, dict[str, Any]] | None = None
         with ExitStack() as stack:
@@ -329,7 +364,7 @@ class _Concurrent:
                 log.info("measuring one query at a time: another connection failed (%s)", exc)
                 stack.close()
                 rows, values = runner.scan()
-                return rows, values, {}
+                return rows, values, _Early()
 
             def on_a_connection(work: Callable[[_Runner], Any]) -> Any:
                 own = free.get()
@@ -342,7 +377,9 @@ class _Concurrent:
 
             with ThreadPoolExecutor(self.parallel.workers) as pool:
                 # The costliest first: the GROUP BYs fill in beside the longest part.
-                scans = [pool.submit(on_a_connection, partial(_scan_part, p)) for p in parts]
+                scans = [
+                    pool.submit(on_a_connection, partial(_scan_part, p, sample_size)) for p in parts
+                ]
                 counting = {
                     index: pool.submit(on_a_connection, partial(_duplicates, planned, sample_size))
                     for index, planned in unique
@@ -350,13 +387,14 @@ class _Concurrent:
                 if not parts:
                     whole = runner.scan()  # on this thread, beside the GROUP BYs
                 scanned = [s.result() for s in scans]
-                early = {index: future.result() for index, future in counting.items()}
+                early = _Early({index: future.result() for index, future in counting.items()})
         if whole is not None:
             rows, values = whole
         elif any(isinstance(s, BaseException) for s in scanned):
             rows, values = runner.scan()  # one query, and its fallback check by check
         else:
-            values = {k: v for part in scanned for k, v in part.items()}
+            values = {k: v for part, _ in scanned for k, v in part.items()}
+            early.samples = {i: found for _, samples in scanned for i, found in samples.items()}
             rows = int(values[ROWS_LABEL])
         return rows, values, early
 
@@ -384,8 +422,11 @@ def _duplicates(planned: PlannedCheck, sample_size: int, runner: _Runner) -> Any
     return runner.duplicates(planned, sample_size)
 
 
-def _scan_part(checks: list[PlannedCheck], runner: _Runner) -> dict[str, Any]:
-    return dict(runner.execute(runner.plan.main_select(checks)).mappings().one())
+def _scan_part(
+    checks: list[PlannedCheck], sample_size: int, runner: _Runner
+) -> tuple[dict[str, Any], dict[int, Any]]:
+    values = dict(runner.execute(runner.plan.main_select(checks)).mappings().one())
+    return values, runner.samples_early(checks, values, sample_size)
 
 
 def _first_column(planned: PlannedCheck) -> str:
