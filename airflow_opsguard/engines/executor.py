@@ -1,8 +1,9 @@
 """Run a plan on a SQLAlchemy connection and collect observations.
 
 Shared by every engine: DuckDB for files and DataFrames, and SQL databases. One scan
-computes every aggregate; uniqueness takes one GROUP BY per unique check; samples are
-fetched only for checks that found failing rows, with a small LIMIT.
+computes every aggregate; uniqueness takes one GROUP BY per unique check (on DuckDB, a
+count of distinct values first); samples are fetched only for checks that found failing
+rows, with a small LIMIT.
 """
 
 from __future__ import annotations
