@@ -49,12 +49,9 @@ class Settings:
     def from_environment(cls) -> Settings:
         memory = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
         threads = os.environ.get(THREADS_ENV)
-        try:
-            count = int(threads) if threads else None
-        except ValueError:
-            raise DataSourceError(
-                f"{THREADS_ENV}={threads!r}: expected a number of threads"
-            ) from None
+        count = int(threads) if threads and threads.strip().isdigit() else None
+        if threads and not count:
+            raise DataSourceError(f"{THREADS_ENV}={threads!r}: expected a number of threads")
         # One folder per process: parallel gate tasks on one machine never share spill files.
         spill = Path(tempfile.gettempdir()) / "opsguard-duckdb" / str(os.getpid())
         return cls(os.getpid(), memory, count, str(spill))
@@ -81,8 +78,11 @@ class Session:
         the others on a thread of its own (a registered DataFrame is not among them)."""
         with self._database.engine.connect() as connection:
             raw: Any = connection.connection.driver_connection
-            for statement in self._views:
-                raw.execute(statement)
+            try:
+                for statement in self._views:
+                    raw.execute(statement)
+            except Exception as exc:  # duckdb raises several unrelated types here
+                raise DataSourceError(f"cannot open another connection: {exc}") from exc
             yield connection
 
 

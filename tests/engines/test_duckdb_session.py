@@ -71,7 +71,12 @@ def test_each_memory_limit_has_a_database_of_its_own(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("OPSGUARD_DUCKDB_MEMORY_LIMIT", "lots"), ("OPSGUARD_DUCKDB_THREADS", "many")],
+    [
+        ("OPSGUARD_DUCKDB_MEMORY_LIMIT", "lots"),
+        ("OPSGUARD_DUCKDB_THREADS", "many"),
+        ("OPSGUARD_DUCKDB_THREADS", "0"),
+        ("OPSGUARD_DUCKDB_THREADS", "-2"),
+    ],
 )
 def test_an_unreadable_setting_is_an_error_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, value: str
