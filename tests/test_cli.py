@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -208,6 +209,24 @@ def test_unreadable_data_still_gives_json_with_status_error(workdir: Path) -> No
     result = json.loads(proc.stdout)
     assert result["status"] == "error"
     assert "nope.csv" in result["error"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("OPSGUARD_DUCKDB_MEMORY_LIMIT", "lots"), ("OPSGUARD_DUCKDB_THREADS", "two")],
+)
+def test_an_unreadable_engine_setting_exits_2_naming_the_variable(
+    workdir: Path, variable: str, value: str
+) -> None:
+    data = str(workdir / "orders.parquet")
+    proc = subprocess.run(
+        [OPSGUARD, "check", str(workdir / "orders.yml"), "--data", data, "--no-store"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, variable: value},
+        check=False,
+    )
+    assert_one_line_error(proc, f"{variable}={value!r}")
 
 
 def test_unknown_file_type_exits_2(workdir: Path) -> None:
