@@ -199,4 +199,10 @@ def _close_idle() -> None:
                 del _databases[settings]
 
 
-os.register_at_fork(before=_close_idle)
+def _fresh_lock() -> None:
+    # In the child: a thread of the parent may have held the lock at the fork.
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(before=_close_idle, after_in_child=_fresh_lock)
