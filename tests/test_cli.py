@@ -297,3 +297,18 @@ def test_schema_prints_the_contract_json_schema() -> None:
         schema["properties"]
     )
     assert schema["additionalProperties"] is False
+
+
+def test_progress_is_one_line_that_is_erased_at_the_end() -> None:
+    import io
+
+    from airflow_opsguard.cli import _Progress
+
+    stream = io.StringIO()
+    progress = _Progress(stream)
+    progress.clear()
+    assert stream.getvalue() == ""  # nothing shown, nothing to erase
+    progress(9.6)
+    progress(47.25)
+    progress.clear()
+    assert stream.getvalue() == "\rscanning...   9.6%\rscanning...  47.2%\r\033[K"

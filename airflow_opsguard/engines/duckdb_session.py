@@ -64,13 +64,34 @@ class Session:
         self.connection = connection
         self.raw: Any = connection.connection.driver_connection  # DuckDB's own API
         self._database = database
-        self._views: list[str] = []
+        self._replayed: list[str] = []  # views and settings, for side connections
+        self._sides: list[Any] = []  # side connections open now
 
     def create_view(self, name: str, select: str) -> None:
         """A temporary view: this session's (and its side connections') alone."""
-        statement = f"CREATE OR REPLACE TEMP VIEW {name} AS {select}"
+        self._run(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+
+    def track_progress(self) -> None:
+        """Let :meth:`progress` follow the session's queries. DuckDB tracks progress only
+        with its progress bar on; it is told not to print it."""
+        self._run("SET enable_progress_bar = true")
+        self._run("SET enable_progress_bar_print = false")
+
+    def progress(self) -> float | None:
+        """How far the session's running queries are, 0-100 (the least advanced of them,
+        side connections included), or None when none is running or tracked."""
+        found = []
+        for raw in [self.raw, *self._sides]:
+            try:
+                found.append(float(raw.query_progress()))
+            except Exception:  # a side connection closing meanwhile: it has finished
+                continue
+        running = [value for value in found if value >= 0]
+        return min(running) if running else None
+
+    def _run(self, statement: str) -> None:
         self.raw.execute(statement)
-        self._views.append(statement)
+        self._replayed.append(statement)
 
     @contextmanager
     def side_connection(self) -> Iterator[sa.Connection]:
@@ -79,11 +100,15 @@ class Session:
         with self._database.engine.connect() as connection:
             raw: Any = connection.connection.driver_connection
             try:
-                for statement in self._views:
+                for statement in self._replayed:
                     raw.execute(statement)
             except Exception as exc:  # duckdb raises several unrelated types here
                 raise DataSourceError(f"cannot open another connection: {exc}") from exc
-            yield connection
+            self._sides.append(raw)
+            try:
+                yield connection
+            finally:
+                self._sides.remove(raw)
 
 
 @contextmanager

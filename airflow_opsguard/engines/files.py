@@ -55,6 +55,7 @@ FORMATS = {
 COMPRESSION = (".gz", ".zst", ".zstd")
 
 Progress = Callable[[float], None]
+PROGRESS_SECONDS = 0.25  # how often the progress of a scan is reported
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def _measure(
         threads = int(opened.raw.execute("SELECT current_setting('threads')").fetchall()[0][0])
         split = _too_few_row_groups(opened.raw, files, threads)
         parallel = Parallel(opened.side_connection, threads, split)
-    with _reporting(connection, progress):
+    with _reporting(opened, progress):
         return measure(
             connection,
             contract,
@@ -523,22 +524,25 @@ def _as_source_error(exc: BaseException, name: str) -> DataSourceError:
 
 
 @contextmanager
-def _reporting(connection: sa.Connection, progress: Progress | None) -> Iterator[None]:
-    """Report DuckDB's query progress (0-100) from a side thread while the checks run."""
+def _reporting(opened: Session, progress: Progress | None) -> Iterator[None]:
+    """Report how far DuckDB is (0-100) from a side thread while the checks run; never a
+    step back, though the queries that follow the scan start again from zero."""
     if progress is None:
         yield
         return
-    raw = _raw(connection)
+    opened.track_progress()
     stop = threading.Event()
 
     def poll() -> None:
-        while not stop.wait(0.25):
-            try:
-                value = float(raw.query_progress())
-            except Exception:  # progress is a courtesy; never let it break a check
-                return
-            if value >= 0:
-                progress(value)
+        shown = -1.0
+        while not stop.wait(PROGRESS_SECONDS):
+            value = opened.progress()
+            if value is not None and value > shown:
+                shown = value
+                try:
+                    progress(value)
+                except Exception:  # progress is a courtesy; never let it break a check
+                    return
 
     thread = threading.Thread(target=poll, name="opsguard-progress", daemon=True)
     thread.start()

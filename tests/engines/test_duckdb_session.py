@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import pandas as pd
 import pytest
 
 from airflow_opsguard import validate
-from airflow_opsguard.engines import duckdb_session
+from airflow_opsguard.engines import duckdb_session, files
 from airflow_opsguard.engines.duckdb_session import session
 
 CONTRACT = {
@@ -107,3 +109,66 @@ def test_a_forked_child_checks_with_a_database_of_its_own(tmp_path: Path) -> Non
     # The parent closed its idle database before forking, and opens another when needed.
     assert not duckdb_session._databases
     assert validate(CONTRACT, path).status == "pass"
+
+
+class _Blocking:
+    """A DuckDB function that holds its query until released: a query that is surely
+    running while the test looks at its progress."""
+
+    def __init__(self, raw: Any) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        # Functions belong to the database, which the process's sessions share.
+        self.name = f"hold_{uuid.uuid4().hex}"
+
+        def hold(value: int) -> int:
+            self.entered.set()
+            self.release.wait(60)
+            return value
+
+        raw.create_function(self.name, hold, ["BIGINT"], "BIGINT")
+
+    def run(self, raw: Any) -> threading.Thread:
+        query = f"SELECT sum({self.name}(range)) FROM range(5000)"
+        thread = threading.Thread(target=lambda: raw.execute(query).fetchall())
+        thread.start()
+        assert self.entered.wait(60)
+        return thread
+
+
+def test_progress_follows_the_running_queries_of_a_session_and_its_side_connections() -> None:
+    with session() as opened:
+        opened.track_progress()
+        assert opened.progress() is None  # nothing running
+        with opened.side_connection() as side:
+            raw = side.connection.driver_connection
+            blocking = _Blocking(raw)
+            thread = blocking.run(raw)
+            running = opened.progress()
+            blocking.release.set()
+            thread.join()
+        assert running is not None and 0 <= running <= 100
+        assert opened.progress() is None
+
+
+def test_progress_reaches_the_callback_while_the_checks_run() -> None:
+    seen: list[float] = []
+    reported = threading.Event()
+
+    def callback(percent: float) -> None:
+        seen.append(percent)
+        reported.set()
+
+    with session() as opened, files._reporting(opened, callback):
+        blocking = _Blocking(opened.raw)
+        thread = blocking.run(opened.raw)
+        arrived = reported.wait(60)
+        blocking.release.set()
+        thread.join()
+    assert arrived
+    assert all(0 <= value <= 100 for value in seen)
+    # DuckDB was told to track progress without drawing its own bar.
+    with session() as opened:
+        opened.track_progress()
+        printing = opened.raw.execute("SELECT current_setting('enable_progress_bar_print')")
+        assert printing.fetchall() == [(False,)]
