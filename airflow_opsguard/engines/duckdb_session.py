@@ -176,10 +176,16 @@ def _size_perfect_hash(raw: Any, memory: str) -> None:
     limit = parse_bytes(memory)
     if limit is None:
         return
-    threads = int(raw.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    threads = threads_of(raw)
     slots = limit / 2 / (max(threads, 1) * PERFECT_HASH_SLOT_BYTES)
     bits = min(max(int(math.log2(slots)) if slots >= 1 else 0, 12), 30)
     raw.execute(f"SET GLOBAL perfect_ht_threshold = {bits}")
+
+
+def threads_of(raw: Any) -> int:
+    """How many threads a DuckDB connection's queries run on."""
+    # fetchall: DuckDB refuses other work on a connection with rows left to fetch.
+    return int(raw.execute("SELECT current_setting('threads')").fetchall()[0][0])
 
 
 def parse_bytes(size: str) -> int | None:

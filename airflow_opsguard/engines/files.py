@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract, ReconcileTarget, ReferenceTarget
-from airflow_opsguard.engines.duckdb_session import Session, session
+from airflow_opsguard.engines.duckdb_session import Session, session, threads_of
 from airflow_opsguard.engines.executor import Parallel, measure
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.relations import (
@@ -184,7 +184,7 @@ def _measure(
     connection = opened.connection
     parallel = None
     if files is not None:
-        threads = int(opened.raw.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        threads = threads_of(opened.raw)
         split = _too_few_row_groups(opened.raw, files, threads)
         parallel = Parallel(opened.side_connection, threads, split)
     with _reporting(opened, progress):

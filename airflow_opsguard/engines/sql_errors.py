@@ -44,6 +44,17 @@ def is_retryable(exc: sa.exc.DBAPIError) -> bool:
     return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
 
 
+# Two transactions in each other's way: the loser may simply run again.
+_PG_CONFLICTS = frozenset({"40001", "40P01", "55P03"})  # serialization, deadlock, lock wait
+_MYSQL_CONFLICTS = frozenset({1205, 1213})  # lock wait timeout, deadlock
+
+
+def is_conflict(exc: sa.exc.DBAPIError) -> bool:
+    """Whether the transaction lost a race with another (a deadlock, a serialization
+    failure, a lock wait that timed out): running it again is the cure."""
+    return sqlstate(exc) in _PG_CONFLICTS or mysql_code(exc) in _MYSQL_CONFLICTS
+
+
 def is_timeout(exc: sa.exc.DBAPIError) -> bool:
     """Whether the statement hit its time limit."""
     return sqlstate(exc) == _PG_TIMEOUT or mysql_code(exc) in _MYSQL_TIMEOUTS

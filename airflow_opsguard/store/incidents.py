@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard.alerts.incidents import Incident, Transition, open_key
 from airflow_opsguard.checks.results import to_json_value
+from airflow_opsguard.engines.sql_errors import is_conflict
 from airflow_opsguard.store.tables import alerts as alert_rows
 from airflow_opsguard.store.tables import as_utc
 from airflow_opsguard.store.tables import incidents as incident_rows
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 # A claimed alert whose sender went quiet this long may be claimed again.
 CLAIM_TIMEOUT = timedelta(minutes=10)
+# Tries of a run's transaction that lost a race with another gate's.
+_ATTEMPTS = 5
 PENDING, SENT = "pending", "sent"
 
 
@@ -125,7 +128,7 @@ class IncidentStore:
         Returns the changes and the alerts this call added to the outbox (an alert kept
         before, by an earlier attempt, is not added again)."""
         with self.store.connection(write=True) as connection:
-            for attempt in range(3):
+            for attempt in range(_ATTEMPTS):
                 try:
                     with connection.begin():
                         current = _open_incidents(connection, dataset)
@@ -133,10 +136,12 @@ class IncidentStore:
                         kept = (_insert_alert(connection, a) for a in compose(changes))
                         added = [a for a in kept if a is not None]
                     return changes, added
-                except sa.exc.IntegrityError:
+                except sa.exc.DBAPIError as exc:
                     # Another gate opened the same incident (or kept the same alert) at
-                    # the same moment: read again, and find it there.
-                    if attempt == 2:
+                    # the same moment, or the database chose this transaction as a
+                    # deadlock's victim: read again, and find the other's work there.
+                    lost = isinstance(exc, sa.exc.IntegrityError) or is_conflict(exc)
+                    if not lost or attempt == _ATTEMPTS - 1:
                         raise
         raise AssertionError("unreachable")
 

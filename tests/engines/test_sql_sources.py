@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -507,3 +508,39 @@ def test_a_duckdb_database_file(tmp_path: Path) -> None:
     query = f"SELECT amount FROM {TABLE} WHERE amount >= 0"
     by_query = validate({**contract, "source": {"url": f"duckdb:///{path}", "query": query}})
     assert (by_query.status, by_query.rows) == ("pass", 10)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "wait_briefly"),
+    [
+        ("postgres_url", "SET lock_timeout = '50ms'"),
+        ("mariadb_url", "SET SESSION innodb_lock_wait_timeout = 1"),
+    ],
+)
+def test_a_lock_another_transaction_holds_is_a_conflict_to_run_again(
+    fixture: str, wait_briefly: str, request: pytest.FixtureRequest
+) -> None:
+    """What a gate's store transaction meets when another gate's holds the same rows:
+    a conflict (run it again), not a broken database."""
+    from airflow_opsguard.engines.sql_errors import is_conflict
+
+    engine = sa.create_engine(request.getfixturevalue(fixture))
+    table = f"locked_{uuid.uuid4().hex[:8]}"
+    try:
+        with engine.begin() as setup:
+            setup.exec_driver_sql(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, n INTEGER)")
+            setup.exec_driver_sql(f"INSERT INTO {table} VALUES (1, 0)")
+        with engine.connect() as holder, engine.connect() as waiter:
+            holder.exec_driver_sql(f"UPDATE {table} SET n = 1 WHERE id = 1")  # not committed
+            waiter.exec_driver_sql(wait_briefly)
+            with pytest.raises(sa.exc.DBAPIError) as raised:
+                waiter.exec_driver_sql(f"UPDATE {table} SET n = 2 WHERE id = 1")
+            holder.rollback()
+        assert is_conflict(raised.value)
+        with engine.connect() as other, pytest.raises(sa.exc.DBAPIError) as missing:
+            other.exec_driver_sql(f"SELECT * FROM no_such_{table}")
+        assert not is_conflict(missing.value)  # a missing table is no race
+    finally:
+        with engine.begin() as cleanup:
+            cleanup.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        engine.dispose()
