@@ -7,17 +7,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.opsguard-installed
 
-.PHONY: demo test lint typecheck pytest bench bench-sql clean
+.PHONY: demo test dashboard lint typecheck pytest bench bench-sql clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "airflow-opsguard needs Python 3.11 or newer on PATH" >&2; exit 2; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
 	@$(BIN)/python dags_examples/demo.py
+
+# After `make demo`: its dashboard at http://127.0.0.1:8080/opsguard/, login admin / admin.
+DASHBOARD_PORT ?= 8080
+dashboard: $(STAMP)
+	@$(BIN)/python dags_examples/dashboard.py --port $(DASHBOARD_PORT)
 
 test: lint typecheck pytest
 

@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from airflow_opsguard.errors import ContractError, OpsGuardError
 
 
@@ -48,6 +46,8 @@ def to_odcs(path: str, object_name: str | None = None) -> tuple[dict[str, Any], 
 
 
 def _read(path: str) -> Any:
+    import yaml
+
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -75,6 +75,8 @@ def add_convert_command(commands: Any) -> None:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    import yaml
+
     if args.to == "odcs":
         document, unmapped = to_odcs(args.contract, args.object)
     else:

@@ -5,15 +5,21 @@ Registered through the ``airflow.plugins`` entry point (never copied into
 its pages through ``external_views``: a "Data quality" entry in the navigation and a
 "Data quality" tab on task instances. Gate operators carry the "Quality report" link
 (:mod:`airflow_opsguard.operators.report_link`).
+
+Airflow imports every installed plugin in each task's process, in the scheduler and in
+the DAG processor, not only in the API server. So this module imports nothing of the
+dashboard: the app (FastAPI, Airflow's API-server security, templates) is built the
+first time the API server reads ``fastapi_apps``, and only there.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.plugins_manager import AirflowPlugin
 
-from airflow_opsguard.plugin.app import create_app
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 URL_PREFIX = "/opsguard"
 # No leading slash: Airflow's UI has <base href> set to its own root, so these work
@@ -36,15 +42,33 @@ TASK_VIEW: dict[str, Any] = {
 }
 
 
+def create_app() -> FastAPI:
+    """The dashboard's FastAPI app (imported and built on call, never at import)."""
+    from airflow_opsguard.plugin.app import create_app as build
+
+    return build()
+
+
 class OpsGuardPlugin(AirflowPlugin):
     """airflow-opsguard's dashboard, API and links."""
 
     name = "opsguard"
-    # Built once at import; never appended to (Airflow reads these class attributes).
-    fastapi_apps = [  # noqa: RUF012 (AirflowPlugin declares these as plain attributes)
-        {"app": create_app(), "url_prefix": URL_PREFIX, "name": "airflow-opsguard"}
-    ]
-    external_views = [NAV_VIEW, TASK_VIEW]  # noqa: RUF012
+    external_views = [NAV_VIEW, TASK_VIEW]  # noqa: RUF012 (AirflowPlugin declares lists)
+
+    @property
+    def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        """The app, built on first read: Airflow reads this in the API server only."""
+        return [{"app": _app(), "url_prefix": URL_PREFIX, "name": "airflow-opsguard"}]
+
+
+_built: list[FastAPI] = []
+
+
+def _app() -> FastAPI:
+    # One app per process, however often Airflow reads the plugin's attributes.
+    if not _built:
+        _built.append(create_app())
+    return _built[0]
 
 
 __all__ = ["OpsGuardPlugin", "create_app"]

@@ -3,11 +3,11 @@
 ``gate`` acts on a verdict (publish, quarantine, split rows); ``files`` and ``sql`` move
 the data; ``rows`` says which rows are bad; ``records`` keeps the store's records;
 ``service`` is the public API for the CLI and the UI (list, show, release, drop).
-No Airflow here.
+No Airflow here. Importing the package imports none of them (the CLI's parser loads
+``commands`` without SQLAlchemy).
 """
 
 from __future__ import annotations
 
-from airflow_opsguard.quarantine.records import QuarantineRecord, batch_id_for
-
-__all__ = ["QuarantineRecord", "batch_id_for"]
+# What a quarantined batch can become (the records' ``status``).
+STATUSES: tuple[str, ...] = ("quarantined", "released", "dropped")

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.cli_args import add_output_options, not_negative, positive
-from airflow_opsguard.quarantine.records import STATUSES
+from airflow_opsguard.quarantine import STATUSES
 
 if TYPE_CHECKING:
     from airflow_opsguard.quarantine.records import QuarantineRecord

@@ -20,7 +20,6 @@ from airflow_opsguard.store.tables import as_utc, quarantine
 Kind = Literal["file", "table", "rows"]
 Status = Literal["quarantined", "released", "dropped"]
 KINDS: tuple[str, ...] = ("file", "table", "rows")
-STATUSES: tuple[str, ...] = ("quarantined", "released", "dropped")
 
 
 @dataclass(frozen=True)

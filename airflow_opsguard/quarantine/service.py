@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.contract.models import Contract, Source
 from airflow_opsguard.errors import OpsGuardError
+from airflow_opsguard.quarantine import STATUSES
 from airflow_opsguard.quarantine import files as qfiles
 from airflow_opsguard.quarantine import sql as qsql
 from airflow_opsguard.quarantine.records import (
-    STATUSES,
     QuarantineRecord,
     close_record,
     closed,

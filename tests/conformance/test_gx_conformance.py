@@ -1,6 +1,7 @@
 """Conformance with Great Expectations: GX's own test definitions, run against our checks.
 
-The JSON files in ``shared/conformance/gx`` are read as they are (see the README there).
+The JSON files in ``gx_definitions/`` beside this module are GX's own, copied unchanged
+(source and licence in the README there).
 For every case the runner builds the dataset the way GX's own runner does, maps the
 expectation onto one of our contracts, runs :func:`validate` and compares our verdict
 with GX's ``out.success``:
@@ -39,7 +40,7 @@ from airflow_opsguard import ContractError, GateResult, validate
 from airflow_opsguard.gx.mapping import Fragment as Mapped
 from airflow_opsguard.gx.mapping import Unmappable, expectation_fragment
 
-GX_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "gx"
+GX_DIR = Path(__file__).resolve().with_name("gx_definitions")
 if not GX_DIR.is_dir():  # fail the collection loudly: a missing suite must never pass
     raise FileNotFoundError(f"the GX conformance definitions are missing: {GX_DIR}")
 
