@@ -741,7 +741,7 @@ def _drift_column(value: Any) -> Any:
 
 class DistributionColumn(_Strict):
     """A column compared with the reference; method and thresholds override the
-    defaults for its type (see the README's Drift section)."""
+    defaults for its type (see docs/drift.md)."""
 
     name: str = Field(min_length=1, description="The column.")
     method: DriftMethod | None = Field(
@@ -831,8 +831,8 @@ QuarantineLevel = Literal["batch", "rows"]
 
 
 class Quarantine(_Strict):
-    """Where bad data goes, and (for databases) where good data is published: see the
-    README's Quarantine section."""
+    """Where bad data goes, and (for databases) where good data is published: see
+    docs/quarantine.md."""
 
     level: QuarantineLevel = Field(
         "batch",

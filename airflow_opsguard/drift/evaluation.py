@@ -7,7 +7,7 @@ sample shows a Jensen-Shannon distance of several hundredths by chance alone, at
 million rows almost none. The thresholds are effect sizes, never p-values, so a
 negligible shift at a very large size stays quiet and a real shift fails at any size.
 
-Defaults (see README, "Drift"):
+Defaults (see docs/drift.md):
 
 =====================  ===========  ====  ====
 column type            method       warn  fail

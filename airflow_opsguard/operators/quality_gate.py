@@ -251,7 +251,7 @@ class QualityGateOperator(GateMixin, BaseOperator):
         ``on_fail``) fails the task at once, without retries; ``skip`` skips what is
         downstream; ``warn`` lets the run go on; ``quarantine`` moves the failing batch
         (or, with ``quarantine: {level: rows}``, its bad rows) aside, then skips what
-        is downstream (see the README's Quarantine). A verdict of ``error`` (the data
+        is downstream (see docs/quarantine.md). A verdict of ``error`` (the data
         could not be checked) never lets data through: the task fails, and is retried
         when the source did not answer.
     :param quarantine_then: after a quarantine, ``skip`` (default: downstream skips)
@@ -264,7 +264,7 @@ class QualityGateOperator(GateMixin, BaseOperator):
         ``logical_date``, or ``now`` (the wall clock).
     :param alerts: alert routes added to the contract's: mappings as in a contract
         (``{"on": ["fail"], "webhook": URL}``), Airflow notifiers (``BaseNotifier``
-        instances) or callables, alerted once per incident (see the README's Alerts).
+        instances) or callables, alerted once per incident (see docs/alerts.md).
 
     The verdict (the JSON object of ``opsguard check --format json``) is pushed to XCom
     (key ``opsguard_result``) and returned; outlet Assets carry a summary of it in their
