@@ -1,7 +1,8 @@
 """Database URLs and engines for the SQL engine: as users paste them, never with secrets shown.
 
 ``postgresql://``, ``postgres://``, ``mysql://`` and ``mariadb://`` URLs mean the drivers
-airflow-opsguard installs (psycopg 3 and PyMySQL). An Airflow connection (``conn_id``)
+of airflow-opsguard's extras (psycopg 3: ``[postgres]``, PyMySQL: ``[mysql]``); without
+the extra, the error says what to install. An Airflow connection (``conn_id``)
 becomes an engine through Airflow's own hook machinery, imported only when one is used.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.extras import missing_extra_message
 from airflow_opsguard.urls import mask_text, mask_url, with_installed_driver
 
 CONNECT_TIMEOUT = 30  # seconds to wait for a server that does not answer
@@ -79,7 +81,10 @@ def create_engine(url: sa.URL) -> sa.Engine:
         _require_sqlite_file(url)
     try:
         return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+    except ImportError as exc:  # SQLAlchemy imports the URL's driver here
+        reason = missing_extra_message(exc) or str(exc)
+        raise DataSourceError(f"cannot use database URL {mask_url(url)}: {reason}") from None
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise DataSourceError(f"cannot use database URL {mask_url(url)}: {exc}") from None
 
 

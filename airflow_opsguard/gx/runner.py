@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_opsguard.checks.results import CheckResult
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.gx.results import check_result
-from airflow_opsguard.gx.suites import SuiteSpec, build_suite
+from airflow_opsguard.gx.suites import SuiteSpec, build_suite, import_gx
 from airflow_opsguard.urls import mask_text
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def _context() -> Iterator[Any]:
     folder), no progress bars, no analytics."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # GX warns about its own deprecations and types
-        import great_expectations as gx
+        gx = import_gx()
         from great_expectations.data_context.types.base import (
             DataContextConfig,
             InMemoryStoreBackendDefaults,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.errors import ContractError
+from airflow_opsguard.extras import missing_extra_message
 
 if TYPE_CHECKING:
     from airflow_opsguard.contract.models import Contract
@@ -131,7 +132,7 @@ def _relative_to_contract(contract: Contract | None, path: str) -> str:
 def build_suite(spec: SuiteSpec) -> Any:
     """The GX ``ExpectationSuite`` of ``spec``; :class:`ContractError` naming the file and
     the expectation when GX does not know its type or rejects its arguments."""
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
@@ -153,6 +154,17 @@ def build_suite(spec: SuiteSpec) -> Any:
             ) from None
         configurations.append(configuration)
     return gx.ExpectationSuite(name=spec.name, expectations=configurations)
+
+
+def import_gx() -> Any:
+    """The ``great_expectations`` module; :class:`ContractError` saying to install the
+    ``gx`` extra when it is not installed (the contract names a suite, and nothing here
+    can run it)."""
+    try:
+        import great_expectations
+    except ImportError as exc:
+        raise ContractError(missing_extra_message(exc) or f"cannot import GX: {exc}") from None
+    return great_expectations
 
 
 def _gx_message(exc: BaseException) -> str:
