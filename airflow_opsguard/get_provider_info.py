@@ -1,7 +1,12 @@
 """Provider metadata for Airflow (the ``apache_airflow_provider`` entry point).
 
 Installing the package is all a user does: Airflow finds the operators, sensors,
-triggers, the ``@task.opsguard`` decorator and the ``[opsguard]`` configuration here.
+triggers, the ``@task.opsguard`` decorator, the plugin, the "Quality report" operator
+link and the ``[opsguard]`` configuration here. The plugin is registered through the
+``airflow.plugins`` entry point too, which is what Airflow loads by default (a
+provider's ``plugins`` are loaded only with ``[core] lazy_discover_providers = False``;
+then Airflow keeps the first registration and warns about the second), as the
+OpenLineage provider does.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ def get_provider_info() -> dict[str, Any]:
         "task-decorators": [
             {"name": "opsguard", "class-name": "airflow_opsguard.decorators.opsguard_task"}
         ],
+        "plugins": [{"name": "opsguard", "plugin-class": "airflow_opsguard.plugin.OpsGuardPlugin"}],
+        "extra-links": ["airflow_opsguard.operators.report_link.QualityReportLink"],
         "config": {
             "opsguard": {
                 "description": "Where quality gates store their verdicts, and their defaults.",

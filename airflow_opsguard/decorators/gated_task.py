@@ -19,6 +19,7 @@ from airflow_opsguard.operators.report_link import QualityReportLink
 from airflow_opsguard.runtime import FreshnessReference
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
     from airflow.sdk.bases.decorator import TaskDecorator
 
@@ -69,6 +70,12 @@ class GatedTaskOperator(GateMixin, DecoratedOperator, PythonOperator):
         self._setup_gate(
             contract, on_fail, store, store_conn_id, freshness_reference, alerts=alerts
         )
+
+    def render_template_fields(
+        self, context: Context, jinja_env: jinja2.Environment | None = None
+    ) -> None:
+        super().render_template_fields(context, jinja_env)
+        self._mask_secrets()
 
     def execute(self, context: Context) -> Any:
         value = super().execute(context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
@@ -13,6 +13,7 @@ from airflow_opsguard.checks.results import to_json_value
 from airflow_opsguard.contract.models import Contract, Source
 from airflow_opsguard.gate import OnFail, decide
 from airflow_opsguard.operators import lineage, quarantine_step
+from airflow_opsguard.operators.masking import mask_url_secrets
 from airflow_opsguard.operators.quarantine_step import QuarantineThen
 from airflow_opsguard.operators.report_link import QualityReportLink
 from airflow_opsguard.runtime import (
@@ -27,6 +28,7 @@ from airflow_opsguard.runtime import (
 )
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
     from airflow_opsguard.checks.results import GateResult
@@ -91,6 +93,14 @@ class GateMixin:
         # Parse time: validate the contract (cheap, cached); never touch the data.
         if self.contract_path is None or "{{" not in self.contract_path:
             self._load_contract()
+
+    def _mask_secrets(self) -> None:
+        """Register the passwords of the URLs in the templated fields (and the store,
+        templated or not) with Airflow's masker: Rendered Templates and the task's log
+        show ``***`` instead. Called right after rendering, before Airflow stores the
+        rendered values."""
+        task: Any = self
+        mask_url_secrets(*(getattr(self, f, None) for f in task.template_fields), self.store)
 
     def _load_contract(self) -> Contract:
         if self.contract_object is not None:
@@ -272,7 +282,6 @@ class QualityGateOperator(GateMixin, BaseOperator):
     """
 
     template_fields: Sequence[str] = ("contract_path", "data", "table", "conn_id", "store")
-    template_fields_renderers: ClassVar[dict[str, str]] = {"contract_path": "yaml"}
     ui_color = "#d9f2e3"
     # "Quality report": the report page of this attempt's stored verdict.
     operator_extra_links = (QualityReportLink(),)
@@ -300,6 +309,12 @@ class QualityGateOperator(GateMixin, BaseOperator):
         self._setup_gate(
             contract, on_fail, store, store_conn_id, freshness_reference, alerts=alerts
         )
+
+    def render_template_fields(
+        self, context: Context, jinja_env: jinja2.Environment | None = None
+    ) -> None:
+        super().render_template_fields(context, jinja_env)
+        self._mask_secrets()
 
     def execute(self, context: Context) -> dict[str, Any]:
         contract = self._load_contract()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from airflow.sdk import Asset, BaseSensorOperator, PokeReturnValue
+from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
 
 from airflow_opsguard.contract.durations import format_duration, parse_duration
@@ -27,6 +28,7 @@ from airflow_opsguard.freshness import (
     timed_out,
     utc_instant,
 )
+from airflow_opsguard.operators.masking import mask_url_secrets
 from airflow_opsguard.runtime import (
     FRESHNESS_REFERENCES,
     FreshnessReference,
@@ -38,6 +40,7 @@ from airflow_opsguard.runtime import (
 from airflow_opsguard.triggers.freshness import FreshnessTrigger
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
     from airflow_opsguard.store.sla import SlaMiss
@@ -89,11 +92,16 @@ class FreshnessSensor(BaseSensorOperator):
     with ``AirflowSensorTimeout`` when the data never becomes fresh (skips it with
     ``soft_fail``).
 
-    **Waiting.** ``deferrable=True`` (default): the task defers to
+    **Waiting.** ``deferrable`` defaults to ``[operators] default_deferrable`` (False
+    unless the deployment sets it), as for the sensors of Airflow's standard provider.
+    ``deferrable=True``: the task defers to
     :class:`~airflow_opsguard.triggers.FreshnessTrigger`, which polls the source in the
     triggerer (needs a running triggerer), so no worker slot is held; the task resumes
-    to alert on an SLA miss and defers again. ``deferrable=False`` with
-    ``mode="reschedule"`` frees the slot between pokes instead; ``mode="poke"`` holds it.
+    to alert on an SLA miss and defers again. Not deferrable, the sensor runs in
+    ``mode="reschedule"`` unless ``mode`` is given (here or in ``default_args``): it frees
+    the slot between pokes; ``mode="poke"`` holds it. ``mode="reschedule"`` with
+    ``deferrable=True`` is an error when the DAG is parsed (they are two ways of waiting;
+    pass ``deferrable=False`` to reschedule where the deployment defers by default).
     A source that cannot be read is not fresh: it is logged and tried again next poke.
 
     The task returns (XCom) a small summary of the fresh reading: dataset, newest,
@@ -101,7 +109,6 @@ class FreshnessSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("contract_path", "data", "table", "conn_id")
-    template_fields_renderers: ClassVar[dict[str, str]] = {"contract_path": "yaml"}
     ui_color = "#e3eef9"
 
     def __init__(
@@ -122,9 +129,12 @@ class FreshnessSensor(BaseSensorOperator):
         freshness_reference: FreshnessReference = "data_interval_end",
         store: str | None = None,
         store_conn_id: str | None = None,
-        deferrable: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
+        if "mode" not in kwargs and "mode" not in (kwargs.get("default_args") or {}):
+            # Waiting must not hold a worker slot: reschedule when not deferring.
+            kwargs["mode"] = "poke" if deferrable else "reschedule"
         super().__init__(**kwargs)
         name = self.task_id
         if source not in ("column", "mtime"):
@@ -136,8 +146,9 @@ class FreshnessSensor(BaseSensorOperator):
             )
         if deferrable and self.mode == "reschedule":
             raise ValueError(
-                f"{name}: mode='reschedule' needs deferrable=False (deferrable, the default, "
-                "waits in the triggerer and holds no worker slot either)"
+                f"{name}: mode='reschedule' needs deferrable=False (deferrable=True, given "
+                "or from [operators] default_deferrable, waits in the triggerer and holds "
+                "no worker slot either)"
             )
         if contract is None and asset is None:
             raise ValueError(f"{name}: give contract= (or asset= with max_age=)")
@@ -163,6 +174,14 @@ class FreshnessSensor(BaseSensorOperator):
         # Parse time: validate the contract and the arguments (cheap, cached); no data I/O.
         if self.contract_path is None or "{{" not in self.contract_path:
             self._check_contract(self._load_contract())
+
+    def render_template_fields(
+        self, context: Context, jinja_env: jinja2.Environment | None = None
+    ) -> None:
+        """Render, then register the URL passwords of the rendered fields (and the
+        store) with Airflow's masker, before Airflow stores the rendered values."""
+        super().render_template_fields(context, jinja_env)
+        mask_url_secrets(*(getattr(self, f, None) for f in self.template_fields), self.store)
 
     # ------------------------------------------------------------------ contract
 

@@ -94,7 +94,7 @@ WRITE_FRESH_CSV = (
 )
 
 MODES = {
-    "deferrable": "poke_interval=0.2",
+    "deferrable": "deferrable=True, poke_interval=0.2",
     "reschedule": 'deferrable=False, mode="reschedule", poke_interval=0.5',
     "poke": 'deferrable=False, mode="poke", poke_interval=0.2',
 }
@@ -443,7 +443,11 @@ def test_an_assets_newest_event_is_its_freshness(tmp_path: Path, waiting: str) -
         ('contract="{plain}", max_age="1h"', "source='column' needs freshness.column", True),
         ('contract="{plain}", max_age="1h", source="mtime"', "source='mtime' needs a file", True),
         ('asset=Asset("a")', "asset= needs max_age=", False),
-        ('contract="{full}", mode="reschedule"', "mode='reschedule' needs deferrable=False", False),
+        (
+            'contract="{full}", deferrable=True, mode="reschedule"',
+            "mode='reschedule' needs deferrable=False",
+            False,
+        ),
         ('contract="{full}", sla_miss_callback=record', "sla_miss_callback needs sla=", False),
         ('contract="{full}", sla="soon"', "sla: 'soon' is not a duration", False),
         ('contract="{full}", sla_miss_callback="page me", sla=1', "must be a callable", False),
