@@ -100,8 +100,8 @@ class FreshnessSensor(BaseSensorOperator):
     to alert on an SLA miss and defers again. Not deferrable, the sensor runs in
     ``mode="reschedule"`` unless ``mode`` is given (here or in ``default_args``): it frees
     the slot between pokes; ``mode="poke"`` holds it. ``mode="reschedule"`` with
-    ``deferrable=True`` is an error when the DAG is parsed (they are two ways of waiting;
-    pass ``deferrable=False`` to reschedule where the deployment defers by default).
+    ``deferrable=True`` is an error when the DAG is parsed (they are two ways of waiting);
+    ``mode="reschedule"`` alone reschedules, whatever the deployment's default.
     A source that cannot be read is not fresh: it is logged and tried again next poke.
 
     The task returns (XCom) a small summary of the fresh reading: dataset, newest,
@@ -129,10 +129,16 @@ class FreshnessSensor(BaseSensorOperator):
         freshness_reference: FreshnessReference = "data_interval_end",
         store: str | None = None,
         store_conn_id: str | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        if "mode" not in kwargs and "mode" not in (kwargs.get("default_args") or {}):
+        mode = kwargs.get("mode", (kwargs.get("default_args") or {}).get("mode"))
+        if deferrable is None:
+            # The deployment's default, unless the DAG asked to reschedule: a setting
+            # made for the whole deployment never breaks a DAG that chose its way.
+            default = conf.getboolean("operators", "default_deferrable", fallback=False)
+            deferrable = default and mode != "reschedule"
+        if mode is None:
             # Waiting must not hold a worker slot: reschedule when not deferring.
             kwargs["mode"] = "poke" if deferrable else "reschedule"
         super().__init__(**kwargs)
@@ -146,9 +152,8 @@ class FreshnessSensor(BaseSensorOperator):
             )
         if deferrable and self.mode == "reschedule":
             raise ValueError(
-                f"{name}: mode='reschedule' needs deferrable=False (deferrable=True, given "
-                "or from [operators] default_deferrable, waits in the triggerer and holds "
-                "no worker slot either)"
+                f"{name}: mode='reschedule' needs deferrable=False (deferrable=True waits "
+                "in the triggerer and holds no worker slot either)"
             )
         if contract is None and asset is None:
             raise ValueError(f"{name}: give contract= (or asset= with max_age=)")
