@@ -290,7 +290,7 @@ class QualityGateOperator(GateMixin, BaseOperator):
         self,
         *,
         contract: str | Contract,
-        data: str | None = None,
+        data: Any = None,
         table: str | None = None,
         conn_id: str | None = None,
         on_fail: OnFail | None = None,
@@ -322,7 +322,10 @@ class QualityGateOperator(GateMixin, BaseOperator):
         if self.conn_id:
             source = Source(conn_id=self.conn_id, table=self.table)
             contract, table = contract.model_copy(update={"source": source}), None
-        return self._judge(context, contract, data=self.data or None, table=table)
+        # A DataFrame from the upstream task's XCom has no truth value; "" (a template
+        # that rendered empty) means the contract's own source.
+        data = None if isinstance(self.data, str) and not self.data else self.data
+        return self._judge(context, contract, data=data, table=table)
 
 
 def asset_summary(result: GateResult) -> dict[str, Any]:

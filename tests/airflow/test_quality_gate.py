@@ -198,3 +198,34 @@ def test_bad_arguments_are_import_errors(tmp_path: Path, bad: str) -> None:
     bag = parse(write_dag(dag, "gate_args"))
     (error,) = bag.import_errors.values()
     assert "gate: " in error
+
+
+FRAME_DAG = """\
+from __future__ import annotations
+import pandas as pd
+import pendulum
+from airflow.sdk import DAG, task
+from airflow_opsguard.operators import QualityGateOperator
+
+with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+    @task
+    def extract():
+        return pd.DataFrame({{"order_id": [1, 2, {third}], "amount": [10.0, 5.0, 7.5],
+                             "created_at": pd.to_datetime(["2026-11-26 01:00"] * 3)}})
+
+    QualityGateOperator(task_id="gate", contract="{contract}", data=extract())
+"""
+
+
+@pytest.mark.parametrize(("third", "status"), [(3, "pass"), (2, "fail")])
+def test_a_dataframe_from_the_upstream_task_is_checked(
+    tmp_path: Path, third: int, status: str
+) -> None:
+    dag_id = f"gate_frame_{status}"
+    contract = tmp_path / "orders.yml"
+    contract.write_text(CONTRACT.format(dataset=dag_id))
+    dag = FRAME_DAG.format(dag_id=dag_id, contract=contract, third=third)
+    run = run_dag(dag, dag_id, logical_date=NOW)
+    assert run.states == {"extract": "success", "gate": "success" if status == "pass" else "failed"}
+    result = run.xcoms[("gate", "opsguard_result")]
+    assert (result["status"], result["rows"]) == (status, 3)
