@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -20,6 +21,22 @@ from airflow_opsguard.contract.models import Contract
 FreshnessReference = Literal["data_interval_end", "logical_date", "now"]
 FRESHNESS_REFERENCES: tuple[str, ...] = ("data_interval_end", "logical_date", "now")
 CONFIG_SECTION = "opsguard"
+# Executors that run tasks on other machines, each with its own $AIRFLOW_HOME.
+DISTRIBUTED_EXECUTORS = frozenset(
+    {
+        "CeleryExecutor",
+        "KubernetesExecutor",
+        "EdgeExecutor",
+        "CeleryKubernetesExecutor",
+        "LocalKubernetesExecutor",
+        "AwsEcsExecutor",
+        "AwsBatchExecutor",
+        "AwsLambdaExecutor",
+    }
+)
+
+log = logging.getLogger(__name__)
+_warned_local_store = False
 
 
 def resolve_contract_path(path: str, dag_file: str | None) -> str:
@@ -50,15 +67,20 @@ def config_value(key: str) -> str | None:
     from airflow.sdk.configuration import conf
 
     value = conf.get(CONFIG_SECTION, key, fallback=None)
-    return str(value) if value else None
+    # Stripped: a value from a ``_cmd`` option ends with the command's newline.
+    text = str(value).strip() if value else ""
+    return text or None
 
 
 def store_url_in_airflow(store: str | None = None, store_conn_id: str | None = None) -> str:
     """The results store for a task: the operator's, else ``[opsguard] store_url`` or
     ``store_conn_id``, else ``$OPSGUARD_STORE_URL``, else ``$AIRFLOW_HOME/opsguard.db``.
 
-    Tasks cannot use Airflow's metadata database in Airflow 3; this store is ours.
+    Tasks cannot use Airflow's metadata database in Airflow 3; this store is ours. It also
+    applies ``[opsguard] auto_migrate`` to the stores this process opens, and warns once
+    when the executor runs tasks on other machines and each would keep its own SQLite file.
     """
+    apply_auto_migrate()
     if store:
         return store
     conn_id = store_conn_id or config_value("store_conn_id")
@@ -68,7 +90,58 @@ def store_url_in_airflow(store: str | None = None, store_conn_id: str | None = N
     if configured:
         return configured
     home = os.environ.get("AIRFLOW_HOME") or str(Path("~/airflow").expanduser())
-    return f"sqlite:///{Path(home) / 'opsguard.db'}"
+    path = Path(home) / "opsguard.db"
+    warn_if_store_is_local(path)
+    return f"sqlite:///{path}"
+
+
+def apply_auto_migrate() -> None:
+    """``[opsguard] auto_migrate`` (default True): whether stores opened in this process
+    migrate an old schema themselves; False leaves it to ``opsguard db upgrade``."""
+    from airflow_opsguard.store.migrate import parse_flag, set_auto_migrate
+
+    text = config_value("auto_migrate")
+    set_auto_migrate(None if text is None else parse_flag(text, "[opsguard] auto_migrate"))
+
+
+def distributed_executors(setting: str) -> list[str]:
+    """The executors of a ``[core] executor`` setting that run tasks on other machines.
+
+    The setting is a comma-separated list (the first is the default), each an executor
+    name, a class path, or ``alias:name_or_path``; lists of teams follow ``;team=``.
+    """
+    found = []
+    for team in setting.split(";"):
+        for entry in team.rpartition("=")[2].split(","):
+            name = entry.strip().rpartition(":")[2].rpartition(".")[2]
+            if name in DISTRIBUTED_EXECUTORS and name not in found:
+                found.append(name)
+    return found
+
+
+def warn_if_store_is_local(path: Path) -> bool:
+    """Warn once per process when gates would keep their results in ``path``, a SQLite
+    file of this machine, while the executor runs tasks on other machines; True if it
+    warned (now or before)."""
+    global _warned_local_store
+    if _warned_local_store:
+        return True
+    from airflow.sdk.configuration import conf
+
+    executors = distributed_executors(str(conf.get("core", "executor", fallback="") or ""))
+    if not executors:
+        return False
+    _warned_local_store = True
+    log.warning(
+        "airflow-opsguard: the executor is %s, which runs tasks on other machines, and no "
+        "shared results store is set: gate results go to %s, a SQLite file of this machine "
+        "that the Airflow UI and the other workers never see. Set [opsguard] store_url "
+        "(AIRFLOW__OPSGUARD__STORE_URL) or store_conn_id to a PostgreSQL or MySQL database "
+        "that every worker and the API server reach, and run `opsguard db upgrade` once.",
+        " and ".join(executors),
+        path,
+    )
+    return True
 
 
 def connection_url(conn_id: str) -> str:

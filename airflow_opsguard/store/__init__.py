@@ -4,22 +4,58 @@ from airflow_opsguard.store import ResultStore
 store = ResultStore()                  # $OPSGUARD_STORE_URL or a local SQLite file
 store.record(result)                   # never raises; spools while the store is down
 store.results(dataset="orders", limit=20)
+
+upgrade_store(url)                     # the deploy step (`opsguard db upgrade`)
+store_state(url).current               # whether this release can use it as it is
+
+The names are imported when first used, so that importing a module of this package (the
+``opsguard db`` commands) does not load SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from airflow_opsguard.store.sla import SlaMiss
-from airflow_opsguard.store.spool import SpoolReplay
-from airflow_opsguard.store.store import ResultStore
-from airflow_opsguard.store.summaries import CheckHistoryEntry, DatasetSummary
-from airflow_opsguard.store.urls import default_store_url, mask_url
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_opsguard.store.migrate import SchemaState, store_state, upgrade_store
+    from airflow_opsguard.store.sla import SlaMiss
+    from airflow_opsguard.store.spool import SpoolReplay
+    from airflow_opsguard.store.store import ResultStore
+    from airflow_opsguard.store.summaries import CheckHistoryEntry, DatasetSummary
+    from airflow_opsguard.store.urls import default_store_url, mask_url
+
+_EXPORTS = {
+    "CheckHistoryEntry": "airflow_opsguard.store.summaries",
+    "DatasetSummary": "airflow_opsguard.store.summaries",
+    "ResultStore": "airflow_opsguard.store.store",
+    "SchemaState": "airflow_opsguard.store.migrate",
+    "SlaMiss": "airflow_opsguard.store.sla",
+    "SpoolReplay": "airflow_opsguard.store.spool",
+    "default_store_url": "airflow_opsguard.store.urls",
+    "mask_url": "airflow_opsguard.store.urls",
+    "store_state": "airflow_opsguard.store.migrate",
+    "upgrade_store": "airflow_opsguard.store.migrate",
+}
 
 __all__ = [
     "CheckHistoryEntry",
     "DatasetSummary",
     "ResultStore",
+    "SchemaState",
     "SlaMiss",
     "SpoolReplay",
     "default_store_url",
     "mask_url",
+    "store_state",
+    "upgrade_store",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once
+    return value

@@ -21,7 +21,14 @@ from airflow_opsguard.checks.results import STATUSES, GateResult
 from airflow_opsguard.errors import StoreError
 from airflow_opsguard.store.engine import SQLITE_BEGIN, create_store_engine, prepare_location
 from airflow_opsguard.store.metrics import run_metrics, select_metric_history
-from airflow_opsguard.store.migrate import upgrade
+from airflow_opsguard.store.migrate import (
+    HEAD,
+    MigrationError,
+    auto_migrate,
+    is_current,
+    store_revision,
+    upgrade,
+)
 from airflow_opsguard.store.rows import check_result, gate_results, insert_result
 from airflow_opsguard.store.sla import SlaMiss, insert_sla_miss, select_sla_misses
 from airflow_opsguard.store.spool import Spool, SpoolReplay
@@ -53,13 +60,25 @@ class ResultStore:
 
     ``url`` is any SQLAlchemy URL (``postgresql://`` and ``mysql://`` use psycopg 3 and
     PyMySQL) or a SQLite file path; default: :func:`default_store_url`. Creating a store
-    does no I/O; the first use creates or migrates its tables. ``spool_dir`` is where
-    results wait while the store is down (default ``$OPSGUARD_HOME/spool``).
+    does no I/O; the first use checks the schema with one read and, when it is older than
+    this release's, migrates it, unless ``migrate`` is False (default:
+    :func:`~airflow_opsguard.store.migrate.auto_migrate`, ``$OPSGUARD_AUTO_MIGRATE`` or
+    ``[opsguard] auto_migrate`` in Airflow): then an old schema is a StoreError saying to
+    run ``opsguard db upgrade``. A current schema needs no right to create tables.
+    ``spool_dir`` is where results wait while the store is down (default
+    ``$OPSGUARD_HOME/spool``).
     """
 
-    def __init__(self, url: str | sa.URL | None = None, *, spool_dir: str | Path | None = None):
+    def __init__(
+        self,
+        url: str | sa.URL | None = None,
+        *,
+        spool_dir: str | Path | None = None,
+        migrate: bool | None = None,
+    ):
         self._url = parse_store_url(default_store_url() if url is None else url)
         self.url = mask_url(self._url)
+        self._migrate = auto_migrate() if migrate is None else migrate
         self._engine = create_store_engine(self._url)
         folder = Path(spool_dir) if spool_dir is not None else opsguard_home() / "spool"
         self._spool = Spool(folder, spool_name(self._url))
@@ -141,10 +160,25 @@ class ResultStore:
             raise StoreError(f"cannot record an SLA miss in {self.url}: {_reason(exc)}") from None
 
     def _open(self) -> None:
-        if not self._ready:
-            prepare_location(self._url)
-            upgrade(self._engine)
-            self._ready = True
+        if self._ready:
+            return
+        prepare_location(self._url)
+        found = store_revision(self._engine)  # a read: workers need no right to DDL
+        if not is_current(found):
+            needs = (
+                f"results store {self.url} needs `opsguard db upgrade`: its schema is "
+                f"{found or 'not created yet'}, this release writes {HEAD}"
+            )
+            if not self._migrate:
+                raise StoreError(
+                    f"{needs}, and automatic migration is off "
+                    "([opsguard] auto_migrate / $OPSGUARD_AUTO_MIGRATE)"
+                )
+            try:
+                upgrade(self._engine)
+            except MigrationError as exc:
+                raise StoreError(f"{needs}, and migrating it here failed: {exc.reason}") from None
+        self._ready = True
 
     def _write(self, result: GateResult) -> bool:
         with self._engine.connect() as connection:
