@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="opsguard: %(message)s", stream=sys.stderr)
     args = build_parser().parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = _ClosablePipe(stdout)
     try:
         code: int = args.func(args)
     except OpsGuardError as exc:
@@ -113,7 +115,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted")
         return 130
+    finally:
+        sys.stdout = stdout
     return code
+
+
+class _ClosablePipe:
+    """Standard output that a reader may close early (``opsguard check ... | head``).
+
+    The command goes on as if it had been read to the end: the verdict is still stored
+    and alerted, and the exit code is still the verdict's. What is left to print goes
+    nowhere, quietly, instead of ending in a BrokenPipeError traceback.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._discard_the_rest()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._discard_the_rest()
+
+    def _discard_the_rest(self) -> None:
+        # Point the file descriptor at /dev/null, so that the interpreter's own flush at
+        # exit finds an open file too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _say(message: str) -> None:

@@ -66,6 +66,16 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "opsguard_store",
                         "default": None,
                     },
+                    "auto_migrate": {
+                        "description": "Whether opening the results store migrates an "
+                        "older schema itself (under a lock). False: workers never run DDL; "
+                        "an old schema is an error saying to run `opsguard db upgrade`, and "
+                        "results wait in the spool. Unset: true, or $OPSGUARD_AUTO_MIGRATE.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": None,
+                    },
                     "base_url": {
                         "description": "The Airflow UI's address, for the report link in "
                         "alerts (base_url/opsguard/runs/<result id>). Default: [api] base_url.",

@@ -312,3 +312,47 @@ def test_progress_is_one_line_that_is_erased_at_the_end() -> None:
     progress(47.25)
     progress.clear()
     assert stream.getvalue() == "\rscanning...   9.6%\rscanning...  47.2%\r\033[K"
+
+
+def test_a_reader_that_closes_the_pipe_loses_nothing(workdir: Path) -> None:
+    """`opsguard check ... | head`: no traceback, the verdict's exit code, the verdict stored."""
+    store = f"sqlite:///{workdir / 'store.db'}"
+    command = [OPSGUARD, "check", str(workdir / "orders.yml"), "--now", "2026-11-29T14:00:00"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        proc = subprocess.run(
+            [*command, "--store", store, "--no-alerts"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1  # the stale data fails, whoever reads the report
+    assert proc.stderr == ""
+    stored = run("results", "--store", store, "--format", "json")
+    assert [r["status"] for r in json.loads(stored.stdout)] == ["fail"]
+
+
+LIGHT_PROBE = """
+import json, sys
+from airflow_opsguard.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [("--help",), ("check", "--help"), ("check",), ("explode",)])
+def test_help_and_wrong_calls_import_no_library_of_the_checks(args: tuple[str, ...]) -> None:
+    # --help and argument errors must answer at once: no SQLAlchemy, pydantic, YAML, ...
+    proc = subprocess.run(
+        [sys.executable, "-c", LIGHT_PROBE, *args], capture_output=True, text=True, check=False
+    )
+    loaded = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    heavy = {"sqlalchemy", "pydantic", "yaml", "pandas", "duckdb", "airflow", "alembic"}
+    assert not loaded & heavy, loaded & heavy

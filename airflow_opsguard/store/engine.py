@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.pool import NullPool, StaticPool
 
 from airflow_opsguard.errors import StoreError
+from airflow_opsguard.extras import missing_extra_message
 from airflow_opsguard.store.urls import mask_url
 
 # How long a SQLite writer waits for the others before giving up (milliseconds).
@@ -42,8 +43,9 @@ def create_store_engine(url: sa.URL) -> sa.Engine:
     try:
         engine = sa.create_engine(url, **_engine_options(url))
     except (sa.exc.ArgumentError, ImportError, TypeError) as exc:
+        missing = missing_extra_message(exc) if isinstance(exc, ImportError) else None
         raise StoreError(
-            f"cannot use results store {mask_url(url)}: {mask_url(str(exc))}"
+            f"cannot use results store {mask_url(url)}: {missing or mask_url(str(exc))}"
         ) from None
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)

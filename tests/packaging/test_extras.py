@@ -194,3 +194,21 @@ def test_validate_without_gx_raises_the_contract_error_naming_the_extra(tmp_path
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
     )
     assert proc.stdout == f"{GX_LINE}\n"
+
+
+def test_a_results_store_without_its_driver_is_one_line_naming_the_extra(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['psycopg'] = None\n"
+        "from airflow_opsguard.cli import main\n"
+        f"sys.exit(main(['results', '--store', 'postgresql://w:{PASSWORD}@127.0.0.1/q']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line == (
+        "opsguard: cannot use results store postgresql+psycopg://w:***@127.0.0.1/q: "
+        "psycopg is not installed: pip install 'airflow-opsguard[postgres]'"
+    )
