@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from airflow_opsguard.checks.results import CheckResult, GateResult
+from airflow_opsguard.contract.models import OnFail as OnFail
 
 Action = Literal["continue", "fail", "retry", "skip", "quarantine"]
-OnFail = Literal["fail", "skip", "quarantine", "warn"]
 
 
 @dataclass(frozen=True)

@@ -20,40 +20,19 @@ left out of the contract's fingerprint (they say who is told, not what the data 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
-from airflow_opsguard.contract.durations import format_duration, parse_duration
+from airflow_opsguard.contract.base import Duration, StrictModel
 
 # What a route may be told of. ``fail`` covers checks that failed and checks (or a whole
 # gate) that could not be measured: a gate never passes silently.
 AlertEvent = Literal["fail", "warn", "recover", "escalate", "sla_miss"]
-ALERT_EVENTS: tuple[str, ...] = AlertEvent.__args__  # type: ignore[attr-defined]
-Mode = Literal["enforce", "shadow"]
+ALERT_EVENTS: tuple[str, ...] = get_args(AlertEvent)
 
 _DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*([:.][A-Za-z_][\w]*(\.[A-Za-z_]\w*)*)?$")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str),
-    Field(json_schema_extra={"type": "string", "examples": ["30m", "4h", "1d"]}),
-]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
 def _yaml_on_key(value: Any) -> Any:
@@ -71,7 +50,7 @@ def _events(value: Any) -> Any:
     return value
 
 
-class AlertRoute(_Strict):
+class AlertRoute(StrictModel):
     """Where the alerts of some events go: exactly one of ``webhook``, ``log`` or
     ``notifier``.
 
@@ -192,11 +171,6 @@ def mask_webhook(url: str) -> str:
     return f"{parts.scheme}://{host}{port}" + (f"/{MASK}" if hidden else "")
 
 
-def env_placeholders(text: str) -> list[str]:
-    """The ``${NAME}`` placeholders in ``text``."""
-    return _PLACEHOLDER.findall(text)
-
-
 def expand_env(text: str, environ: dict[str, str] | None = None) -> str:
     """``text`` with ``${NAME}`` replaced from the environment; KeyError names a missing one."""
     import os
@@ -212,7 +186,11 @@ def expand_env(text: str, environ: dict[str, str] | None = None) -> str:
     return _PLACEHOLDER.sub(value, text)
 
 
-class Escalation(_Strict):
+# A duration whose examples suit how long an incident stays open.
+OpenDuration = Annotated[Duration, Field(json_schema_extra={"examples": ["30m", "4h", "1d"]})]
+
+
+class Escalation(StrictModel):
     """When an open incident escalates (once): after this many failing runs in a row, or
     after it has been open this long (checked when the gate runs), whichever comes first.
     An acknowledged incident does not escalate."""
@@ -220,6 +198,6 @@ class Escalation(_Strict):
     after_failures: int | None = Field(
         3, ge=1, le=1000, description="Failing runs in a row (the first included); null: never."
     )
-    after_open: Duration | None = Field(
+    after_open: OpenDuration | None = Field(
         None, description="How long the incident may stay open (e.g. 4h); null: never."
     )

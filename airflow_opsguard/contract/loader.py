@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.contract.checks import CHECK_TYPES
+from airflow_opsguard.contract.contract import Contract
 from airflow_opsguard.errors import ContractError
 from airflow_opsguard.odcs import is_odcs
 
@@ -95,28 +96,15 @@ def _describe(exc: ValidationError, origin: str, node: yaml.Node | None) -> str:
 
 
 def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    # Discriminated unions add the tag ("range") to the path; validators add nothing useful.
+    """The key path without the tag ("range") that the discriminated ``Check`` union
+    adds after ``checks[i]``."""
     out: list[int | str] = []
     for i, part in enumerate(loc):
-        tag = isinstance(part, str) and part in _CHECK_TAGS
-        if tag and i > 0 and isinstance(loc[i - 1], int) and "checks" in loc:
+        after_check = i >= 2 and loc[i - 2] == "checks" and isinstance(loc[i - 1], int)
+        if after_check and part in CHECK_TYPES:
             continue
         out.append(part)
     return tuple(out)
-
-
-_CHECK_TAGS = {
-    "not_null",
-    "unique",
-    "range",
-    "statistic",
-    "allowed",
-    "not_allowed",
-    "pattern",
-    "length",
-    "anomaly",
-    "row_count_change",
-}
 
 
 _KEY_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.DOTALL)

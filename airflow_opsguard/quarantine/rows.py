@@ -24,17 +24,9 @@ from sqlalchemy.sql.selectable import FromClause
 
 from airflow_opsguard.checks.keys import check_keys
 from airflow_opsguard.checks.observations import ObservedColumn
-from airflow_opsguard.contract.models import (
-    AllowedCheck,
-    Contract,
-    LengthCheck,
-    NotAllowedCheck,
-    NotNullCheck,
-    PatternCheck,
-    RangeCheck,
-)
+from airflow_opsguard.contract.models import ROW_CHECKS as ROW_CHECKS
+from airflow_opsguard.contract.models import Contract
 
-ROW_CHECKS = (NotNullCheck, RangeCheck, AllowedCheck, NotAllowedCheck, PatternCheck, LengthCheck)
 SEPARATOR = "; "
 
 

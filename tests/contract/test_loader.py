@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from airflow_opsguard import ContractError, load_contract
-from airflow_opsguard.contract.models import Contract, NotNullCheck, RangeCheck, UniqueCheck
+from airflow_opsguard.contract.models import (
+    CHECK_TYPES,
+    Contract,
+    NotNullCheck,
+    RangeCheck,
+    UniqueCheck,
+)
 
 DESIGN_EXAMPLE = """\
 dataset: orders
@@ -125,7 +132,10 @@ def test_python_construction_matches_yaml() -> None:
         ),
         (("on_fail: fail", "on_fail: explode"), r":19: on_fail: 'explode' is not allowed"),
         (("dataset: orders", "datset: orders"), r":1: dataset: this key is required"),
-        (("min: 0, max: 100000", "min: 10, max: 1"), r":7: schema\.columns\[1\]: min \(10\) is "),
+        (
+            ("min: 0, max: 100000", "min: 10, max: 1"),
+            r":7: schema\.columns\[1\]\.min: min \(10\) is greater than max \(1\)",
+        ),
         (("type: string, allowed", "type: boolean, allowed"), None),
         (("{name: email, type: string", "{name: email, type: integer"), r"need a string column"),
         (("column: created_at", "column: updated_at"), r":13: freshness\.column: 'updated_at'"),
@@ -173,3 +183,46 @@ def test_more_contract_mistakes(tmp_path: Path, text: str, message: str) -> None
 def test_missing_contract_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ContractError, match=r"nope\.yml: no such contract file"):
         load_contract(tmp_path / "nope.yml")
+
+
+# Errors inside a check name its key path without the union's tag, at the key's line,
+# for every check kind (the loader once knew only some kinds by name).
+CROSS_TABLE_MISTAKES = [
+    (
+        "  - type: expression\n    expression: a > b\n    if_null: maybe\n",
+        5,
+        r"checks\[0\]\.if_null: 'maybe' is not allowed",
+    ),
+    (
+        "  - type: reference\n    column: customer_id\n    to:\n      table: customers\n"
+        "      column: ''\n",
+        7,
+        r"checks\[0\]\.to\.column: String should have at least 1 character",
+    ),
+    (
+        "  - type: reconcile\n    metric: sum\n    column: amount\n    to: {table: archive}\n"
+        "    tolerance: -1\n",
+        7,
+        r"checks\[0\]\.tolerance: Input should be greater than or equal to 0",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "line", "message"), CROSS_TABLE_MISTAKES, ids=["expression", "reference", "reconcile"]
+)
+def test_errors_in_cross_table_checks_name_key_and_line(
+    tmp_path: Path, check: str, line: int, message: str
+) -> None:
+    path = write(tmp_path, "dataset: orders\nchecks:\n" + check)
+    with pytest.raises(ContractError, match=f"^{re.escape(str(path))}:{line}: {message}"):
+        load_contract(path)
+
+
+@pytest.mark.parametrize("kind", CHECK_TYPES)
+def test_an_error_in_any_kind_of_check_names_its_key_and_line(tmp_path: Path, kind: str) -> None:
+    # severity is the first key every check validates, so its error is the one reported.
+    path = write(tmp_path, f"dataset: orders\nchecks:\n  - type: {kind}\n    severity: loud\n")
+    with pytest.raises(ContractError) as info:
+        load_contract(path)
+    assert str(info.value).startswith(f"{path}:4: checks[0].severity: 'loud' is not allowed")

@@ -1,0 +1,207 @@
+"""The contract itself: its top-level keys, the rules that span sections, and its
+fingerprint. The sections and the checks are in their own modules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, PrivateAttr, WithJsonSchema, model_validator
+
+from airflow_opsguard.contract.alerts import AlertRoute, Escalation
+from airflow_opsguard.contract.base import Mode, OnFail, StrictModel
+from airflow_opsguard.contract.checks import Check
+from airflow_opsguard.contract.distribution import Distribution, known_drift_columns
+from airflow_opsguard.contract.history_checks import AnomalyCheck, metric_type_problem
+from airflow_opsguard.contract.sections import Freshness, Quarantine, Schema, Source, Volume
+
+GxSuiteRef = str | dict[str, Any]
+_GX_SUITE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+    ]
+}
+
+
+def _gx_suites(value: Any) -> Any:
+    """``gx_suite``: one suite or a list; a suite is a file path, a suite mapping, or a
+    Great Expectations ``ExpectationSuite`` (kept as its JSON mapping, so that the
+    contract stays plain data and never imports GX)."""
+    if value is None:
+        return ()
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    out: list[Any] = []
+    for item in items:
+        to_json = getattr(item, "to_json_dict", None)
+        if callable(to_json) and not isinstance(item, str | dict):
+            item = to_json()
+        if isinstance(item, str) and not item.strip():
+            raise ValueError("a suite path is empty")
+        if not isinstance(item, str | dict):
+            raise ValueError(f"give a suite file path or a suite mapping, not {item!r}")
+        out.append(item)
+    return tuple(out)
+
+
+class Contract(StrictModel):
+    """What a dataset must look like, and what a gate does when it does not."""
+
+    version: Literal[1] = Field(1, description="The contract format version.")
+    dataset: str = Field(
+        min_length=1,
+        max_length=255,
+        pattern=r"^\S(.*\S)?$",
+        description="The name used by results, alerts and the UI.",
+    )
+    description: str | None = None
+    source: Source | None = None
+    schema_: Schema | None = Field(None, alias="schema")
+    freshness: Freshness | None = None
+    volume: Volume | None = None
+    checks: tuple[Check, ...] = Field(default=(), description="More checks, one per entry.")
+    distribution: Distribution | None = Field(
+        None, description="Compare columns' distributions with a reference (drift)."
+    )
+    on_fail: OnFail = Field("fail", description="What a gate does when the verdict is fail.")
+    quarantine: Quarantine | None = Field(
+        None,
+        description="How on_fail: quarantine sets bad data aside: {level: batch|rows, "
+        "location: ..., publish_to: <target table>}.",
+    )
+    mode: Mode = Field(
+        "enforce",
+        description="shadow: every check is measured, stored and shown, and never blocks "
+        "or alerts; the result says what it would have done.",
+    )
+    owner: str | None = Field(None, description="Who answers for the data (shown in alerts).")
+    runbook: str | None = Field(None, description="What to do when it fails (a URL or text).")
+    alerts: tuple[AlertRoute, ...] = Field(
+        default=(), description="Where alerts go: [{on: [fail, escalate], webhook: URL}, ...]."
+    )
+    escalation: Escalation = Field(
+        default_factory=Escalation, description="When an open incident escalates."
+    )
+    gx_suite: Annotated[
+        tuple[GxSuiteRef, ...], BeforeValidator(_gx_suites), WithJsonSchema(_GX_SUITE_SCHEMA)
+    ] = Field(
+        default=(),
+        description="Great Expectations suites run on the same data: a suite JSON file (read "
+        "from the contract file's folder when relative) or a list of them; in Python also "
+        "a suite mapping or an ExpectationSuite.",
+    )
+
+    # The file the contract was loaded from: relative source paths are read from there.
+    _origin: str | None = PrivateAttr(None)
+
+    @property
+    def origin(self) -> str | None:
+        """The contract file's path, when it was loaded from one."""
+        return self._origin
+
+    def with_origin(self, origin: str) -> Contract:
+        copy = self.model_copy()
+        copy._origin = origin
+        return copy
+
+    @model_validator(mode="after")
+    def _quarantine_fits_source(self) -> Contract:
+        section, source = self.quarantine, self.source
+        if section is None or source is None or not source.path:
+            return self
+        if section.publish_to is not None:
+            raise ValueError(
+                "quarantine.publish_to: publishing goes with a database source "
+                "(source.url or source.conn_id with source.table), not with source.path"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _drift_anomalies(self) -> Contract:
+        compared = {c.name for c in self.distribution.columns} if self.distribution else set()
+        for index, check in enumerate(self.checks):
+            drift = isinstance(check, AnomalyCheck) and check.metric == "drift"
+            if drift and check.columns[0] not in compared:
+                raise ValueError(
+                    f"checks[{index}]: the drift of {check.columns[0]!r} is measured only "
+                    "for a column listed in distribution.columns"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _known_columns(self) -> Contract:
+        if self.schema_ is None or not self.schema_.columns:
+            return self
+        declared = {c.name: c for c in self.schema_.columns}
+        for index, check in enumerate(self.checks):
+            for column in check.columns:
+                if column not in declared:
+                    raise ValueError(f"checks[{index}]: column {column!r} is not in schema.columns")
+            if isinstance(check, AnomalyCheck) and check.column is not None:
+                problem = metric_type_problem(check.metric, declared[check.column].type)
+                if problem:
+                    raise ValueError(f"checks[{index}].metric: {problem}")
+        if self.freshness is not None:
+            target = declared.get(self.freshness.column)
+            if target is None:
+                raise ValueError(
+                    f"freshness.column: {self.freshness.column!r} is not in schema.columns"
+                )
+            if target.type not in (None, "date", "timestamp"):
+                raise ValueError(
+                    f"freshness.column: {target.name!r} is {target.type}, not a date or timestamp"
+                )
+        if self.distribution is not None:
+            known_drift_columns(self.distribution, declared)
+        return self
+
+    @property
+    def all_checks(self) -> tuple[Check, ...]:
+        """The column shorthand expanded, then the explicit checks, in a stable order."""
+        implied: list[Check] = []
+        if self.schema_ is not None:
+            for column in self.schema_.columns:
+                implied.extend(column.implied_checks())
+        return (*implied, *self.checks)
+
+    @property
+    def columns_used(self) -> tuple[str, ...]:
+        """Every column some check reads, in first-use order."""
+        names: dict[str, None] = {}
+        for check in self.all_checks:
+            names.update(dict.fromkeys(check.columns))
+        if self.freshness is not None:
+            names[self.freshness.column] = None
+        if self.distribution is not None:
+            names.update(dict.fromkeys(c.name for c in self.distribution.columns))
+        return tuple(names)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the normalised contract: the same rules give the same fingerprint,
+        whatever the formatting, comments or key order of the file."""
+        # A section left out is left out of the fingerprint, so that adding a kind of
+        # section to the format leaves the fingerprints of existing contracts alone.
+        absent = {"distribution"} if self.distribution is None else set()
+        absent |= set() if self.gx_suite else {"gx_suite"}
+        # Who is told (owner, runbook, routes, escalation) is not a rule about the data;
+        # the enforcement mode is, but only when it is not the default.
+        absent |= {"owner", "runbook", "alerts", "escalation", "quarantine"}
+        normal = self.model_dump(mode="json", by_alias=True, exclude={"description", *absent})
+        _drop_default_modes(normal)
+        text = json.dumps(normal, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _drop_default_modes(normal: dict[str, Any]) -> None:
+    """Leave ``mode: enforce`` out of a dumped contract, so that the key's arrival leaves
+    the fingerprints of existing contracts alone."""
+    for item in (normal, *normal.get("checks", ())):
+        if item.get("mode") == "enforce":
+            del item["mode"]
+    # The same for the distribution's baseline (and reference, optional since baselines).
+    section = normal.get("distribution") or {}
+    for key in ("reference", "baseline"):
+        if key in section and section[key] is None:
+            del section[key]

@@ -1,0 +1,209 @@
+"""The sections of a contract: source, schema (and its columns), freshness, volume and
+quarantine. Distribution has its own module, alert routes theirs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from airflow_opsguard.contract.base import (
+    ORDERED_TYPES,
+    Bound,
+    Bounded,
+    ColumnType,
+    Duration,
+    Scalar,
+    Severity,
+    StrictModel,
+    check_regex,
+)
+from airflow_opsguard.contract.checks import ROW_CHECK_TYPES, Check
+from airflow_opsguard.contract.column_checks import (
+    AllowedCheck,
+    LengthCheck,
+    NotAllowedCheck,
+    NotNullCheck,
+    PatternCheck,
+    RangeCheck,
+    UniqueCheck,
+)
+from airflow_opsguard.contract.durations import format_duration
+
+ExtraColumns = Literal["fail", "warn", "allow"]
+
+
+class Source(StrictModel):
+    """Where the data is. An operator or the CLI may override it."""
+
+    path: str | None = Field(
+        None, description="A file, directory or glob (.parquet, .csv, .jsonl), or an fsspec URL."
+    )
+    format: Literal["parquet", "csv", "jsonl", "json"] | None = Field(
+        None, description="The file format when the path's ending does not tell it."
+    )
+    url: str | None = Field(None, description="A SQLAlchemy database URL.")
+    conn_id: str | None = Field(None, description="An Airflow connection id (inside Airflow).")
+    table: str | None = Field(None, description="A table, optionally schema-qualified.")
+    query: str | None = Field(None, description="A SELECT whose rows are checked.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        kinds = [k for k in ("path", "url", "conn_id") if getattr(self, k)]
+        if len(kinds) > 1:
+            raise ValueError(f"give one of path, url or conn_id, not {' and '.join(kinds)}")
+        if self.table and self.query:
+            raise ValueError("give 'table' or 'query', not both")
+        if self.path and (self.table or self.query):
+            raise ValueError("'table' and 'query' go with 'url' or 'conn_id', not with 'path'")
+        return self
+
+
+class Column(Bounded):
+    """One column of the schema, with shorthand for the checks on it."""
+
+    bound_pairs = (("min", "max"), ("min_length", "max_length"))
+    bounds_required = False
+
+    name: str = Field(min_length=1)
+    type: ColumnType | None = Field(None, description="Expected type; omit to accept any.")
+    nullable: bool = Field(True, description="false: a not_null check on the column.")
+    unique: bool = Field(False, description="true: a unique check on the column.")
+    min: Bound | None = Field(None, description="Smallest allowed value (a range check).")
+    max: Bound | None = Field(None, description="Largest allowed value (a range check).")
+    strict_min: bool = False
+    strict_max: bool = False
+    allowed: tuple[Scalar, ...] | None = None
+    not_allowed: tuple[Scalar, ...] | None = None
+    pattern: str | None = Field(None, description="A regular expression values must contain.")
+    min_length: int | None = Field(None, ge=0)
+    max_length: int | None = Field(None, ge=0)
+    severity: Severity = Field("fail", description="Severity of the checks this column implies.")
+    mostly: float | None = Field(None, gt=0, le=1)
+
+    _valid = field_validator("pattern")(lambda v: v if v is None else check_regex(v))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Column:
+        ordered = self.type is None or self.type in ORDERED_TYPES
+        if (self.min is not None or self.max is not None) and not ordered:
+            raise ValueError(f"min/max need a number, date or timestamp column, not {self.type}")
+        text = self.type in (None, "string")
+        if (
+            self.pattern or self.min_length is not None or self.max_length is not None
+        ) and not text:
+            raise ValueError(f"pattern and lengths need a string column, not {self.type}")
+        return self
+
+    def implied_checks(self) -> list[Check]:
+        """The checks this column's shorthand stands for, in a stable order."""
+        common: dict[str, Any] = {"column": self.name, "severity": self.severity}
+        mostly = {"mostly": self.mostly} if self.mostly is not None else {}
+        checks: list[Check] = []
+        if not self.nullable:
+            checks.append(NotNullCheck(**common, **mostly))
+        if self.unique:
+            checks.append(UniqueCheck(**common, **mostly))
+        if self.min is not None or self.max is not None:
+            checks.append(
+                RangeCheck(
+                    **common,
+                    **mostly,
+                    min=self.min,
+                    max=self.max,
+                    strict_min=self.strict_min,
+                    strict_max=self.strict_max,
+                )
+            )
+        if self.allowed is not None:
+            checks.append(AllowedCheck(**common, **mostly, values=self.allowed))
+        if self.not_allowed is not None:
+            checks.append(NotAllowedCheck(**common, **mostly, values=self.not_allowed))
+        if self.pattern is not None:
+            checks.append(PatternCheck(**common, **mostly, pattern=self.pattern))
+        if self.min_length is not None or self.max_length is not None:
+            checks.append(
+                LengthCheck(
+                    **common, **mostly, min_length=self.min_length, max_length=self.max_length
+                )
+            )
+        return checks
+
+
+class Schema(StrictModel):
+    """The columns the data must have."""
+
+    columns: tuple[Column, ...] = Field(default=(), description="The expected columns.")
+    extra_columns: ExtraColumns = Field(
+        "fail", description="What a column the contract does not list means."
+    )
+    ordered: bool = Field(False, description="true: the columns must appear in this order.")
+    severity: Severity = "fail"
+
+    @field_validator("columns")
+    @classmethod
+    def _unique_names(cls, columns: tuple[Column, ...]) -> tuple[Column, ...]:
+        seen: set[str] = set()
+        for column in columns:
+            if column.name in seen:
+                raise ValueError(f"column {column.name!r} is listed twice")
+            seen.add(column.name)
+        return columns
+
+
+class Freshness(StrictModel):
+    """The newest value of a timestamp column must be recent enough."""
+
+    column: str = Field(description="A date or timestamp column; naive timestamps are UTC.")
+    warn_after: Duration | None = Field(None, description="Older than this: warn.")
+    fail_after: Duration | None = Field(None, description="Older than this: fail.")
+    severity: Severity = "fail"
+
+    @model_validator(mode="after")
+    def _limits(self) -> Freshness:
+        if self.warn_after is None and self.fail_after is None:
+            raise ValueError("give 'warn_after', 'fail_after' or both")
+        if self.warn_after and self.fail_after and self.warn_after > self.fail_after:
+            raise ValueError(
+                f"warn_after ({format_duration(self.warn_after)}) is longer than "
+                f"fail_after ({format_duration(self.fail_after)})"
+            )
+        return self
+
+
+class Volume(Bounded):
+    """How many rows the data may have."""
+
+    bound_pairs = (("min_rows", "max_rows"),)
+
+    min_rows: int | None = Field(None, ge=0)
+    max_rows: int | None = Field(None, ge=0)
+    severity: Severity = "fail"
+
+
+QuarantineLevel = Literal["batch", "rows"]
+
+
+class Quarantine(StrictModel):
+    """Where bad data goes, and (for databases) where good data is published: see
+    docs/quarantine.md."""
+
+    level: QuarantineLevel = Field(
+        "batch",
+        description="batch: a failing batch is set aside whole; rows: only the rows that "
+        f"fail row checks ({', '.join(ROW_CHECK_TYPES)}) are set "
+        "aside, and the aggregate checks are judged again on the rows that remain.",
+    )
+    location: str | None = Field(
+        None,
+        min_length=1,
+        description="Files: the quarantine folder (a path or fsspec URL; default "
+        "<dir>/_quarantine). Databases: the quarantine table (default <target>_quarantine).",
+    )
+    publish_to: str | None = Field(
+        None,
+        min_length=1,
+        description="Databases (write-audit-publish): the target table. source.table is "
+        "the staging table; a passing batch moves from it into this table in one "
+        "transaction.",
+    )
