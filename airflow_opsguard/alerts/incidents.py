@@ -9,7 +9,7 @@ neither counts again nor alerts again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -335,7 +335,3 @@ def _scalar(value: Any) -> JsonScalar:
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def open_by_key(incidents: Sequence[Incident]) -> dict[str, Incident]:
-    return {i.check: i for i in incidents if i.is_open}
