@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from airflow_opsguard.drift.profile import Profile
     from airflow_opsguard.drift.profiler import profile
     from airflow_opsguard.errors import ContractError, DataSourceError, OpsGuardError
-    from airflow_opsguard.validation import validate
+    from airflow_opsguard.pipeline import validate
 
 _EXPORTS = {
     "CheckResult": "airflow_opsguard.checks.results",
@@ -49,7 +49,7 @@ _EXPORTS = {
     "ContractError": "airflow_opsguard.errors",
     "DataSourceError": "airflow_opsguard.errors",
     "OpsGuardError": "airflow_opsguard.errors",
-    "validate": "airflow_opsguard.validation",
+    "validate": "airflow_opsguard.pipeline",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]

@@ -167,29 +167,39 @@ def _say(message: str) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from airflow_opsguard.contract.loader import load_contract
-    from airflow_opsguard.validation import validate
+    from airflow_opsguard.pipeline import run_gate
 
     contract = load_contract(args.contract)
     now = _parse_now(args.now)
-    store = None if args.no_store else _store(args.store)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and args.format == "text" else None
     try:
-        result = validate(
-            contract, data=args.data, now=now, table=args.table, store=store, progress=progress
+        run = run_gate(
+            contract,
+            data=args.data,
+            table=args.table,
+            now=now,
+            store=None if args.no_store else _store(args.store),
+            alert=not args.no_alerts,
+            incident_time=now,  # --now fixes the incidents' clock too
+            progress=progress,
         )
     finally:
         if progress is not None:
             progress.clear()
+    result = run.result
+    assert result is not None  # a verdict is always judged here (no quarantine resumed)
     if args.format == "json":
         print(json.dumps(result.to_dict()))
     else:
         from airflow_opsguard.report import render_text
 
         print(render_text(result, colour=_colour(sys.stdout)))
-    if not args.no_alerts:
-        from airflow_opsguard.alerts.commands import alert_after_check
-
-        alert_after_check(contract, result, store, now)
+    for attempt in run.alerts.deliveries if run.alerts is not None else ():
+        if not attempt.ok:
+            _say(
+                f"alert {attempt.event} to {attempt.route} not sent ({attempt.error}); "
+                "kept to send again on the next run"
+            )
     if result.status == "error":
         _say(result.error or _first_error(result.to_dict()))
         return EXIT_ERROR

@@ -1,4 +1,4 @@
-"""``validate()``: load a contract, measure the data, judge it, and store the verdict."""
+"""Measuring and judging: a contract and its data in, a verdict out (not yet recorded)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from airflow_opsguard.checks.evaluate import evaluate
 from airflow_opsguard.checks.results import CheckResult, GateResult, worst
 from airflow_opsguard.checks.shadow import apply_shadow
-from airflow_opsguard.contract.loader import ContractLike, load_contract
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.errors import DataSourceError
 
@@ -31,77 +30,52 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def validate(
-    contract: ContractLike,
+def judge(
+    contract: Contract,
     data: Any = None,
     now: datetime | str | None = None,
     *,
     table: str | None = None,
-    store: ResultStore | str | None = None,
+    store: ResultStore | None = None,
     context: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
-    record: bool = True,
     gx_suites: Sequence[Any] = (),
 ) -> GateResult:
-    """Check ``data`` against ``contract`` and return the verdict.
+    """Measure ``data`` (default: the contract's source) and judge it: the verdict, not
+    yet recorded (the gate pipeline records it; see :func:`airflow_opsguard.validate`).
 
-    ``contract`` is a path to a YAML contract, a mapping or a :class:`Contract`.
-    ``data`` overrides the contract's source: a path, glob or fsspec URL, a pandas
-    DataFrame or an Arrow table, or a database (a SQLAlchemy URL such as
-    ``postgresql://user@host/db``, or an engine). ``table`` names the table to check in
-    the database (``schema.table`` allowed), overriding the contract's table or query.
-    ``now`` fixes the clock for freshness (default: the current time; naive values are UTC).
-
-    Bad data never raises: it yields failing checks. Data that cannot be read yields a
-    result with status ``error`` and the reason in ``error`` (and raises
-    :class:`DataSourceError` only if you ask for it through :func:`measure`). An invalid
-    contract raises :class:`ContractError`.
-
-    With ``store`` (a :class:`ResultStore` or a SQLAlchemy URL) the verdict is recorded
-    (unless ``record=False``: the caller records it); a store that is down is logged and
-    never changes the verdict. History checks (``anomaly``, ``row_count_change``) read
-    the earlier runs' metrics from ``store``; without one they report ``error``.
-
-    ``gx_suites`` adds Great Expectations suites to the contract's ``gx_suite``: suite
-    JSON paths, suite mappings or ``ExpectationSuite`` objects. Each expectation becomes
-    a check result of type ``gx`` in the same verdict. A broken suite raises
-    :class:`ContractError` before any data is read.
+    ``store`` is read, never written: the baseline that is the distribution reference,
+    and the metric history of the history checks (without one they report ``error``).
+    Data that cannot be read is a verdict of ``error`` with the reason, never an
+    exception; a broken GX suite raises :class:`ContractError` before any data is read.
     """
-    spec = load_contract(contract)
-    suites = _gx_suites(spec, gx_suites)  # GX is imported only when there is a suite
+    suites = _gx_suites(contract, gx_suites)  # GX is imported only when there is a suite
     moment = _as_now(now)
-    target = _open_store(store)  # a malformed store URL fails now, before any work
     started = time.perf_counter()
     try:
-        reference = _baseline_reference(spec, target)
-        observations = measure(spec, data, table=table, progress=progress, reference=reference)
+        reference = _baseline_reference(contract, store)
+        observations = measure(contract, data, table=table, progress=progress, reference=reference)
     except DataSourceError as exc:
         result = GateResult(
-            dataset=spec.dataset,
+            dataset=contract.dataset,
             status="error",
             checked_at=moment,
             rows=None,
             checks=(),
-            contract_fingerprint=spec.fingerprint,
-            source=_source_name(spec, data, table),
+            contract_fingerprint=contract.fingerprint,
+            source=_source_name(contract, data, table),
             duration_ms=_elapsed(started),
             error=str(exc),
             retryable=exc.retryable,
         )
     else:
-        observations = _with_history(spec, observations, target, moment)
-        result = evaluate(spec, observations, now=moment, duration_ms=_elapsed(started))
-        if reference is not None and target is not None:
-            result = _with_profile(result, spec, data, table)
+        observations = _with_history(contract, observations, store, moment)
+        result = evaluate(contract, observations, now=moment, duration_ms=_elapsed(started))
+        if reference is not None and store is not None:
+            result = _with_profile(result, contract, data, table)
         if suites:
-            result = _with_gx(result, _run_gx(spec, suites, data, table), started)
-    result = _with_identity(apply_shadow(spec, result), context)  # shadow: never blocks
-    if target is not None:
-        if record:
-            target.record(result)  # never raises: a store outage never changes the verdict
-        if target is not store:
-            target.close()
-    return result
+            result = _with_gx(result, _run_gx(contract, suites, data, table), started)
+    return _with_identity(apply_shadow(contract, result), context)  # shadow: never blocks
 
 
 def measure(
@@ -286,11 +260,3 @@ def _open_for_profile(contract: Contract, data: Any, table: str | None) -> Itera
     target, file_format = _resolve_target(contract, data)
     with open_data(target, file_format=file_format) as opened:
         yield opened
-
-
-def _open_store(store: ResultStore | str | None) -> ResultStore | None:
-    if store is None:
-        return None
-    from airflow_opsguard.store.store import ResultStore
-
-    return store if isinstance(store, ResultStore) else ResultStore(store)

@@ -1,11 +1,10 @@
-"""``opsguard incidents list | ack | resolve | stats``, and alerting from ``opsguard check``."""
+"""``opsguard incidents list | ack | resolve | stats``."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,10 +13,7 @@ from airflow_opsguard.errors import OpsGuardError
 
 if TYPE_CHECKING:
     from airflow_opsguard.alerts.incidents import Incident
-    from airflow_opsguard.checks.results import GateResult
-    from airflow_opsguard.contract.models import Contract
     from airflow_opsguard.store.incidents import IncidentStats
-    from airflow_opsguard.store.store import ResultStore
 
 STATES = ("open", "acknowledged", "resolved")
 
@@ -48,23 +44,6 @@ def add_incident_commands(commands: Any) -> None:
     stats.add_argument("--days", type=positive, help="only incidents opened in the last N days")
     add_output_options(stats)
     stats.set_defaults(func=_stats)
-
-
-def alert_after_check(
-    contract: Contract, result: GateResult, store: ResultStore | None, now: datetime | None = None
-) -> None:
-    """``opsguard check`` applies the contract's routes (``--no-alerts`` silences them);
-    ``now`` (``--now``) fixes the incidents' clock too."""
-    from airflow_opsguard.alerts.service import send_alerts
-
-    report = send_alerts(result, contract, store=store, now=now)  # no routes: incidents only
-    for attempt in report.deliveries:
-        if not attempt.ok:
-            print(
-                f"opsguard: alert {attempt.event} to {attempt.route} not sent ({attempt.error}); "
-                "kept to send again on the next run",
-                file=sys.stderr,
-            )
 
 
 def _incident_id(text: str) -> int:

@@ -1,15 +1,12 @@
-"""Alerting from a gate task: the store, the report link and the retries, as Airflow
-says them. Airflow is imported inside the functions (this runs inside a task)."""
+"""Alerting from a gate task: the report link and the retries, as Airflow says them.
+Airflow is imported inside the functions (this runs inside a task)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_opsguard.alerts.messages import LinkSettings
-from airflow_opsguard.alerts.service import AlertReport, send_alerts
-from airflow_opsguard.checks.results import GateResult
-from airflow_opsguard.contract.models import Contract
 
 
 def links_in_airflow() -> LinkSettings:
@@ -21,33 +18,6 @@ def links_in_airflow() -> LinkSettings:
     report = config_value("report_url") or found.report_url
     base = config_value("base_url") or found.base_url or _api_base_url()
     return LinkSettings(report_url=report, base_url=base)
-
-
-def alert_from_task(
-    task: Any,
-    context: Mapping[str, Any],
-    contract: Contract,
-    result: GateResult,
-    *,
-    routes: Sequence[Any],
-    store: str,
-    will_retry: bool,
-) -> AlertReport:
-    """Alert on a gate task's verdict (after it was stored). ``will_retry``: the task
-    will be tried again (an error that a retry may fix), so no alert yet."""
-    report = send_alerts(
-        result,
-        contract,
-        routes=routes,
-        store=store,
-        context=dict(context),
-        links=links_in_airflow(),
-        defer_retryable=will_retry,
-    )
-    log = getattr(task, "log", None)
-    if log is not None and (report.events or report.deliveries or report.resent):
-        log.info("alerts: %s", report.summary())
-    return report
 
 
 def retries_left(task: Any, context: Mapping[str, Any]) -> bool:

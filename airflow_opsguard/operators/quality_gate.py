@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
+from airflow_opsguard.assets import EXTRA_KEY as ASSET_EXTRA_KEY
 from airflow_opsguard.checks.results import to_json_value
-from airflow_opsguard.contract.models import Contract, Source
-from airflow_opsguard.gate import OnFail, decide
+from airflow_opsguard.contract.models import ON_FAIL, Contract
+from airflow_opsguard.gate import OnFail
 from airflow_opsguard.operators import lineage, quarantine_step
 from airflow_opsguard.operators.masking import mask_url_secrets
 from airflow_opsguard.operators.quarantine_step import QuarantineThen
@@ -33,9 +33,7 @@ if TYPE_CHECKING:
 
     from airflow_opsguard.checks.results import GateResult
 
-ON_FAIL: tuple[str, ...] = ("fail", "skip", "quarantine", "warn")
 XCOM_KEY = "opsguard_result"
-ASSET_EXTRA_KEY = "opsguard"
 
 
 class QualityGateFailed(AirflowFailException):
@@ -131,69 +129,69 @@ class GateMixin:
             raise ValueError(f"{self.task_id}: {exc}") from None
 
     def _judge(
-        self, context: Context, contract: Contract, *, data: Any, table: str | None
+        self,
+        context: Context,
+        contract: Contract,
+        *,
+        data: Any,
+        table: str | None,
+        conn_id: str | None = None,
     ) -> dict[str, Any]:
-        """Check ``data``, store and publish the verdict, and raise unless it may go on."""
+        """Run the gate pipeline on ``data``, publish the verdict, and raise unless the
+        data may go on."""
+        from airflow_opsguard.alerts.in_airflow import links_in_airflow, retries_left
+        from airflow_opsguard.pipeline import QuarantineError, run_gate
         from airflow_opsguard.report import render_text
-        from airflow_opsguard.store import ResultStore
-        from airflow_opsguard.validation import validate
 
         task: Any = self
         identity = gate_identity(context)
-        outcome = self._outcome(contract)
-        target: Any = None
-        settled = None
-        # History checks (anomaly, row_count_change) read earlier runs from the store;
-        # the result is recorded below, under this attempt's run id.
-        with ResultStore(store_url_in_airflow(self.store, self.store_conn_id)) as store:
-            if quarantine_step.moves_data(contract, outcome):
-                # A try that crashed after moving the batch decided already: finish it.
-                target = quarantine_step.target(contract, identity, data, table)
-                settled = quarantine_step.resume(target, store)
-                if settled is not None:
-                    resumed = quarantine_step.resumed_payload(contract, settled, store)
-                    context["ti"].xcom_push(key=XCOM_KEY, value=resumed)
-                    reason = (
-                        f"quality gate {contract.dataset!r}: an earlier try of this task "
-                        "quarantined the batch"
-                    )
-                    quarantine_step.finish(settled, reason, self.quarantine_then)
-                    return resumed
-            result = validate(
+        try:
+            run = run_gate(
                 contract,
                 data=data,
                 table=table,
+                conn_id=conn_id,
                 now=reference_time(context, self.freshness_reference),
-                context=identity,
-                store=store,
-                record=False,
+                on_fail=self.on_fail,
+                store=store_url_in_airflow(self.store, self.store_conn_id),
+                identity=identity,
+                run_id=attempt_run_id(identity),
+                act=True,
+                alert=True,
+                routes=self.alert_routes,
+                notify_context=context,
+                links=links_in_airflow(),
+                will_retry=retries_left(self, context),
             )
-            result = replace(result, run_id=attempt_run_id(identity))
-            self._remember_lineage(contract, result, data, table)
-            task.log.info("%s", render_text(result))
-            store.record(result)  # never raises: a store outage never changes the verdict
-            if target is not None:
-                settled = quarantine_step.settle(contract, result, target, outcome, store)
-        payload = result.to_dict()
-        if settled is not None:
-            payload["quarantine"] = settled.to_dict()
-        context["ti"].xcom_push(key=XCOM_KEY, value=payload)
-        decision = decide(result, outcome)
-        if settled is not None and settled.action == "split":
-            decision = replace(decision, action="continue")  # the clean rows go on
-        self._alert(context, contract, result, will_retry=decision.action == "retry")
+        except QuarantineError as exc:
+            if exc.retryable:
+                raise AirflowException(str(exc)) from None
+            raise AirflowFailException(str(exc)) from None
+        context["ti"].xcom_push(key=XCOM_KEY, value=run.payload)
+        if run.resumed:
+            assert run.settlement is not None
+            quarantine_step.finish(run.settlement, run.decision.reason, self.quarantine_then)
+            return run.payload
+        result = run.result
+        assert result is not None
+        self._remember_lineage(run.contract, result, data, None if conn_id else table)
+        task.log.info("%s", render_text(result))
+        alerts = run.alerts
+        if alerts is not None and (alerts.events or alerts.deliveries or alerts.resent):
+            task.log.info("alerts: %s", alerts.summary())
+        decision = run.decision
         if decision.action == "retry":
             raise QualityGateError(decision.reason)
         if decision.action == "fail":
             raise QualityGateFailed(decision.reason)
-        if settled is not None:
-            quarantine_step.finish(settled, decision.reason, self.quarantine_then)
+        if run.settlement is not None:
+            quarantine_step.finish(run.settlement, decision.reason, self.quarantine_then)
         if decision.action in ("skip", "quarantine"):
             raise AirflowSkipException(decision.reason)
         if result.status != "pass":
             task.log.warning("%s", decision.reason)
         self._annotate_outlets(context, result)
-        return payload
+        return run.payload
 
     def _remember_lineage(
         self, contract: Contract, result: GateResult, data: Any, table: str | None
@@ -217,22 +215,6 @@ class GateMixin:
     def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
         """A failed gate reports the same facets: which checks failed, with numbers."""
         return self.get_openlineage_facets_on_complete(task_instance)
-
-    def _alert(
-        self, context: Context, contract: Contract, result: GateResult, *, will_retry: bool
-    ) -> None:
-        """Alert the contract's and the task's routes, once per incident (never raises)."""
-        from airflow_opsguard.alerts.in_airflow import alert_from_task, retries_left
-
-        alert_from_task(
-            self,
-            context,
-            contract,
-            result,
-            routes=self.alert_routes,
-            store=store_url_in_airflow(self.store, self.store_conn_id),
-            will_retry=will_retry and retries_left(self, context),
-        )
 
     def _annotate_outlets(self, context: Context, result: GateResult) -> None:
         """Outlet Assets carry the verdict, for the DAGs their events trigger."""
@@ -318,14 +300,10 @@ class QualityGateOperator(GateMixin, BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         contract = self._load_contract()
-        table = self.table
-        if self.conn_id:
-            source = Source(conn_id=self.conn_id, table=self.table)
-            contract, table = contract.model_copy(update={"source": source}), None
         # A DataFrame from the upstream task's XCom has no truth value; "" (a template
         # that rendered empty) means the contract's own source.
         data = None if isinstance(self.data, str) and not self.data else self.data
-        return self._judge(context, contract, data=data, table=table)
+        return self._judge(context, contract, data=data, table=self.table, conn_id=self.conn_id)
 
 
 def asset_summary(result: GateResult) -> dict[str, Any]:

@@ -9,7 +9,7 @@ the Airflow operator and Python callers (no Airflow here):
 2. The caller checks the data and records the verdict.
 3. :func:`settle` acts on the verdict, then records the quarantine in the store.
 
-:func:`guard` does all three.
+The gate pipeline (:func:`airflow_opsguard.pipeline.run_gate`) runs the three.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from airflow_opsguard.quarantine import sql as qsql
 from airflow_opsguard.quarantine.records import QuarantineRecord, insert_record
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from airflow_opsguard.checks.results import GateResult
     from airflow_opsguard.store.store import ResultStore
 
@@ -212,31 +210,20 @@ def settle(
     return _recorded(settled, store)
 
 
-def guard(
-    contract: Contract,
-    *,
-    batch_id: str,
-    data: Any = None,
-    table: str | None = None,
-    on_fail: str | None = None,
-    store: ResultStore | None = None,
-    now: datetime | None = None,
-    context: Mapping[str, Any] | None = None,
-) -> tuple[GateResult | None, Settlement]:
-    """Check a batch and settle it: resume a crashed try's work, or check the data,
-    record the verdict, and publish, quarantine or split. The verdict is None when a
-    crashed try had settled the batch already."""
-    from airflow_opsguard.validation import validate
+def moves_data(contract: Contract, on_fail: str) -> bool:
+    """Does this gate move data after its verdict (quarantine, or publish)?"""
+    section = contract.quarantine
+    return on_fail == "quarantine" or (section is not None and section.publish_to is not None)
 
-    target = target_for(contract, batch_id, data=data, table=table)
-    resumed = resume(target, store)
-    if resumed is not None:
-        return None, resumed
-    result = validate(contract, data=data, table=table, now=now, store=store, context=context)
-    settled = settle(
-        contract, result, target, on_fail=on_fail or contract.on_fail, store=store, now=now
-    )
-    return result, settled
+
+def needs_move(contract: Contract, status: str, on_fail: str) -> bool:
+    """Does this verdict move the batch (so a batch that cannot move fails the gate)?"""
+    if status == "error":
+        return False
+    section = contract.quarantine
+    if status in ("pass", "warn") or on_fail == "warn":
+        return section is not None and section.publish_to is not None
+    return on_fail == "quarantine"
 
 
 # ------------------------------------------------------------------ steps
@@ -314,14 +301,14 @@ def _split(
 ) -> Settlement | None:
     """Bad rows aside, clean rows on, when the clean rows pass the contract; None when
     they do not (the whole batch goes to quarantine) or no row check applies."""
-    from airflow_opsguard.validation import validate
+    from airflow_opsguard.validation import judge
 
     if isinstance(target, qfiles.FileBatch):
         file_format = contract.source.format if contract.source else None
         prepared = qfiles.prepare_split(target, contract, record, file_format)
         if prepared is None:
             return None
-        remaining = validate(contract, data=prepared.clean_tmp, now=now, store=store, record=False)
+        remaining = judge(contract, prepared.clean_tmp, now, store=store)
         if remaining.status not in ("pass", "warn"):
             qfiles.abandon_split(prepared)
             return None
@@ -349,12 +336,11 @@ def _split(
             split.bad == 0
         )
         query = qsql.literal_sql(clean, engine)
-        remaining = validate(
+        remaining = judge(
             _with_query(contract, target.database, query),
-            data=target.database.engine,
-            now=now,
+            target.database.engine,
+            now,
             store=store,
-            record=False,
         )
         if remaining.status not in ("pass", "warn"):
             return None

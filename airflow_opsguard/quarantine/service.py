@@ -279,9 +279,10 @@ def _row_checks(contract: Contract) -> Contract:
 
 def _recheck(contract: Contract, data: Any, store: ResultStore, now: datetime) -> GateResult:
     from airflow_opsguard.gate import summarize
-    from airflow_opsguard.validation import validate
+    from airflow_opsguard.validation import judge
 
-    result = validate(contract, data=data, now=now, store=store)
+    result = judge(contract, data, now, store=store)
+    store.record(result)
     if result.status not in ("pass", "warn"):
         raise ReleaseRefused(
             f"release refused: {summarize(result)} (use --force to release anyway)", result

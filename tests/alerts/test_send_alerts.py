@@ -12,11 +12,11 @@ import pytest
 from alert_helpers import NOW, bad_orders, good_orders, hook_route, orders_contract
 from recorders import WebhookRecorder
 
+from airflow_opsguard import validate
 from airflow_opsguard.alerts import send_alerts
 from airflow_opsguard.alerts.messages import LinkSettings
 from airflow_opsguard.store import ResultStore
 from airflow_opsguard.store.incidents import IncidentStore
-from airflow_opsguard.validation import validate
 
 LINKS = LinkSettings(base_url="https://airflow.example.com/")
 

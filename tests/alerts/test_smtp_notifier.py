@@ -9,9 +9,9 @@ import pytest
 from alert_helpers import NOW, bad_orders, good_orders, orders_contract
 from recorders import MailRecorder
 
+from airflow_opsguard import validate
 from airflow_opsguard.alerts import send_alerts
 from airflow_opsguard.store import ResultStore
-from airflow_opsguard.validation import validate
 
 pytest.importorskip(
     "airflow.providers.smtp", reason="apache-airflow-providers-smtp is in the dev extra"

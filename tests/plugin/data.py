@@ -180,21 +180,24 @@ def quarantine_batches(url: str, folder: Any) -> dict[str, Any]:
     """Two failing files that a real gate step set aside (orders_dag), by batch id,
     with where each is held."""
     from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.pipeline import run_gate
     from airflow_opsguard.quarantine import service
-    from airflow_opsguard.quarantine.gate import guard
 
     held: dict[str, Any] = {}
     with ResultStore(url) as store:
         for day in (25, 26):
             data = folder / f"orders-{day}.parquet"
             orders_frame(bad=True).to_parquet(data)
-            result, settled = guard(
+            run = run_gate(
                 load_contract(HELD_CONTRACT),
                 batch_id=f"batch-{day}",
                 data=str(data),
                 store=store,
-                context=identity("orders_dag", day),
+                identity=identity("orders_dag", day),
+                act=True,
             )
+            result, settled = run.result, run.settlement
+            assert settled is not None
             assert result is not None and result.status == "fail", result
             assert settled.action == "quarantined"
             record = service.get_batch(f"batch-{day}", store)

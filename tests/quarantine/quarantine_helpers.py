@@ -123,3 +123,34 @@ def finished(process: Any) -> dict[str, Any]:
 def killed(process: Any) -> None:
     _, err = process.communicate()
     assert process.returncode == -9, f"not killed (exit {process.returncode}): {err[-3000:]}"
+
+
+def gate_batch(
+    contract: Any,
+    *,
+    batch_id: str,
+    data: Any = None,
+    table: str | None = None,
+    on_fail: Any = None,
+    store: Any = None,
+    now: Any = None,
+    context: Any = None,
+) -> tuple[Any, Any]:
+    """One gate on one batch, through the pipeline every gate task runs (moving data as
+    the verdict says): the verdict (None when a crashed try had settled the batch) and
+    what happened to the batch."""
+    from airflow_opsguard.pipeline import run_gate as pipeline
+    from airflow_opsguard.quarantine.gate import Settlement
+
+    run = pipeline(
+        contract,
+        batch_id=batch_id,
+        data=data,
+        table=table,
+        on_fail=on_fail,
+        store=store,
+        now=now,
+        identity=context,
+        act=True,
+    )
+    return (None if run.resumed else run.result), run.settlement or Settlement("none")

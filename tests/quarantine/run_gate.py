@@ -2,6 +2,7 @@
 
 The JSON holds the contract, the batch id, the data and the store URL. The tests start
 this script to kill it at a crash point (``OPSGUARD_CRASH_AT``) or to run gates at once.
+It runs the gate pipeline that every gate task runs (moving data as the verdict says).
 Prints the settlement as one JSON line.
 """
 
@@ -10,22 +11,25 @@ from __future__ import annotations
 import json
 import sys
 
-from airflow_opsguard.contract.loader import load_contract
-from airflow_opsguard.quarantine.gate import guard
+from airflow_opsguard.pipeline import run_gate
+from airflow_opsguard.quarantine.gate import Settlement
 from airflow_opsguard.store import ResultStore
 
 
 def main() -> None:
     spec = json.loads(sys.argv[1])
     with ResultStore(spec["store"]) as store:
-        result, settled = guard(
-            load_contract(spec["contract"]),
+        run = run_gate(
+            spec["contract"],
             batch_id=spec["batch_id"],
             data=spec.get("data"),
             table=spec.get("table"),
             store=store,
+            act=True,
         )
-    print(json.dumps({"status": None if result is None else result.status, **settled.to_dict()}))
+    settled = run.settlement or Settlement("none")
+    status = None if run.resumed or run.result is None else run.result.status
+    print(json.dumps({"status": status, **settled.to_dict()}))
 
 
 if __name__ == "__main__":

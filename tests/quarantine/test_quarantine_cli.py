@@ -11,10 +11,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from quarantine_helpers import BAD_IDS, CLEAN_IDS, ROWS, contract, create_tables, ids, row
+from quarantine_helpers import (
+    BAD_IDS,
+    CLEAN_IDS,
+    ROWS,
+    contract,
+    create_tables,
+    gate_batch,
+    ids,
+    row,
+)
 
 from airflow_opsguard.contract.loader import load_contract
-from airflow_opsguard.quarantine.gate import guard
 from airflow_opsguard.store import ResultStore
 
 OPSGUARD = str(Path(sys.executable).with_name("opsguard"))
@@ -31,7 +39,7 @@ def quarantined(tmp_path: Path, store_url: str) -> str:
     create_tables(url, "staging", "orders", list(range(1, ROWS + 1)))
     spec = contract(source={"url": url, "table": "staging"}, level="rows", publish_to="orders")
     with ResultStore(store_url) as store:
-        guard(load_contract(spec), batch_id="b1", store=store)
+        gate_batch(load_contract(spec), batch_id="b1", store=store)
     return url
 
 
@@ -124,7 +132,7 @@ def test_files_batch_round_trip(tmp_path: Path, store_url: str):
     data = tmp_path / "orders.parquet"
     pd.DataFrame([row(i) for i in range(1, ROWS + 1)]).to_parquet(data)
     with ResultStore(store_url) as store:
-        guard(load_contract(contract()), batch_id="f1", data=str(data), store=store)
+        gate_batch(load_contract(contract()), batch_id="f1", data=str(data), store=store)
     assert not data.exists()
     released = opsguard("quarantine", "release", "f1", "--force", "--store", store_url)
     assert released.returncode == 0, released.stderr

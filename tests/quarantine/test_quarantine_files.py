@@ -8,13 +8,12 @@ from pathlib import Path
 import fsspec
 import pandas as pd
 import pytest
-from quarantine_helpers import BAD_IDS, CLEAN_IDS, ROWS, contract, row
+from quarantine_helpers import BAD_IDS, CLEAN_IDS, ROWS, contract, gate_batch, row
 
 from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.quarantine import service
 from airflow_opsguard.quarantine.files import SIDECAR
-from airflow_opsguard.quarantine.gate import guard
 from airflow_opsguard.store import ResultStore
 
 ALL = list(range(1, ROWS + 1))
@@ -28,7 +27,7 @@ def test_a_failing_file_moves_to_quarantine_with_a_sidecar(tmp_path: Path, store
     data = tmp_path / "orders.parquet"
     frame(ALL).to_parquet(data)
     with ResultStore(store_url) as store:
-        result, settled = guard(
+        result, settled = gate_batch(
             load_contract(contract()), batch_id="b1", data=str(data), store=store
         )
         assert result is not None and result.status == "fail"
@@ -47,7 +46,7 @@ def test_a_passing_file_stays_where_it_is(tmp_path: Path, store_url: str):
     data = tmp_path / "orders.parquet"
     frame(CLEAN_IDS).to_parquet(data)
     with ResultStore(store_url) as store:
-        result, settled = guard(
+        result, settled = gate_batch(
             load_contract(contract()), batch_id="b1", data=str(data), store=store
         )
     assert result is not None and result.status == "pass" and settled.action == "none"
@@ -62,7 +61,7 @@ def test_a_batch_folder_moves_whole_to_a_configured_location(tmp_path: Path, sto
     (batch / "_SUCCESS").write_text("")
     spec = load_contract(contract(location=str(tmp_path / "held")))
     with ResultStore(store_url) as store:
-        guard(spec, batch_id="b1", data=str(batch), store=store)
+        gate_batch(spec, batch_id="b1", data=str(batch), store=store)
         service.release("b1", store=store, force=True, by="ana")
         assert service.get_batch("b1", store).status == "released"
     assert sorted(p.name for p in batch.iterdir()) == ["_SUCCESS", "a.parquet", "b.parquet"]
@@ -73,7 +72,7 @@ def test_release_of_files_checks_them_again(tmp_path: Path, store_url: str):
     data = tmp_path / "orders.parquet"
     frame(ALL).to_parquet(data)
     with ResultStore(store_url) as store:
-        guard(load_contract(contract()), batch_id="b1", data=str(data), store=store)
+        gate_batch(load_contract(contract()), batch_id="b1", data=str(data), store=store)
         with pytest.raises(service.ReleaseRefused):
             service.release("b1", store=store)
         assert not data.exists()
@@ -90,7 +89,7 @@ def test_fsspec_urls_are_copied_verified_and_deleted(store_url: str):
         frame(ALL).to_parquet(handle)
     url = "memory:///lake/orders/part-0.parquet"
     with ResultStore(store_url) as store:
-        _, settled = guard(load_contract(contract()), batch_id="b1", data=url, store=store)
+        _, settled = gate_batch(load_contract(contract()), batch_id="b1", data=url, store=store)
         assert settled.record is not None
         assert settled.record.location == "memory:///lake/orders/_quarantine/orders/b1"
         assert not memory.exists("/lake/orders/part-0.parquet")
@@ -108,7 +107,7 @@ def test_rows_split_writes_clean_and_quarantined_parquet(tmp_path: Path, store_u
     frame(ALL).to_csv(data, index=False)
     spec = load_contract(contract(level="rows"))
     with ResultStore(store_url) as store:
-        result, settled = guard(spec, batch_id="b1", data=str(data), store=store)
+        result, settled = gate_batch(spec, batch_id="b1", data=str(data), store=store)
         assert result is not None and result.status == "fail"
         assert settled.action == "split" and settled.remaining_status == "pass"
         assert settled.clean_path == str(tmp_path / "orders.clean.parquet")
@@ -132,7 +131,7 @@ def test_rows_split_of_a_url_is_refused_clearly(store_url: str):
     with memory.open("/split/orders.parquet", "wb") as handle:
         frame(ALL).to_parquet(handle)
     with ResultStore(store_url) as store, pytest.raises(DataSourceError, match="local path"):
-        guard(
+        gate_batch(
             load_contract(contract(level="rows")),
             batch_id="b1",
             data="memory:///split/orders.parquet",
@@ -148,11 +147,11 @@ def test_a_store_outage_during_quarantine_is_recorded_by_the_retry(tmp_path: Pat
     spec = load_contract(contract())
     down = ResultStore("postgresql://nobody@127.0.0.1:1/none", spool_dir=tmp_path / "spool")
     with down:
-        _, settled = guard(spec, batch_id="b1", data=str(data), store=down)
+        _, settled = gate_batch(spec, batch_id="b1", data=str(data), store=down)
     assert settled.action == "quarantined" and settled.recorded is False
     assert not data.exists()  # the data is safe in quarantine; only the record is missing
     with ResultStore(store_url) as store:
-        result, retried = guard(spec, batch_id="b1", data=str(data), store=store)
+        result, retried = gate_batch(spec, batch_id="b1", data=str(data), store=store)
         assert result is None and retried.resumed and retried.recorded
         (record,) = service.list_batches(store)
     assert record.batch_id == "b1" and record.rows == ROWS
@@ -168,7 +167,7 @@ def test_a_glob_batch_leaves_earlier_quarantines_and_markers_alone(tmp_path: Pat
             (folder / "_SUCCESS").write_text("")
             # A recursive glob matches the earlier batch's quarantined file too.
             pattern = str(folder / "**" / "*.parquet")
-            _, settled = guard(spec, batch_id=batch, data=pattern, store=store)
+            _, settled = gate_batch(spec, batch_id=batch, data=pattern, store=store)
             assert settled.action == "quarantined"
     box = folder / "_quarantine" / "orders"
     assert sorted(p.name for p in (box / "b1" / "data").iterdir()) == ["b1.parquet"]
@@ -182,7 +181,7 @@ def test_a_split_glob_writes_its_clean_file_beside_the_folder(tmp_path: Path, st
     frame(ALL[:20]).to_parquet(folder / "part-0.parquet")
     frame(ALL[20:]).to_parquet(folder / "part-1.parquet")
     with ResultStore(store_url) as store:
-        _, settled = guard(
+        _, settled = gate_batch(
             load_contract(contract(level="rows")),
             batch_id="b1",
             data=str(folder / "*.parquet"),

@@ -11,12 +11,12 @@ from quarantine_helpers import (
     assert_nothing_lost,
     contract,
     create_tables,
+    gate_batch,
     ids,
 )
 
 from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.quarantine import service
-from airflow_opsguard.quarantine.gate import guard
 from airflow_opsguard.store import ResultStore
 
 ALL = list(range(1, ROWS + 1))
@@ -35,7 +35,7 @@ def wap(data_url: str, prefix: str, *, level: str = "batch", good: bool = False,
 def test_a_passing_batch_is_published_in_one_step(data_url: str, prefix: str, store_url: str):
     spec, staging, target, staged = wap(data_url, prefix, good=True)
     with ResultStore(store_url) as store:
-        result, settled = guard(spec, batch_id=prefix + "b1", store=store)
+        result, settled = gate_batch(spec, batch_id=prefix + "b1", store=store)
         assert result is not None and result.status == "pass"
         assert settled.action == "published" and settled.published_rows == len(staged)
         assert service.list_batches(store) == []
@@ -48,7 +48,7 @@ def test_a_failing_batch_moves_to_quarantine_with_its_reasons(
 ):
     spec, staging, target, staged = wap(data_url, prefix)
     with ResultStore(store_url) as store:
-        result, settled = guard(spec, batch_id=prefix + "b1", store=store)
+        result, settled = gate_batch(spec, batch_id=prefix + "b1", store=store)
         assert result is not None and result.status == "fail"
         assert settled.action == "quarantined"
         (record,) = service.list_batches(store)
@@ -74,7 +74,7 @@ def test_rows_level_sets_bad_rows_aside_and_publishes_the_rest(
 ):
     spec, _staging, target, staged = wap(data_url, prefix, level="rows")
     with ResultStore(store_url) as store:
-        result, settled = guard(spec, batch_id=prefix + "b1", store=store)
+        result, settled = gate_batch(spec, batch_id=prefix + "b1", store=store)
         assert result is not None and result.status == "fail"
         assert settled.action == "split" and settled.remaining_status == "pass"
         assert settled.record is not None
@@ -100,7 +100,7 @@ def test_rows_level_quarantines_the_whole_batch_when_the_rest_still_fails(
     # Without its bad rows the batch is too small: volume is judged again and fails.
     spec, _staging, target, staged = wap(data_url, prefix, level="rows", min_rows=len(ALL))
     with ResultStore(store_url) as store:
-        _, settled = guard(spec, batch_id=prefix + "b1", store=store)
+        _, settled = gate_batch(spec, batch_id=prefix + "b1", store=store)
     assert settled.action == "quarantined"
     assert ids(data_url, target) == []
     assert ids(data_url, f"{target}_quarantine") == staged
@@ -109,11 +109,11 @@ def test_rows_level_quarantines_the_whole_batch_when_the_rest_still_fails(
 def test_a_retried_gate_does_not_move_its_batch_twice(data_url: str, prefix: str, store_url: str):
     spec, staging, target, _staged = wap(data_url, prefix, level="rows")
     with ResultStore(store_url) as store:
-        guard(spec, batch_id=prefix + "b1", store=store)
+        gate_batch(spec, batch_id=prefix + "b1", store=store)
         # The upstream task wrote again into staging meanwhile: a retry of the *same*
         # gate task must not take those rows as its batch.
         create_tables(data_url, staging, None, [1000])
-        result, again = guard(spec, batch_id=prefix + "b1", store=store)
+        result, again = gate_batch(spec, batch_id=prefix + "b1", store=store)
         assert result is None and again.resumed and again.action == "split"
         assert len(service.list_batches(store)) == 1
     assert ids(data_url, target) == CLEAN_IDS
@@ -124,7 +124,7 @@ def test_release_checks_again_then_publishes(data_url: str, prefix: str, store_u
     spec, _staging, target, _staged = wap(data_url, prefix, level="rows")
     quarantined = f"{target}_quarantine"
     with ResultStore(store_url) as store:
-        guard(spec, batch_id=prefix + "b1", store=store)
+        gate_batch(spec, batch_id=prefix + "b1", store=store)
         with pytest.raises(service.ReleaseRefused, match="not_null"):
             service.release(prefix + "b1", store=store, by="ana")
         assert service.get_batch(prefix + "b1", store).status == "quarantined"
@@ -150,11 +150,11 @@ def test_release_checks_again_then_publishes(data_url: str, prefix: str, store_u
 def test_forced_release_and_drop(data_url: str, prefix: str, store_url: str):
     spec, _staging, target, staged = wap(data_url, prefix)
     with ResultStore(store_url) as store:
-        guard(spec, batch_id=prefix + "b1", store=store)
+        gate_batch(spec, batch_id=prefix + "b1", store=store)
         done = service.release(prefix + "b1", store=store, by="bo", force=True)
         assert done.check is None and done.record.forced is True
         # The gate task run again (cleared after the review) lets the run go on.
-        result, again = guard(spec, batch_id=prefix + "b1", store=store)
+        result, again = gate_batch(spec, batch_id=prefix + "b1", store=store)
         assert result is None and again.action == "released" and again.lets_data_through
         with pytest.raises(service.QuarantineConflict, match="released already"):
             service.drop(prefix + "b1", store=store)
@@ -162,7 +162,7 @@ def test_forced_release_and_drop(data_url: str, prefix: str, store_url: str):
 
     spec, _staging, target, staged = wap(data_url, prefix + "x")
     with ResultStore(store_url) as store:
-        guard(spec, batch_id=prefix + "b2", store=store)
+        gate_batch(spec, batch_id=prefix + "b2", store=store)
         dropped = service.drop(prefix + "b2", store=store, by="bo", reason="garbage")
         assert dropped.status == "dropped"
         assert service.get_batch(prefix + "b2", store).reviewed_by == "bo"
@@ -186,6 +186,6 @@ def test_a_target_without_the_batch_columns_moves_nothing(
     engine.dispose()
     spec = load_contract(contract(source={"url": data_url, "table": staging}, publish_to=target))
     with ResultStore(store_url) as store, pytest.raises(Exception, match="no column 'amount'"):
-        guard(spec, batch_id=prefix + "b1", store=store)
+        gate_batch(spec, batch_id=prefix + "b1", store=store)
     assert ids(data_url, staging) == CLEAN_IDS
     assert ids(data_url, target) == []

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from store_helpers import make_result
 
+from airflow_opsguard import validate
 from airflow_opsguard.alerts.service import send_alerts
 from airflow_opsguard.cli import main
 from airflow_opsguard.contract.loader import load_contract
@@ -26,7 +27,6 @@ from airflow_opsguard.store import ResultStore, store_state, upgrade_store
 from airflow_opsguard.store.engine import create_store_engine
 from airflow_opsguard.store.migrate import HEAD, auto_migrate, upgrade
 from airflow_opsguard.store.urls import parse_store_url
-from airflow_opsguard.validation import validate
 
 OPSGUARD = str(Path(sys.executable).with_name("opsguard"))
 ROOT = Path(__file__).resolve().parents[2]
