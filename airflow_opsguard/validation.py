@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,15 +13,20 @@ from airflow_opsguard.checks.evaluate import evaluate
 from airflow_opsguard.checks.results import CheckResult, GateResult, worst
 from airflow_opsguard.checks.shadow import apply_shadow
 from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.engines.sources import (
+    DatabaseSource,
+    FileSource,
+    Source,
+    open_source,
+    resolve_source,
+    source_name,
+)
 from airflow_opsguard.errors import DataSourceError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from airflow_opsguard.checks.observations import Observations
     from airflow_opsguard.drift.reference import Reference
     from airflow_opsguard.engines.files import Progress
-    from airflow_opsguard.engines.opened import OpenedSource
     from airflow_opsguard.gx.runner import PreparedSuite
     from airflow_opsguard.store.store import ResultStore
 
@@ -53,8 +56,9 @@ def judge(
     moment = _as_now(now)
     started = time.perf_counter()
     try:
+        source = resolve_source(contract, data, table)
         reference = _baseline_reference(contract, store)
-        observations = measure(contract, data, table=table, progress=progress, reference=reference)
+        observations = measure_source(contract, source, progress=progress, reference=reference)
     except DataSourceError as exc:
         result = GateResult(
             dataset=contract.dataset,
@@ -63,7 +67,7 @@ def judge(
             rows=None,
             checks=(),
             contract_fingerprint=contract.fingerprint,
-            source=_source_name(contract, data, table),
+            source=source_name(contract, data, table),
             duration_ms=_elapsed(started),
             error=str(exc),
             retryable=exc.retryable,
@@ -72,9 +76,9 @@ def judge(
         observations = _with_history(contract, observations, store, moment)
         result = evaluate(contract, observations, now=moment, duration_ms=_elapsed(started))
         if reference is not None and store is not None:
-            result = _with_profile(result, contract, data, table)
+            result = _with_profile(result, contract, source)
         if suites:
-            result = _with_gx(result, _run_gx(contract, suites, data, table), started)
+            result = _with_gx(result, _run_gx(suites, source), started)
     return _with_identity(apply_shadow(contract, result), context)  # shadow: never blocks
 
 
@@ -86,43 +90,41 @@ def measure(
     progress: Progress | None = None,
     reference: Reference | None = None,
 ) -> Observations:
-    """Measure the contract's checks on ``data`` (default: the contract's source).
+    """Measure the contract's checks on ``data`` (default: the contract's source; see
+    :func:`~airflow_opsguard.engines.sources.resolve_source`).
 
     ``reference`` is the distribution reference, when the caller has loaded it (a
     baseline from the store); by default the contract's ``reference`` is loaded.
     Raises :class:`DataSourceError` when the data cannot be read; its ``retryable`` says
     whether the database failed (try again later) rather than the request.
     """
+    source = resolve_source(contract, data, table)
+    return measure_source(contract, source, progress=progress, reference=reference)
+
+
+def measure_source(
+    contract: Contract,
+    source: Source,
+    *,
+    progress: Progress | None = None,
+    reference: Reference | None = None,
+) -> Observations:
+    """Measure the contract's checks on a resolved source, with the engine for it."""
+    if isinstance(source, DatabaseSource):
+        from airflow_opsguard.engines.sql import measure_database
+
+        return measure_database(contract, source, reference=reference)
     from airflow_opsguard.engines.files import measure_data
-    from airflow_opsguard.engines.sql import database_source, measure_database
 
-    database = database_source(contract, data, table)
-    if database is not None:
-        return measure_database(contract, database, reference=reference)
-    if table is not None:
-        raise DataSourceError(
-            f"a table ({table!r}) goes with a database URL; the data to check is not one"
+    if isinstance(source, FileSource):
+        return measure_data(
+            contract,
+            source.location,
+            file_format=source.format,
+            progress=progress,
+            reference=reference,
         )
-
-    target, file_format = _resolve_target(contract, data)
-    return measure_data(
-        contract, target, file_format=file_format, progress=progress, reference=reference
-    )
-
-
-def _resolve_target(contract: Contract, data: Any) -> tuple[Any, str | None]:
-    source = contract.source
-    file_format = source.format if source is not None else None
-    if data is not None:
-        return data, file_format
-    if source is None or not (source.path or source.url or source.conn_id):
-        raise DataSourceError(
-            f"contract {contract.dataset!r} names no source; give the data to check "
-            "(--data, or source.path in the contract)"
-        )
-    # Database sources went to the SQL engine before this point.
-    assert source.path is not None
-    return _relative_to_contract(contract, source.path), file_format
+    return measure_data(contract, source.frame, progress=progress, reference=reference)
 
 
 def _gx_suites(contract: Contract, extra: Sequence[Any]) -> list[PreparedSuite]:
@@ -135,18 +137,15 @@ def _gx_suites(contract: Contract, extra: Sequence[Any]) -> list[PreparedSuite]:
     return prepare(contract_suites(contract, extra))
 
 
-def _run_gx(
-    contract: Contract, suites: list[PreparedSuite], data: Any, table: str | None
-) -> list[CheckResult]:
+def _run_gx(suites: list[PreparedSuite], source: Source) -> list[CheckResult]:
     """Run the suites through GX on the data the contract's own checks just read."""
-    from airflow_opsguard.engines.sql import database_source
     from airflow_opsguard.gx.runner import run_on_data, run_on_database
 
-    database = database_source(contract, data, table)
-    if database is not None:
-        return run_on_database(suites, database)
-    target, file_format = _resolve_target(contract, data)
-    return run_on_data(suites, target, file_format)
+    if isinstance(source, DatabaseSource):
+        return run_on_database(suites, source)
+    if isinstance(source, FileSource):
+        return run_on_data(suites, source.location, source.format)
+    return run_on_data(suites, source.frame, None)
 
 
 def _with_gx(result: GateResult, checks: list[CheckResult], started: float) -> GateResult:
@@ -155,30 +154,6 @@ def _with_gx(result: GateResult, checks: list[CheckResult], started: float) -> G
     merged = (*result.checks, *checks)
     status = worst(c.status for c in merged)
     return replace(result, checks=merged, status=status, duration_ms=_elapsed(started))
-
-
-def _relative_to_contract(contract: Contract, path: str) -> str:
-    """A relative ``source.path`` is read from the contract file's folder, so a contract
-    means the same data whatever the working directory (an Airflow worker's is not yours)."""
-    if "://" in path or os.path.isabs(path) or contract.origin is None:
-        return path
-    return os.path.normpath(os.path.join(os.path.dirname(contract.origin), path))
-
-
-def _source_name(contract: Contract, data: Any, table: str | None = None) -> str | None:
-    from airflow_opsguard.engines.sql import database_source
-    from airflow_opsguard.urls import mask_text
-
-    try:
-        database = database_source(contract, data, table)
-    except DataSourceError:
-        database = None
-    if database is not None:
-        return database.name
-    if data is not None:
-        return mask_text(data) if isinstance(data, str) else f"<{type(data).__name__}>"
-    source = contract.source
-    return source.path if source is not None else None
 
 
 def _as_now(now: datetime | str | None) -> datetime:
@@ -222,9 +197,7 @@ def _baseline_reference(contract: Contract, store: ResultStore | None) -> Refere
     return baseline_reference(contract, store)
 
 
-def _with_profile(
-    result: GateResult, contract: Contract, data: Any, table: str | None
-) -> GateResult:
+def _with_profile(result: GateResult, contract: Contract, source: Source) -> GateResult:
     """The result with a profile of the data's distribution columns, kept with the run
     so that it can become the next baseline version. Profiling takes a few more passes
     over the data; a failure costs the profile, never the verdict."""
@@ -235,7 +208,7 @@ def _with_profile(
     section = contract.distribution
     assert section is not None
     try:
-        with _open_for_profile(contract, data, table) as opened:
+        with open_source(source) as opened:
             present = {c.name for c in opened.columns}
             names = [c.name for c in section.columns if c.name in present]
             if not names:
@@ -245,18 +218,3 @@ def _with_profile(
         log.warning("%s: no profile kept of this run's data: %s", contract.dataset, exc)
         return result
     return replace(result, profile=found.to_dict())
-
-
-@contextmanager
-def _open_for_profile(contract: Contract, data: Any, table: str | None) -> Iterator[OpenedSource]:
-    from airflow_opsguard.engines.files import open_data
-    from airflow_opsguard.engines.sql import database_source, open_database
-
-    database = database_source(contract, data, table)
-    if database is not None:
-        with open_database(database) as opened:
-            yield opened
-        return
-    target, file_format = _resolve_target(contract, data)
-    with open_data(target, file_format=file_format) as opened:
-        yield opened

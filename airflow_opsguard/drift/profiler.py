@@ -16,7 +16,6 @@ categories, one GROUP BY per column):
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -90,26 +89,16 @@ def open_source(
     data: Any, table: str | None = None, file_format: str | None = None
 ) -> Iterator[OpenedSource]:
     """Open a file, DataFrame or database table for profiling."""
-    from airflow_opsguard.engines.connections import is_database_url
-    from airflow_opsguard.engines.files import open_data
-    from airflow_opsguard.engines.sql import DatabaseSource, open_database
+    from airflow_opsguard.engines.sources import FileSource, database_source, resolve_source
+    from airflow_opsguard.engines.sources import open_source as open_resolved
 
-    database: DatabaseSource | None = None
-    if isinstance(data, sa.Engine):
-        database = DatabaseSource(engine=data, table=table or "")
-    elif isinstance(data, sa.URL) or (isinstance(data, str) and is_database_url(data)):
-        database = DatabaseSource(url=data, table=table or "")
-    if database is not None:
-        if not table:
-            raise DataSourceError(f"{database.where}: say which table to profile (--table NAME)")
-        with open_database(database) as opened:
-            yield opened
-        return
-    if table is not None:
-        raise DataSourceError(f"a table ({table!r}) goes with a database URL; the data is not one")
-    if isinstance(data, os.PathLike):
-        data = os.fspath(data)
-    with open_data(data, file_format=file_format) as opened:
+    database = database_source(None, data, table or "?")
+    if database is not None and table is None:
+        raise DataSourceError(f"{database.where}: say which table to profile (--table NAME)")
+    source = resolve_source(None, data, table)
+    if isinstance(source, FileSource) and file_format:
+        source = FileSource(source.location, file_format)
+    with open_resolved(source) as opened:
         yield opened
 
 

@@ -7,10 +7,10 @@ reference's bins and categories). Evaluation never reads files.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from airflow_opsguard.contract.models import Contract, Distribution
+from airflow_opsguard.contract.paths import relative_to_contract
 from airflow_opsguard.drift.profile import ColumnProfile, Profile, looks_like_profile
 from airflow_opsguard.errors import OpsGuardError
 
@@ -44,14 +44,6 @@ class Reference:
         return found
 
 
-def resolve_location(contract: Contract, location: str) -> str:
-    """A relative reference is read from the contract file's folder, as a relative
-    ``source.path`` is; URLs and absolute paths stay as they are."""
-    if "://" in location or os.path.isabs(location) or contract.origin is None:
-        return location
-    return os.path.normpath(os.path.join(os.path.dirname(contract.origin), location))
-
-
 def load_reference(contract: Contract) -> Reference | None:
     """The contract's reference, profiled for its distribution columns (None without a
     ``distribution`` section). Never raises for an unreadable reference: the error is
@@ -66,7 +58,7 @@ def load_reference(contract: Contract) -> Reference | None:
             error="distribution.baseline: the baseline is read from a results store; "
             "check with validate(..., store=...)",
         )
-    path = resolve_location(contract, section.reference)
+    path = relative_to_contract(contract, section.reference)
     try:
         profile = Profile.read(path) if looks_like_profile(path) else _profile_data(path, section)
     except OpsGuardError as exc:

@@ -9,7 +9,6 @@ run, compiled for DuckDB.
 
 from __future__ import annotations
 
-import glob as globlib
 import hashlib
 import logging
 import os
@@ -17,15 +16,16 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract, ReconcileTarget, ReferenceTarget
+from airflow_opsguard.contract.paths import relative_to_contract
 from airflow_opsguard.engines.duckdb_session import Session, session, threads_of
 from airflow_opsguard.engines.executor import Parallel, measure
+from airflow_opsguard.engines.listing import list_files
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.relations import (
     OTHER_ALIAS,
@@ -259,101 +259,31 @@ def _raw(connection: sa.Connection) -> Any:
 
 
 def resolve_files(location: str, file_format: str | None = None) -> FileSet:
-    """Expand a path, directory, glob or fsspec URL into the files to read."""
-    protocol, _, rest = location.partition("://") if "://" in location else ("", "", location)
-    if protocol in ("", "file"):
-        return _local_files(rest if protocol else location, file_format)
-    return _remote_files(location, protocol, file_format)
-
-
-def _local_files(location: str, file_format: str | None) -> FileSet:
-    path = Path(location).expanduser()
-    if any(ch in location for ch in "*?["):
-        found = sorted(
-            p
-            for p in globlib.glob(str(path), recursive=True)
-            if Path(p).is_file() and not _hidden_match(p, str(path))
-        )
-        if not found:
-            raise DataSourceError(f"{location}: no file matches this pattern")
-    elif path.is_dir():
-        found = sorted(
-            str(p) for p in path.rglob("*") if p.is_file() and _is_data_file(p, path, file_format)
+    """The files to read at a path, folder, glob or fsspec URL (listed by
+    :func:`~airflow_opsguard.engines.listing.list_files`): in a folder, the data files
+    (by suffix, unless the format is declared)."""
+    listing = list_files(location)
+    found = listing.files
+    if listing.kind == "folder":
+        found = tuple(
+            f for f in found if file_format is not None or _suffix_format(f.path) is not None
         )
         if not found:
             raise DataSourceError(f"{location}: the directory holds no data files")
-    elif path.is_file():
-        found = [str(path)]
-    else:
-        raise DataSourceError(f"{location}: no such file or directory")
-    fmt = _format_of(found, file_format, location)
-    stats = [(p, os.stat(p)) for p in found]
-    nonempty = tuple(p for p, st in stats if st.st_size > 0)
+    elif not found:
+        raise DataSourceError(f"{location}: no file matches this pattern")
+    fmt = _format_of([f.path for f in found], file_format, location)
     identity = hashlib.sha256(
-        "\n".join(f"{p}\t{st.st_size}\t{st.st_mtime_ns}" for p, st in stats).encode()
+        "\n".join(f"{f.path}\t{f.size}\t{f.modified}" for f in found).encode()
     ).hexdigest()[:16]
     return FileSet(
         name=location,
-        paths=nonempty,
+        paths=tuple(f.path for f in found if f.size > 0),
         format=fmt,
-        protocol=None,
-        total_bytes=sum(st.st_size for _, st in stats),
+        protocol=listing.protocol,
+        total_bytes=sum(f.size for f in found),
         identity=identity,
     )
-
-
-def _remote_files(location: str, protocol: str, file_format: str | None) -> FileSet:
-    import fsspec
-
-    try:
-        fs, root = fsspec.core.url_to_fs(location)
-        if any(ch in root for ch in "*?["):
-            found = sorted(p for p in fs.glob(root) if not _hidden_match(p, root))
-        elif fs.isdir(root):
-            found = sorted(
-                p for p in fs.find(root) if _is_data_file(Path(p), Path(root), file_format)
-            )
-        elif fs.exists(root):
-            found = [root]
-        else:
-            raise DataSourceError(f"{location}: no such file or directory")
-        infos = [fs.info(p) for p in found]
-    except DataSourceError:
-        raise
-    except Exception as exc:  # fsspec backends raise their own types
-        raise DataSourceError(f"{location}: {exc}", retryable=True) from exc
-    if not found:
-        raise DataSourceError(f"{location}: no file matches")
-    fmt = _format_of(found, file_format, location)
-    identity = hashlib.sha256(
-        "\n".join(f"{i['name']}\t{i.get('size')}\t{i.get('mtime', '')}" for i in infos).encode()
-    ).hexdigest()[:16]
-    return FileSet(
-        name=location,
-        paths=tuple(
-            fs.unstrip_protocol(p)
-            for p, info in zip(found, infos, strict=True)
-            if info.get("size", 1)
-        ),
-        format=fmt,
-        protocol=protocol,
-        total_bytes=sum(int(i.get("size") or 0) for i in infos),
-        identity=identity,
-    )
-
-
-def _hidden_match(match: str, pattern: str) -> bool:
-    """A glob's match that a wildcard found under ``_`` or ``.``: _SUCCESS markers, the
-    _quarantine folder, hidden files (named in the pattern's fixed part, they count)."""
-    named = {part for part in pattern.split("/") if not any(ch in part for ch in "*?[")}
-    return any(part.startswith(("_", ".")) and part not in named for part in match.split("/"))
-
-
-def _is_data_file(path: Path, root: Path, file_format: str | None) -> bool:
-    relative = path.relative_to(root) if path.is_relative_to(root) else path
-    if any(part.startswith(("_", ".")) for part in relative.parts):
-        return False  # _SUCCESS markers, _quarantine folders, hidden files
-    return file_format is not None or _suffix_format(path.name) is not None
 
 
 def _suffix_format(name: str) -> str | None:
@@ -434,9 +364,7 @@ def _other_files(opened: Session, contract: Contract) -> OtherResolver:
                 f"to.table {target.table!r} names a database table; a file or DataFrame "
                 "source compares with files (to.path)"
             )
-        location = target.path
-        if "://" not in location and not os.path.isabs(location) and contract.origin:
-            location = os.path.join(os.path.dirname(os.path.abspath(contract.origin)), location)
+        location = relative_to_contract(contract, target.path)
         if location in resolved:
             return resolved[location]
         view = f"opsguard_other_{len(resolved)}"

@@ -5,8 +5,9 @@ for the database's dialect: one aggregate scan, a GROUP BY per unique check, and
 LIMITed sample queries for checks that fail. Only those aggregates and samples cross
 the wire, so a check on a billion rows costs the client what one on a thousand does.
 
-The source is a table (``schema.table`` allowed; names are looked up in the catalogue
-and quoted by SQLAlchemy, never formatted into SQL) or a query, wrapped as a subquery.
+The source (:class:`~airflow_opsguard.engines.sources.DatabaseSource`) is a table
+(``schema.table`` allowed; names are looked up in the catalogue and quoted by SQLAlchemy,
+never formatted into SQL) or a query, wrapped as a subquery.
 
 Each check runs on a connection of its own with, where the database supports them,
 
@@ -23,9 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +33,12 @@ import sqlalchemy as sa
 from airflow_opsguard.engines.connections import (
     create_engine,
     engine_for_conn_id,
-    is_database_url,
     normalise_url,
 )
 from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, measure
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.relations import OTHER_ALIAS, OtherNotFound, OtherRelation
+from airflow_opsguard.engines.sources import DatabaseSource
 from airflow_opsguard.engines.sql_columns import query_source, table_columns
 from airflow_opsguard.engines.sql_errors import is_retryable, is_timeout, reason
 from airflow_opsguard.errors import DataSourceError
@@ -59,95 +58,6 @@ if TYPE_CHECKING:
 STATEMENT_TIMEOUT_ENV = "OPSGUARD_STATEMENT_TIMEOUT"
 DEFAULT_STATEMENT_TIMEOUT = 300.0  # seconds
 QUERY_ALIAS = "opsguard_query"
-
-
-@dataclass(frozen=True)
-class DatabaseSource:
-    """A table or a query in a database given by a URL, an Airflow connection or an
-    engine (exactly one of them)."""
-
-    url: str | sa.URL | None = None
-    conn_id: str | None = None
-    engine: sa.Engine | None = None
-    table: str | None = None
-    query: str | None = None
-
-    def __post_init__(self) -> None:
-        if sum(x is not None for x in (self.url, self.conn_id, self.engine)) != 1:
-            raise ValueError("give one of url, conn_id or engine")
-        if (self.table is None) == (self.query is None):
-            raise ValueError("give a table or a query")
-
-    @property
-    def where(self) -> str:
-        """The database, as it may be shown: its URL without the password."""
-        if self.engine is not None:
-            return mask_url(self.engine.url)
-        if self.conn_id is not None:
-            return f"Airflow connection {self.conn_id!r}"
-        try:
-            return mask_url(normalise_url(self.url or ""))
-        except DataSourceError:
-            return mask_text(str(self.url))
-
-    @property
-    def what(self) -> str:
-        if self.table:
-            return f"table {self.table!r}"
-        return f"query {_short(self.query or '')!r}"
-
-    @property
-    def name(self) -> str:
-        """How results name the source: ``table 'orders' in postgresql+psycopg://...``."""
-        return f"{self.what} in {self.where}"
-
-
-def database_source(contract: Contract, data: Any, table: str | None) -> DatabaseSource | None:
-    """The database source that ``data``, ``table`` and the contract's source name, or None
-    when the data is a file, a glob or a DataFrame.
-
-    ``data`` (a database URL or a SQLAlchemy engine) overrides the contract's url or
-    conn_id; ``table`` overrides the contract's table or query.
-    """
-    source = contract.source
-    if isinstance(data, sa.Engine):
-        where: dict[str, Any] = {"engine": data}
-    elif isinstance(data, str | sa.URL) and (isinstance(data, sa.URL) or is_database_url(data)):
-        where = {"url": data}
-    elif data is not None:
-        return None
-    elif source is not None and source.url:
-        where = {"url": _relative_sqlite(contract, source.url)}
-    elif source is not None and source.conn_id:
-        where = {"conn_id": source.conn_id}
-    else:
-        return None
-    if table is not None:
-        return DatabaseSource(**where, table=table)
-    if source is not None and (source.table or source.query):
-        return DatabaseSource(**where, table=source.table, query=source.query)
-    shown = DatabaseSource(**where, table="?").where
-    raise DataSourceError(
-        f"{shown}: say what to check in this database: a table (--table NAME, "
-        "source.table) or a query (source.query)"
-    )
-
-
-def _relative_sqlite(contract: Contract, url: str) -> str:
-    """A relative SQLite file in a contract's ``source.url`` is read from the contract
-    file's folder, as a relative ``source.path`` is."""
-    parsed = normalise_url(url)
-    database = parsed.database or ""
-    if (
-        parsed.get_backend_name() != "sqlite"
-        or contract.origin is None
-        or database in ("", ":memory:")
-        or database.startswith("file:")
-        or os.path.isabs(database)
-    ):
-        return url
-    folder = os.path.dirname(os.path.abspath(contract.origin))
-    return parsed.set(database=os.path.join(folder, database)).render_as_string(hide_password=False)
 
 
 def statement_timeout() -> float | None:
@@ -437,8 +347,3 @@ class _Failure:
 
     def _reason(self, exc: sa.exc.DBAPIError) -> str:
         return mask_text(reason(exc), self.url)
-
-
-def _short(text: str, limit: int = 60) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -30,7 +30,7 @@ from airflow_opsguard.urls import mask_text
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-    from airflow_opsguard.engines.sql import DatabaseSource
+    from airflow_opsguard.engines.sources import DatabaseSource
 
 log = logging.getLogger(__name__)
 

@@ -46,31 +46,26 @@ def dataset_of(contract: Contract, data: Any, table: str | None) -> LineageDatas
     and ``db.schema.table``; ``file`` and an absolute path; ``s3://bucket`` and a key."""
     import sqlalchemy as sa
 
-    from airflow_opsguard.engines.sql import database_source
+    from airflow_opsguard.engines.sources import DatabaseSource, FileSource, resolve_source
 
-    database = database_source(contract, data, table)
-    if database is not None:
-        if database.engine is not None:
-            url = database.engine.url
-        elif database.conn_id is not None:
+    source = resolve_source(contract, data, table)
+    if isinstance(source, DatabaseSource):
+        if source.engine is not None:
+            url = source.engine.url
+        elif source.conn_id is not None:
             from airflow_opsguard.engines.connections import engine_for_conn_id
 
-            url = engine_for_conn_id(database.conn_id).url
+            url = engine_for_conn_id(source.conn_id).url
         else:
-            url = sa.make_url(str(database.url))
-        return _table_dataset(url, database.table, contract.dataset)
-    location = data if isinstance(data, str | os.PathLike) else None
-    if location is None and data is None and contract.source is not None:
-        location = contract.source.path
-    if location is None:
+            url = sa.make_url(str(source.url))
+        return _table_dataset(url, source.table, contract.dataset)
+    if not isinstance(source, FileSource):
         return LineageDataset("opsguard", contract.dataset)  # an in-memory DataFrame
-    text = os.fspath(location)
+    text = source.location
     if "://" in text:
         scheme, _, rest = text.partition("://")
         bucket, _, key = rest.partition("/")
         return LineageDataset(f"{scheme}://{bucket}", key)
-    if not os.path.isabs(text) and contract.origin is not None:
-        text = os.path.join(os.path.dirname(contract.origin), text)
     return LineageDataset("file", os.path.abspath(text))
 
 

@@ -13,7 +13,6 @@ duplicates nothing.
 
 from __future__ import annotations
 
-import glob as globlib
 import json
 import os
 import shutil
@@ -212,31 +211,17 @@ def _base_of(location: str) -> str:
 
 def _members(location: str) -> list[tuple[str, str]]:
     """(path, name inside the quarantine folder) of what moves: the file, the folder, or
-    each file a glob matches (named by its path under the glob's folder)."""
+    each file a glob matches (named by its path under the glob's folder), as the engine
+    lists them: never _quarantine folders, markers, hidden files."""
+    from airflow_opsguard.engines.listing import list_files
+
     if not any(ch in location for ch in "*?["):
         return [(location.rstrip("/"), basename(location))]
     base = parent(_base_of(location))
-    if protocol_of(location):
-        fs = _fs(location)
-        # Spelled with the location's own protocol, as every move of the batch is.
-        scheme = protocol_of(location)
-        found = [
-            f"{scheme}://{p}" if "://" not in p else p
-            for p in sorted(fs.glob(location))
-            if fs.isfile(p)
-        ]
-    else:
-        found = sorted(
-            p for p in globlib.glob(_local(location), recursive=True) if os.path.isfile(p)
-        )
-    named = [(p, os.path.relpath(_local(p), _local(base))) for p in found]
-    # As the file engine reads a folder: never _quarantine folders, markers, hidden files.
     return [
-        (p, name)
-        for p, name in named
-        if not any(part.startswith(("_", ".")) for part in PurePosixPath(name).parts)
+        (f.path, os.path.relpath(_local(f.path), _local(base)))
+        for f in list_files(location).files
     ]
-
 
 def resume(batch: FileBatch) -> tuple[QuarantineRecord, str] | None:
     """Finish the quarantine a crashed try of this batch began; its record and state

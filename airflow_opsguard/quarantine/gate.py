@@ -95,40 +95,37 @@ def target_for(
     contract: Contract, batch_id: str, *, data: Any = None, table: str | None = None
 ) -> Target:
     """Where the batch is: files (a path, glob or URL) or a staging table."""
-    from airflow_opsguard.engines.sql import database_source
+    from airflow_opsguard.engines.sources import DatabaseSource, FileSource, resolve_source
 
     section = contract.quarantine
-    database = database_source(contract, data, table)
-    if database is not None:
-        if database.table is None:
+    source = resolve_source(contract, data, table)
+    if isinstance(source, DatabaseSource):
+        if source.table is None:
             raise DataSourceError(
                 f"{contract.dataset}: quarantine moves rows out of a table; the source is a "
                 "query (give source.table: the staging table)"
             )
         publish_to = section.publish_to if section else None
-        home = publish_to or database.table
+        home = publish_to or source.table
         return SqlTarget(
             database=qsql.Database(
-                url=None if database.url is None else str(database.url),
-                conn_id=database.conn_id,
-                engine=database.engine,
+                url=None if source.url is None else str(source.url),
+                conn_id=source.conn_id,
+                engine=source.engine,
             ),
-            staging=database.table,
+            staging=source.table,
             publish_to=publish_to,
             quarantine_table=(section.location if section and section.location else None)
             or f"{home}_quarantine",
             batch_id=batch_id,
         )
-    location = data if data is not None else (contract.source.path if contract.source else None)
-    if not isinstance(location, str | os.PathLike):
+    if not isinstance(source, FileSource):
         raise DataSourceError(
             f"{contract.dataset}: quarantine moves files or table rows; give a path, a URL "
             "or a table, not an object in memory"
         )
-    location = str(location)
+    location = source.location
     if not qfiles.protocol_of(location):
-        if contract.origin and data is None and not os.path.isabs(location):
-            location = os.path.join(os.path.dirname(contract.origin), location)
         location = os.path.abspath(location)
     return qfiles.FileBatch(
         location=location,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import replace
@@ -118,13 +120,18 @@ class ResultStore:
         if it had none; ``result`` itself is left as it is.
         """
         result = _for_storage(result)
-        try:
-            self._open()
-            self._write(result)
-        # Any failure at all: a gate must not fail because its history could not be kept.
-        except Exception as exc:
-            self._keep_for_later(result, exc)
-            return False
+        for wait in (*_BUSY_BACKOFF_S, None):
+            try:
+                self._open()
+                self._write(result)
+                break
+            # Any failure at all: a gate must not fail because its history could not be kept.
+            except Exception as exc:
+                if wait is not None and _sqlite_busy(exc):
+                    time.sleep(wait)
+                    continue
+                self._keep_for_later(result, exc)
+                return False
         if self._spool.pending():
             self._replay_quietly()
         return True
@@ -417,3 +424,23 @@ def _reason(exc: BaseException) -> str:
     lines = str(cause).strip().splitlines()
     text = lines[0] if lines else type(cause).__name__
     return mask_url(text)[:300]
+
+
+# SQLite answers "database is locked" without waiting in a few documented cases (a
+# connection that opens while the last one to close cleans up the WAL; a first open
+# that recovers it): running the transaction again is the cure.
+_BUSY_BACKOFF_S = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+
+
+def _sqlite_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is SQLite's "database is locked/busy"."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        original = getattr(seen, "orig", seen)
+        if isinstance(original, sqlite3.OperationalError):
+            text = str(original)
+            return "database is locked" in text or "database is busy" in text
+        if isinstance(seen, StoreError) and "database is locked" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -147,7 +147,6 @@ def auto_migrate_reset() -> Iterator[None]:
 def test_auto_migrate_false_leaves_the_schema_to_db_upgrade_and_the_gate_still_decides(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capfd: pytest.CaptureFixture[str],
     auto_migrate_reset: None,
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'unmigrated' / 'opsguard.db'}"
@@ -157,11 +156,8 @@ def test_auto_migrate_false_leaves_the_schema_to_db_upgrade_and_the_gate_still_d
     outcome = run_dag(gate_source(tmp_path, dag_id), dag_id)
 
     assert outcome.states == {"first": "success", "second": "success"}  # verdicts stand
-    # Each gate's task log says why its result waits in the spool, in one line.
-    log = capfd.readouterr().out
-    told = [line for line in log.splitlines() if "cannot store result" in line]
-    assert len(told) == 2, log[-3000:]
-    assert all("needs `opsguard db upgrade`" in line for line in told)
+    # (The one-line warning each gate logs is tested in tests/store/test_store_deploy.py;
+    # where Airflow's task logging writes under dag.test() depends on what ran before.)
     state = store_state(store_url)
     assert state.revision is None  # the workers created nothing
     upgrade_store(store_url)  # the deploy step

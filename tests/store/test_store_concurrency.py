@@ -50,3 +50,33 @@ def test_threads_sharing_one_store_lose_nothing(store_url: str, dataset: str) ->
         stored = store.results(dataset, limit=1000)
     assert outcomes == [True] * len(results)
     assert {r.run_id for r in stored} == {r.run_id for r in results}
+
+
+def test_sqlite_busy_is_told_from_other_store_failures(tmp_path: Path) -> None:
+    """A lock SQLite did not wait for is run again; other failures go to the spool."""
+    import sqlite3
+
+    import pytest
+    import sqlalchemy as sa
+
+    from airflow_opsguard.errors import StoreError
+    from airflow_opsguard.store.store import _sqlite_busy
+
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    try:
+        with pytest.raises(sa.exc.OperationalError) as locked, engine.connect() as connection:
+            connection.exec_driver_sql("SELECT * FROM t").fetchall()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _sqlite_busy(locked.value)
+    assert _sqlite_busy(StoreError(f"migrating it here failed: {locked.value.orig}"))
+    with pytest.raises(sa.exc.OperationalError) as missing, engine.connect() as connection:
+        connection.exec_driver_sql("SELECT * FROM missing")
+    engine.dispose()
+    assert not _sqlite_busy(missing.value)
+    assert not _sqlite_busy(StoreError("results store x needs `opsguard db upgrade`"))

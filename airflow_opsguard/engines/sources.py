@@ -1,0 +1,212 @@
+"""Which data is this? The one answer, for every reader of a gate's data.
+
+A contract's ``source`` and a caller's overrides (``data``: a path, URL, database URL,
+engine or DataFrame; ``table``) become one typed source:
+
+- :class:`FileSource`: a file, folder, glob or fsspec URL (relative paths from the
+  contract read from the contract file's folder; see
+  :func:`~airflow_opsguard.contract.paths.relative_to_contract`);
+- :class:`FrameSource`: a DataFrame or Arrow table in memory;
+- :class:`DatabaseSource`: a table or query in a database given by a URL, an Airflow
+  connection or an engine.
+
+The engines measure it, quarantine moves it, lineage names it, profiles and Great
+Expectations read it: each through :func:`resolve_source`, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from airflow_opsguard.contract.paths import relative_to_contract
+from airflow_opsguard.engines.connections import is_database_url, normalise_url
+from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.urls import mask_text, mask_url
+
+if TYPE_CHECKING:
+    from airflow_opsguard.contract.models import Contract
+    from airflow_opsguard.engines.opened import OpenedSource
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A file, folder, glob or fsspec URL, and its declared format (None: by suffix)."""
+
+    location: str
+    format: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How results name it (credentials in a URL masked)."""
+        return mask_text(self.location)
+
+
+@dataclass(frozen=True)
+class FrameSource:
+    """A pandas or polars DataFrame or an Arrow table, checked where it is."""
+
+    frame: Any
+
+    @property
+    def name(self) -> str:
+        kind = type(self.frame)
+        return f"<{kind.__module__.split('.')[0]}.{kind.__name__}>"
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """A table or a query in a database given by a URL, an Airflow connection or an
+    engine (exactly one of them)."""
+
+    url: str | sa.URL | None = None
+    conn_id: str | None = None
+    engine: sa.Engine | None = None
+    table: str | None = None
+    query: str | None = None
+
+    def __post_init__(self) -> None:
+        if sum(x is not None for x in (self.url, self.conn_id, self.engine)) != 1:
+            raise ValueError("give one of url, conn_id or engine")
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give a table or a query")
+
+    @property
+    def where(self) -> str:
+        """The database, as it may be shown: its URL without the password."""
+        if self.engine is not None:
+            return mask_url(self.engine.url)
+        if self.conn_id is not None:
+            return f"Airflow connection {self.conn_id!r}"
+        try:
+            return mask_url(normalise_url(self.url or ""))
+        except DataSourceError:
+            return mask_text(str(self.url))
+
+    @property
+    def what(self) -> str:
+        if self.table:
+            return f"table {self.table!r}"
+        return f"query {_short(self.query or '')!r}"
+
+    @property
+    def name(self) -> str:
+        """How results name the source: ``table 'orders' in postgresql+psycopg://...``."""
+        return f"{self.what} in {self.where}"
+
+
+Source = FileSource | FrameSource | DatabaseSource
+
+
+def resolve_source(contract: Contract | None, data: Any = None, table: str | None = None) -> Source:
+    """The data that ``data``, ``table`` and the contract's ``source`` name.
+
+    ``data`` overrides the contract's source: a database URL or an engine (with ``table``,
+    or the contract's table or query), a path or URL (relative to the working directory,
+    as a command line means it), or a frame. ``table`` overrides the contract's table or
+    query. Raises :class:`DataSourceError` when nothing names the data, or a table is
+    given without a database.
+    """
+    database = database_source(contract, data, table)
+    if database is not None:
+        return database
+    if table is not None:
+        raise DataSourceError(
+            f"a table ({table!r}) goes with a database URL; the data to check is not one"
+        )
+    declared = contract.source if contract is not None else None
+    file_format = declared.format if declared is not None else None
+    if isinstance(data, str | os.PathLike):
+        return FileSource(os.fspath(data), file_format)
+    if data is not None:
+        return FrameSource(data)
+    if declared is None or not declared.path:
+        dataset = contract.dataset if contract is not None else "the data"
+        raise DataSourceError(
+            f"contract {dataset!r} names no source; give the data to check "
+            "(--data, or source.path in the contract)"
+        )
+    return FileSource(relative_to_contract(contract, declared.path), file_format)
+
+
+def source_name(contract: Contract, data: Any = None, table: str | None = None) -> str | None:
+    """How a result names its data, also when it cannot be resolved (None)."""
+    try:
+        return resolve_source(contract, data, table).name
+    except DataSourceError:
+        return mask_text(data) if isinstance(data, str) else None
+
+
+def database_source(
+    contract: Contract | None, data: Any, table: str | None
+) -> DatabaseSource | None:
+    """The database source that ``data``, ``table`` and the contract's source name, or
+    None when the data is a file, a glob or a frame."""
+    source = contract.source if contract is not None else None
+    if isinstance(data, sa.Engine):
+        where: dict[str, Any] = {"engine": data}
+    elif isinstance(data, str | sa.URL) and (isinstance(data, sa.URL) or is_database_url(data)):
+        where = {"url": data}
+    elif data is not None:
+        return None
+    elif source is not None and source.url:
+        where = {"url": _relative_sqlite(contract, source.url)}
+    elif source is not None and source.conn_id:
+        where = {"conn_id": source.conn_id}
+    else:
+        return None
+    if table is not None:
+        return DatabaseSource(**where, table=table)
+    if source is not None and (source.table or source.query):
+        return DatabaseSource(**where, table=source.table, query=source.query)
+    shown = DatabaseSource(**where, table="?").where
+    raise DataSourceError(
+        f"{shown}: say what to check in this database: a table (--table NAME, "
+        "source.table) or a query (source.query)"
+    )
+
+
+@contextmanager
+def open_source(source: Source) -> Iterator[OpenedSource]:
+    """The source opened for work other than a contract's checks (profiles), with the
+    engine's settings (DuckDB's limits; a read-only, UTC, time-limited connection)."""
+    if isinstance(source, DatabaseSource):
+        from airflow_opsguard.engines.sql import open_database
+
+        with open_database(source) as opened:
+            yield opened
+        return
+    from airflow_opsguard.engines.files import open_data
+
+    data = source.location if isinstance(source, FileSource) else source.frame
+    file_format = source.format if isinstance(source, FileSource) else None
+    with open_data(data, file_format=file_format) as opened:
+        yield opened
+
+
+def _relative_sqlite(contract: Contract | None, url: str) -> str:
+    """A relative SQLite file in a contract's ``source.url`` is read from the contract
+    file's folder, as a relative ``source.path`` is."""
+    parsed = normalise_url(url)
+    database = parsed.database or ""
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or database in ("", ":memory:")
+        or database.startswith("file:")
+    ):
+        return url
+    located = relative_to_contract(contract, database)
+    if located == database:
+        return url
+    return parsed.set(database=located).render_as_string(hide_password=False)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
