@@ -13,11 +13,11 @@ from airflow_opsguard.checks.evaluate import evaluate
 from airflow_opsguard.checks.results import CheckResult, GateResult, worst
 from airflow_opsguard.checks.shadow import apply_shadow
 from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.engines.reading import open_source
 from airflow_opsguard.engines.sources import (
     DatabaseSource,
     FileSource,
     Source,
-    open_source,
     resolve_source,
     source_name,
 )

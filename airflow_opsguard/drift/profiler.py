@@ -89,8 +89,8 @@ def open_source(
     data: Any, table: str | None = None, file_format: str | None = None
 ) -> Iterator[OpenedSource]:
     """Open a file, DataFrame or database table for profiling."""
+    from airflow_opsguard.engines.reading import open_source as open_resolved
     from airflow_opsguard.engines.sources import FileSource, database_source, resolve_source
-    from airflow_opsguard.engines.sources import open_source as open_resolved
 
     database = database_source(None, data, table or "?")
     if database is not None and table is None:

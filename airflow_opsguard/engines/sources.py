@@ -11,15 +11,14 @@ engine or DataFrame; ``table``) become one typed source:
   connection or an engine.
 
 The engines measure it, quarantine moves it, lineage names it, profiles and Great
-Expectations read it: each through :func:`resolve_source`, so they never disagree.
+Expectations read it: each through :func:`resolve_source`, so they never disagree
+(:func:`airflow_opsguard.engines.reading.open_source` opens one for profiles).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,6 @@ from airflow_opsguard.urls import mask_text, mask_url
 
 if TYPE_CHECKING:
     from airflow_opsguard.contract.models import Contract
-    from airflow_opsguard.engines.opened import OpenedSource
 
 
 @dataclass(frozen=True)
@@ -170,24 +168,6 @@ def database_source(
         f"{shown}: say what to check in this database: a table (--table NAME, "
         "source.table) or a query (source.query)"
     )
-
-
-@contextmanager
-def open_source(source: Source) -> Iterator[OpenedSource]:
-    """The source opened for work other than a contract's checks (profiles), with the
-    engine's settings (DuckDB's limits; a read-only, UTC, time-limited connection)."""
-    if isinstance(source, DatabaseSource):
-        from airflow_opsguard.engines.sql import open_database
-
-        with open_database(source) as opened:
-            yield opened
-        return
-    from airflow_opsguard.engines.files import open_data
-
-    data = source.location if isinstance(source, FileSource) else source.frame
-    file_format = source.format if isinstance(source, FileSource) else None
-    with open_data(data, file_format=file_format) as opened:
-        yield opened
 
 
 def _relative_sqlite(contract: Contract | None, url: str) -> str:
