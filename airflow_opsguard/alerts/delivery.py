@@ -116,13 +116,15 @@ class Deliverer:
 def _post(spec: AlertRoute, payload: Mapping[str, Any]) -> None:
     assert spec.webhook is not None
     try:
-        url = expand_env(spec.webhook)
+        url = expand_env(spec.webhook).strip()
         headers = {name: expand_env(value) for name, value in spec.headers.items()}
     except KeyError as missing:
         raise DeliveryError(
             f"environment variable {missing.args[0]} (in the webhook route) is not set",
             retryable=False,
         ) from None
+    # The URL as sent is checked (http and https only) by post_json, after expansion:
+    # ${HOOK} may hold anything; the route's timeout bounds the whole exchange.
     post_json(url, payload, headers=headers, timeout=spec.timeout)
 
 

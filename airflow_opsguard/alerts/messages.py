@@ -2,7 +2,9 @@
 numbers, where it ran, the contract's fingerprint, the report link, runbook and owner.
 
 The message is built from what the store keeps (masked sources, no URLs with secrets),
-so it may be stored, logged and sent as it is.
+and masks every URL it shows itself (passwords, and query parameters named like secrets:
+``token``, ``key``, ``sig``, ``password``, ...: a runbook's ``?token=`` too), so it may
+be stored, logged and sent as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_opsguard.checks.results import GateResult, to_json_value
-from airflow_opsguard.urls import mask_url
+from airflow_opsguard.urls import mask_text, mask_url
 
 if TYPE_CHECKING:
     from airflow_opsguard.alerts.incidents import Finding, Transition
@@ -105,6 +107,16 @@ class AlertMessage:
     incident_ids: tuple[int, ...] = ()
     note: str | None = None
 
+    def __post_init__(self) -> None:
+        # Whoever builds a message (a gate, an SLA miss, a deadline), what it shows has
+        # its URLs masked: the runbook and report links, the owner, the note, the text
+        # and each check's message, observed and expected values.
+        for name in ("title", "text", "report_url", "runbook", "owner", "note"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, mask_text(value))
+        object.__setattr__(self, "checks", tuple(_masked_check(c) for c in self.checks))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON body of a webhook post (``text`` makes it a valid Slack/Teams message)."""
         return {
@@ -178,6 +190,16 @@ class AlertMessage:
         """What notifiers find in their context under ``opsguard``: the message, with
         ``html`` too (``{{ opsguard.title }}``, ``{{ opsguard.text }}``, ...)."""
         return {**self.to_dict(), "html": self.html()}
+
+
+def _masked_check(check: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: mask_text(value) if key in _SHOWN and isinstance(value, str) else value
+        for key, value in check.items()
+    }
+
+
+_SHOWN = frozenset({"message", "observed", "expected"})
 
 
 def short_fingerprint(fingerprint: str | None) -> str | None:

@@ -229,9 +229,14 @@ def needs_move(contract: Contract, status: str, on_fail: str) -> bool:
 def _new_record(
     contract: Contract, result: GateResult, target: Target, now: datetime | None
 ) -> QuarantineRecord:
+    from airflow_opsguard.quarantine.records import contract_details
+    from airflow_opsguard.urls import mask_url
+
     context = dict(result.context or {})
+    # Nothing secret: the contract with its URLs masked and no alert routes, the
+    # database as a masked URL or a connection id (release asks for the credentials).
     details: dict[str, Any] = {
-        "contract": contract.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+        "contract": contract_details(contract),
         "origin": contract.origin,
     }
     if isinstance(target, SqlTarget):
@@ -246,7 +251,7 @@ def _new_record(
         kind="table" if isinstance(target, SqlTarget) else "file",
         location=target.quarantine_table if isinstance(target, SqlTarget) else target.folder,
         run_id=result.run_id,
-        source=target.staging if isinstance(target, SqlTarget) else target.location,
+        source=target.staging if isinstance(target, SqlTarget) else mask_url(target.location),
         publish_to=target.publish_to if isinstance(target, SqlTarget) else None,
         rows=result.rows,
         reasons=reasons_of(result),
@@ -259,7 +264,10 @@ def _new_record(
 
 
 def reasons_of(result: GateResult) -> tuple[dict[str, Any], ...]:
-    """The checks that did not pass, as a quarantine record keeps them."""
+    """The checks that did not pass, as a quarantine record keeps them (messages
+    without secrets: an error's message may quote a URL)."""
+    from airflow_opsguard.urls import mask_text
+
     return tuple(
         {
             "check": check.name,
@@ -267,7 +275,7 @@ def reasons_of(result: GateResult) -> tuple[dict[str, Any], ...]:
             "column": check.column,
             "status": check.status,
             "failing_count": check.failing_count,
-            "message": check.message,
+            "message": mask_text(check.message),
         }
         for check in result.checks
         if check.status in ("fail", "error")

@@ -11,11 +11,15 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
 from airflow_opsguard.store.tables import as_utc, quarantine
+from airflow_opsguard.urls import SecretURL
+
+if TYPE_CHECKING:
+    from airflow_opsguard.contract.models import Contract
 
 Kind = Literal["file", "table", "rows"]
 Status = Literal["quarantined", "released", "dropped"]
@@ -28,7 +32,9 @@ class QuarantineRecord:
     (``rows``). ``location`` is where the quarantined data is: a folder (path or URL) or
     a table; ``source`` where it came from; ``publish_to`` the target of a database
     batch. ``reasons`` are the checks that did not pass, as the verdict states them.
-    ``details`` holds what release needs (the moved files, the contract, the database).
+    ``details`` holds what release needs (the moved files, the contract, the database),
+    never a secret: the contract without its alert routes and with every URL masked
+    (:func:`contract_details`), the database as a masked URL or a connection id.
     """
 
     batch_id: str
@@ -76,6 +82,34 @@ class QuarantineRecord:
             if values.get(key) is not None:
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
+
+
+def contract_details(contract: Contract) -> dict[str, Any]:
+    """The contract as a quarantine record keeps it (in the store, the sidecar and the
+    data database's ledger): what release checks the data against, and no secret.
+
+    Alert routes are left out (webhook URLs, headers and notifier arguments carry
+    tokens; release sends no alert); every URL (``source.url``, fsspec paths, the
+    reference, the runbook) keeps its place with its password and secret parameters
+    masked. Release takes the credentials from the contract file or the caller.
+    """
+    dumped = contract.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    dumped.pop("alerts", None)
+    masked: dict[str, Any] = _masked(dumped)
+    return masked
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return SecretURL.parse(value.strip()).masked  # a URL: shown masked
+        except ValueError:
+            return value  # not a URL (a path, a query, an expression): as it is
+    if isinstance(value, Mapping):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 def batch_id_for(dataset: str, identity: Mapping[str, Any]) -> str:

@@ -14,18 +14,24 @@ still fails its contract (release again with ``force=True`` to override).
   then publish it (files move back, rows go into the target table); recorded with who,
   why and when, and the re-check's run id.
 - :func:`drop` (``batch_id``, ``by``, ``reason``): delete the quarantined data; recorded.
+
+Records keep no secret (the contract's URLs masked, no alert routes; the database as a
+masked URL or a connection id). To reopen a database whose password was masked, release
+and drop read the contract file the gate read (``details["origin"]``) when it still says
+the same, else take ``database=`` (``--data URL``), else fail with one line saying so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.contract.models import Contract, Source
-from airflow_opsguard.errors import OpsGuardError
+from airflow_opsguard.errors import ContractError, OpsGuardError
 from airflow_opsguard.quarantine import STATUSES
 from airflow_opsguard.quarantine import files as qfiles
 from airflow_opsguard.quarantine import sql as qsql
@@ -33,12 +39,14 @@ from airflow_opsguard.quarantine.records import (
     QuarantineRecord,
     close_record,
     closed,
+    contract_details,
     count_records,
     select_record,
     select_records,
 )
 from airflow_opsguard.quarantine.rows import ROW_CHECKS
 from airflow_opsguard.store.store import using_store
+from airflow_opsguard.urls import mask_url
 
 if TYPE_CHECKING:
     from airflow_opsguard.checks.results import GateResult
@@ -139,12 +147,14 @@ def release(
     (bad rows of a split: ``<name>.released.parquet`` next to ``<name>.clean.parquet``);
     table rows move into the target table (or back into the staging table when the
     contract publishes nowhere), in one transaction. ``database``: the database URL
-    when the stored one had its password masked.
+    when the stored one had its password masked and the contract file the gate read
+    does not give it (it is gone, changed, or the gate was given another URL).
     """
     who, moment = by or _user(), now or datetime.now(UTC)
     with using_store(store) as opened:
         record = _open_record(opened, batch_id)
-        contract = _contract(record)
+        original = _original_contract(record)
+        contract = original or _contract(record)
         check: GateResult | None = None
         rows: int | None
         if record.kind in ("file", "rows") and not record.details.get("database"):
@@ -161,7 +171,7 @@ def release(
                 destination = qfiles.release_files(record)
             rows = record.rows
         else:
-            target = qsql.database_from(record.details.get("database") or {}, database)
+            target = _database(record, database, original)
             table = str(record.details.get("quarantine_table") or record.location)
             destination = record.publish_to or str(record.details.get("staging") or "")
             with target.open() as engine:
@@ -217,7 +227,7 @@ def drop(
     with using_store(store) as opened:
         record = _open_record(opened, batch_id)
         if record.details.get("database"):
-            target = qsql.database_from(record.details["database"], database)
+            target = _database(record, database, _original_contract(record))
             table = str(record.details.get("quarantine_table") or record.location)
             # AlreadyDone: a drop that crashed before it was recorded.
             with target.open() as engine, contextlib.suppress(qsql.AlreadyDone):
@@ -254,9 +264,38 @@ def _open_record(store: ResultStore, batch_id: str) -> QuarantineRecord:
 
 
 def _contract(record: QuarantineRecord) -> Contract:
+    """The contract as the record keeps it (its URLs masked)."""
     contract = Contract.model_validate(record.details.get("contract") or {})
     origin = record.details.get("origin")
     return contract.with_origin(origin) if origin else contract
+
+
+def _original_contract(record: QuarantineRecord) -> Contract | None:
+    """The contract file the gate read, with its credentials, when it is still there
+    and says what the record keeps (secrets aside); None otherwise."""
+    from airflow_opsguard.contract.loader import load_contract
+
+    origin = record.details.get("origin")
+    if not isinstance(origin, str) or not os.path.isfile(origin):
+        return None
+    try:
+        loaded = load_contract(origin)
+    except ContractError:
+        return None
+    return loaded if contract_details(loaded) == record.details.get("contract") else None
+
+
+def _database(
+    record: QuarantineRecord, override: str | None, original: Contract | None
+) -> qsql.Database:
+    """The database of a record: ``override``, else the connection id or the stored
+    URL, else (the stored URL masked) the same URL in the contract file the gate read."""
+    details = dict(record.details.get("database") or {})
+    if override is None and qsql.stored_masked(details) and original is not None:
+        url = original.source.url if original.source is not None else None
+        if url and mask_url(url) == details.get("url"):
+            override = url
+    return qsql.database_from(details, override)
 
 
 def _row_checks(contract: Contract) -> Contract:

@@ -25,7 +25,7 @@ from sqlalchemy import event
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.quarantine.crash import crash_point
 from airflow_opsguard.quarantine.records import QuarantineRecord
-from airflow_opsguard.urls import mask_text, mask_url
+from airflow_opsguard.urls import MASK, database_url, mask_text, mask_url
 
 LEDGER = "opsguard_quarantine_log"
 BATCH_COLUMN = "_opsguard_batch_id"
@@ -80,17 +80,16 @@ class Database:
         if self.engine is not None:
             yield self.engine
             return
-        from airflow_opsguard.engines.connections import (
-            create_engine,
-            engine_for_conn_id,
-            normalise_url,
-        )
+        from airflow_opsguard.engines.connections import create_engine, engine_for_conn_id
 
-        engine = (
-            engine_for_conn_id(self.conn_id)
-            if self.conn_id is not None
-            else create_engine(normalise_url(self.url or ""))
-        )
+        if self.conn_id is not None:
+            engine = engine_for_conn_id(self.conn_id)
+        else:
+            try:  # the password read whole, whatever it holds
+                url = database_url(self.url or "")
+            except ValueError as exc:
+                raise DataSourceError(str(exc)) from None
+            engine = create_engine(url)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
@@ -108,12 +107,18 @@ def database_from(details: dict[str, Any], override: str | None = None) -> Datab
     if details.get("conn_id"):
         return Database(conn_id=str(details["conn_id"]))
     url = str(details.get("url") or "")
-    if "***" in url:
+    if stored_masked(details):
         raise DataSourceError(
-            f"the database {url} was stored with its password masked; give its URL "
-            "(--data URL, or database= in Python)"
+            f"the database {url} was stored with its password masked (records keep no "
+            "secret); give its URL again (--data URL, or database= in Python)"
         )
     return Database(url=url)
+
+
+def stored_masked(details: dict[str, Any]) -> bool:
+    """Whether a record's database is a URL whose password (or a secret parameter) was
+    masked, so that reopening it needs the URL again."""
+    return not details.get("conn_id") and MASK in str(details.get("url") or "")
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from airflow_opsguard.errors import StoreError
-from airflow_opsguard.urls import mask_url, with_installed_driver
+from airflow_opsguard.urls import database_url, mask_url, with_installed_driver
 
 __all__ = ["default_store_url", "mask_url", "opsguard_home", "parse_store_url", "spool_name"]
 
@@ -42,7 +42,8 @@ def parse_store_url(url: str | sa.URL) -> sa.URL:
     """A SQLAlchemy URL with a driver that is installed.
 
     ``postgresql://`` and ``mysql://`` mean psycopg 3 and PyMySQL; a plain file path
-    means a SQLite file.
+    means a SQLite file. A password is read whole whatever it holds (``@``, ``:``,
+    ``/`` unescaped), and an error shows the URL masked, never a piece of it.
     """
     if isinstance(url, str):
         text = url.strip()
@@ -51,14 +52,11 @@ def parse_store_url(url: str | sa.URL) -> sa.URL:
         if "://" not in text:
             text = f"sqlite:///{Path(text).expanduser().absolute()}"
         try:
-            parsed = sa.make_url(text)
-        except (sa.exc.ArgumentError, ValueError) as exc:
-            raise StoreError(
-                f"invalid results store URL {mask_url(text)!r}: {mask_url(str(exc))}"
-            ) from None
+            parsed = database_url(text)
+        except ValueError as exc:
+            raise StoreError(f"invalid results store URL: {exc}") from None
     else:
-        parsed = url
-    parsed = with_installed_driver(parsed)
+        parsed = with_installed_driver(url)
     if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
