@@ -25,7 +25,6 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -35,6 +34,8 @@ from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, HTTPException, Request, status
 
+from airflow_opsguard.store.dashboard import Scope
+
 Method = Literal["GET", "PUT"]
 CSRF_HEADER = "X-OpsGuard-CSRF"
 CSRF_FIELD = "csrf_token"
@@ -42,19 +43,6 @@ CSRF_TTL_SECONDS = 12 * 3600
 
 # 401 without a token, 403 with an invalid one: Airflow's own answers.
 CurrentUser = Annotated[BaseUser, Depends(get_user)]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The DAGs whose results a user may see (or change)."""
-
-    dag_ids: frozenset[str] | None  # None: every DAG
-    dagless: bool  # results from no DAG (the CLI): for users with access to all DAGs
-
-    def allows(self, dag_id: str | None) -> bool:
-        if dag_id is None:
-            return self.dagless
-        return self.dag_ids is None or dag_id in self.dag_ids
 
 
 def user_name(user: BaseUser) -> str:

@@ -8,8 +8,9 @@ from typing import Annotated
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from fastapi import Depends, HTTPException, Query, status
 
-from airflow_opsguard.plugin.auth import CheckedUser, CurrentUser, Scope, scope_for
+from airflow_opsguard.plugin.auth import CheckedUser, CurrentUser, scope_for
 from airflow_opsguard.plugin.service import Dashboard, current_store
+from airflow_opsguard.store.dashboard import Scope
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, description="Items to skip.")]

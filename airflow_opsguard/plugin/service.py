@@ -10,8 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from airflow_opsguard.checks.results import GateResult
-from airflow_opsguard.plugin import queries
-from airflow_opsguard.plugin.auth import Scope
 from airflow_opsguard.plugin.models import (
     CheckOut,
     ContractVersion,
@@ -27,6 +25,8 @@ from airflow_opsguard.plugin.models import (
     Verdict,
 )
 from airflow_opsguard.store import ResultStore
+from airflow_opsguard.store import dashboard as queries
+from airflow_opsguard.store.dashboard import Scope
 from airflow_opsguard.store.incidents import incident_from_row
 from airflow_opsguard.store.rows import check_result
 from airflow_opsguard.store.tables import as_utc

@@ -38,8 +38,7 @@ def test_csrf_tokens_are_bound_to_the_user_and_expire() -> None:
 def test_scope_allows_its_dags_and_dagless_results_only_with_all_dags() -> None:
     import sqlalchemy as sa
 
-    from airflow_opsguard.plugin.auth import Scope
-    from airflow_opsguard.plugin.queries import allowed
+    from airflow_opsguard.store.dashboard import Scope, allowed
 
     some = Scope(dag_ids=frozenset({"a"}), dagless=False)
     assert some.allows("a") and not some.allows("b") and not some.allows(None)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from data import seed
 
-from airflow_opsguard.plugin.auth import Scope
 from airflow_opsguard.plugin.service import Dashboard
 from airflow_opsguard.store import ResultStore
+from airflow_opsguard.store.dashboard import Scope
 
 ORDERS_ONLY = Scope(dag_ids=frozenset({"orders_dag"}), dagless=False)
 EVERYTHING = Scope(dag_ids=None, dagless=True)

@@ -1,8 +1,9 @@
 """Reads of the results store for the dashboard, limited to what a user may see.
 
 SQLAlchemy Core over the store's own tables; request values only ever reach a query
-as bound parameters. Every read takes a :class:`~airflow_opsguard.plugin.auth.Scope`
-and keeps the rows of the DAGs it allows (the DAG is ``context.dag_id`` of a run).
+as bound parameters. Every read takes a :class:`Scope` (the plugin works it out from
+Airflow's auth manager) and keeps the rows of the DAGs it allows (the DAG is
+``context.dag_id`` of a run).
 """
 
 from __future__ import annotations
@@ -13,8 +14,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from airflow_opsguard.plugin.auth import Scope
 from airflow_opsguard.store.tables import check_results, incidents, metrics, quarantine, runs
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The DAGs whose results a user may see (or change)."""
+
+    dag_ids: frozenset[str] | None  # None: every DAG
+    dagless: bool  # results from no DAG (the CLI): for users with access to all DAGs
+
+    def allows(self, dag_id: str | None) -> bool:
+        if dag_id is None:
+            return self.dagless
+        return self.dag_ids is None or dag_id in self.dag_ids
+
 
 RUN_DAG = runs.c.context["dag_id"].as_string()
 OPEN = ("open", "acknowledged")
