@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.extras import missing_extra_message
-from airflow_opsguard.urls import mask_text, mask_url, with_installed_driver
+from airflow_opsguard.urls import database_url, mask_text, mask_url, with_installed_driver
 
 CONNECT_TIMEOUT = 30  # seconds to wait for a server that does not answer
 
@@ -59,14 +59,13 @@ def _registered_dialects() -> frozenset[str]:
 
 def normalise_url(url: str | sa.URL) -> sa.URL:
     """Parse a database URL and map bare dialect names onto the installed drivers."""
-    if isinstance(url, str):
-        try:
-            parsed = sa.make_url(url.strip())
-        except (sa.exc.ArgumentError, ValueError) as exc:
-            raise DataSourceError(f"invalid database URL {mask_text(url)!r}: {exc}") from None
-    else:
-        parsed = url
-    return with_installed_driver(parsed)
+    if isinstance(url, sa.URL):
+        return with_installed_driver(url)
+    try:
+        # Read as a user means it: the password runs to the last "@" before the host.
+        return database_url(url.strip())
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise DataSourceError(f"invalid database URL {mask_text(url)!r}: {exc}") from None
 
 
 def create_engine(url: sa.URL) -> sa.Engine:

@@ -12,26 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import unquote
 
-# The patterns mask_url uses, so that what is masked in Airflow is what our own
-# messages hide.
-from airflow_opsguard.urls import _KEY_VALUE, _USERINFO
-
-
-def secrets_in(text: str) -> list[str]:
-    """The passwords and secret parameters of the URLs in ``text``, as written and
-    percent-decoded (a driver's message may show either)."""
-    found: list[str] = []
-    for pattern in (_USERINFO, _KEY_VALUE):
-        for match in pattern.finditer(text):
-            secret = match.group(0)[len(match.group("head")) :]
-            if len(secret) >= 2 and secret[0] == secret[-1] and secret[0] in "'\"":
-                secret = secret[1:-1]
-            for variant in (secret, unquote(secret)):
-                if variant and variant not in found:
-                    found.append(variant)
-    return found
+# What our own messages hide is what Airflow masks.
+from airflow_opsguard.urls import secrets_in
 
 
 def mask_url_secrets(*values: Any) -> None:

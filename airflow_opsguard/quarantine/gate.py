@@ -27,6 +27,8 @@ from airflow_opsguard.quarantine import sql as qsql
 from airflow_opsguard.quarantine.records import QuarantineRecord, insert_record
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from airflow_opsguard.checks.results import GateResult
     from airflow_opsguard.store.store import ResultStore
 
@@ -109,7 +111,7 @@ def target_for(
         home = publish_to or source.table
         return SqlTarget(
             database=qsql.Database(
-                url=None if source.url is None else str(source.url),
+                url=_connectable(source.url),
                 conn_id=source.conn_id,
                 engine=source.engine,
             ),
@@ -133,6 +135,13 @@ def target_for(
         batch_id=batch_id,
         root=section.location if section else None,
     )
+
+
+def _connectable(url: str | sa.URL | None) -> str | None:
+    """The URL to connect with: ``str()`` of a SQLAlchemy URL hides its password."""
+    if url is None or isinstance(url, str):
+        return url
+    return str(url.render_as_string(hide_password=False))
 
 
 def resume(target: Target, store: ResultStore | None) -> Settlement | None:

@@ -46,9 +46,8 @@ PASSWORDS = [
     pytest.param("Kv@QzXw@Jy", id="two-ats"),
 ]
 # SQLAlchemy's make_url splits user information at the first "@", so these fail to
-# parse there, and engines/connections.py (normalise_url) puts make_url's own message,
-# which quotes the rest of the password, into the error. Fixed when normalise_url
-# parses with airflow_opsguard.urls.database_url (which reads the password whole).
+# parse there at all (its message would quote the rest of the password); our database
+# URLs are read with airflow_opsguard.urls.database_url, which reads the password whole.
 SQLALCHEMY_QUOTES_THE_REST = {"Qx@Vz:Wk@Jy"}
 
 
@@ -146,22 +145,7 @@ def test_secret_parameters_are_masked_and_paths_kept(text: str, shown: str) -> N
 # ------------------------------------------------------------------ the CLI
 
 
-@pytest.mark.parametrize(
-    "password",
-    [
-        pytest.param(
-            p.values[0],
-            id=p.id,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="engines/connections.py normalise_url quotes make_url's error",
-            )
-            if p.values[0] in SQLALCHEMY_QUOTES_THE_REST
-            else (),
-        )
-        for p in PASSWORDS
-    ],
-)
+@pytest.mark.parametrize("password", PASSWORDS)
 def test_check_against_an_unreachable_database_shows_no_piece_of_either_password(
     password: str, tmp_path: Path
 ) -> None:
@@ -193,8 +177,7 @@ def test_check_against_an_unreachable_database_shows_no_piece_of_either_password
 PASSWORD = "S3cr3t-p@ss:w/rd"
 ESCAPED = quote(PASSWORD, safe="")
 HOOK_SECRET, HOOK_TOKEN, RUNBOOK_TOKEN = "WhS3cretPath", "WhT0ken-Qz", "RbT0ken-Kx"
-# The CLI's data URL is escaped: SQLAlchemy (in engines/connections.py, as above) reads
-# an unescaped one wrong; the store URL and release's --data are given as pasted.
+# The CLI's data URL is given escaped, the store URL and release's --data as pasted.
 NEEDLES = sorted(
     fragments(PASSWORD, 5) | fragments(ESCAPED, 5) | {HOOK_SECRET, HOOK_TOKEN, RUNBOOK_TOKEN}
 )
