@@ -1,8 +1,18 @@
-"""Argument types and options shared by the ``opsguard`` subcommands."""
+"""Argument types and options shared by the ``opsguard`` subcommands.
+
+Whole numbers are bounded where they are read: a number a database cannot store (SQL's
+BIGINT holds up to 2**63-1) is a wrong call, exit code 2 and one line, never an
+OverflowError from deep inside a query.
+"""
 
 from __future__ import annotations
 
 import argparse
+
+# The largest whole number an argument may be: SQL's BIGINT, numpy's int64.
+LARGEST = 2**63 - 1
+# Digits read at most: longer text is not a number any argument takes.
+_MAX_DIGITS = 30
 
 
 def positive(text: str) -> int:
@@ -14,13 +24,18 @@ def positive(text: str) -> int:
 
 
 def not_negative(text: str) -> int:
-    """A whole number of at least 0 (``--offset``)."""
+    """A whole number of at least 0 (``--offset``), at most :data:`LARGEST`."""
+    shown = text if len(text) <= 40 else text[:39] + "…"
     try:
-        value = int(text)
+        value = int(text) if len(text.strip()) <= _MAX_DIGITS else None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{shown!r} is not a whole number")
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
+    if value > LARGEST:
+        raise argparse.ArgumentTypeError(f"must be at most {LARGEST} (2**63-1)")
     return value
 
 

@@ -19,7 +19,7 @@ Semantics (the sensor documents them for users):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from airflow_opsguard.checks.evaluate import as_utc
 from airflow_opsguard.checks.keys import FRESHNESS_KEY
 from airflow_opsguard.contract.durations import format_duration
 from airflow_opsguard.contract.models import Column, Contract, Schema
+from airflow_opsguard.contract.sections import FUTURE_TOLERANCE
 from airflow_opsguard.errors import DataSourceError
 
 SourceKind = Literal["column", "mtime", "asset"]
@@ -76,6 +77,14 @@ def freshness_limit(contract: Contract | None, max_age: timedelta | None) -> tim
     if contract is None or contract.freshness is None:
         return None
     return contract.freshness.fail_after or contract.freshness.warn_after
+
+
+def future_tolerance(contract: Contract | None) -> timedelta:
+    """How far in the future a newest timestamp may be: the contract's
+    ``freshness.future_tolerance``, else the default (5m)."""
+    if contract is None or contract.freshness is None:
+        return FUTURE_TOLERANCE
+    return contract.freshness.future_tolerance
 
 
 def freshness_only(contract: Contract) -> Contract:
@@ -247,12 +256,20 @@ def _source_name(contract: Contract, data: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Reading:
-    """An observation judged at ``reference`` against ``limit``."""
+    """An observation judged at ``reference`` against ``limit``.
+
+    A newest timestamp beyond the later of ``reference`` and ``clock`` (the wall clock
+    when the reading was made) by more than ``future_tolerance`` is a bad timestamp,
+    never fresh data: the quality gate judges it the same way. Data written after a
+    fixed reference (a run's data interval end) is not in the future of the clock.
+    """
 
     dataset: str
     observation: Observation
     reference: datetime
     limit: timedelta
+    future_tolerance: timedelta = FUTURE_TOLERANCE
+    clock: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def age(self) -> timedelta | None:
@@ -260,18 +277,43 @@ class Reading:
         return None if newest is None else self.reference - newest
 
     @property
+    def ahead(self) -> timedelta | None:
+        """How far the newest timestamp lies beyond the later of the reference and the
+        clock (negative when it does not)."""
+        newest = self.observation.newest
+        if newest is None:
+            return None
+        return as_utc(newest) - max(as_utc(self.reference), as_utc(self.clock))
+
+    @property
+    def bad_timestamp(self) -> bool:
+        ahead = self.ahead
+        return ahead is not None and ahead > self.future_tolerance
+
+    @property
     def fresh(self) -> bool:
         age = self.age
-        return age is not None and self.observation.error is None and age <= self.limit
+        return (
+            age is not None
+            and self.observation.error is None
+            and age <= self.limit
+            and not self.bad_timestamp
+        )
 
     @property
     def message(self) -> str:
         limit = format_duration(self.limit)
         if self.observation.error:
             return f"{self.dataset}: cannot read the newest timestamp: {self.observation.error}"
-        age = self.age
-        if age is None:
+        age, ahead = self.age, self.ahead
+        if age is None or ahead is None:
             return f"{self.dataset}: no timestamp yet, so the data's age is unknown (limit {limit})"
+        if self.bad_timestamp:
+            return (
+                f"{self.dataset}: the newest timestamp is {format_duration(ahead)} in the future "
+                f"(beyond the {format_duration(self.future_tolerance)} clock-skew allowance): "
+                "the source holds a bad timestamp (stale)"
+            )
         if age < timedelta(0):
             return f"{self.dataset}: the newest timestamp is {format_duration(-age)} ahead (fresh)"
         verdict = "fresh" if self.fresh else "stale"

@@ -49,9 +49,13 @@ CONTRACT = {
 
 
 def reading(
-    newest: datetime | None, *, limit: timedelta = HOUR, error: str | None = None
+    newest: datetime | None,
+    *,
+    limit: timedelta = HOUR,
+    error: str | None = None,
+    clock: datetime = NOW,
 ) -> Reading:
-    return Reading("orders", Observation(newest=newest, error=error), NOW, limit)
+    return Reading("orders", Observation(newest=newest, error=error), NOW, limit, clock=clock)
 
 
 def waiting(**changes: object) -> WaitState:
@@ -76,7 +80,8 @@ def test_data_exactly_at_the_limit_is_fresh_and_a_second_more_is_not() -> None:
 @given(age=st.integers(min_value=-(10**6), max_value=10**7), limit=st.integers(1, 10**6))
 def test_fresh_means_age_within_the_limit(age: int, limit: int) -> None:
     judged = reading(NOW - timedelta(seconds=age), limit=timedelta(seconds=limit))
-    assert judged.fresh == (age <= limit)
+    # Newer than the clock by more than the 5m allowance: a bad timestamp, never fresh.
+    assert judged.fresh == (-300 <= age <= limit)
     assert judged.age == timedelta(seconds=age)
 
 
@@ -90,10 +95,15 @@ def test_no_timestamp_and_unreadable_data_are_never_fresh() -> None:
     assert "connection refused" in broken.message
 
 
-def test_data_from_the_future_is_fresh() -> None:
-    ahead = reading(NOW + HOUR)
+def test_data_from_the_future_is_fresh_within_the_clock_skew_allowance() -> None:
+    ahead = reading(NOW + 4 * timedelta(minutes=1))
     assert ahead.fresh
     assert "ahead" in ahead.message
+    # Written after the run's reference time, before the clock: fresh.
+    assert reading(NOW + HOUR, clock=NOW + 2 * HOUR).fresh
+    beyond = reading(NOW + HOUR)
+    assert not beyond.fresh
+    assert "bad timestamp" in beyond.message
 
 
 def test_the_summary_is_plain_json() -> None:

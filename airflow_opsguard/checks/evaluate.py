@@ -56,9 +56,17 @@ def evaluate(
     observations: Observations,
     *,
     now: datetime,
+    clock: datetime | None = None,
     duration_ms: int | None = None,
 ) -> GateResult:
-    """Judge every check of ``contract`` against ``observations`` at time ``now``."""
+    """Judge every check of ``contract`` against ``observations`` at time ``now``.
+
+    ``clock`` is when the data was measured (default: the wall clock at this call). It
+    only bounds how far in the future the newest timestamp may be (see
+    :func:`evaluate_freshness`): ``now`` may be a run's data interval end, which data
+    written since then is rightly newer than.
+    """
+    clock = datetime.now(UTC) if clock is None else clock
     results: list[CheckResult] = []
     # History checks are judged last (in their place), once the drift scores are known.
     deferred: list[tuple[int, AnomalyCheck | RowCountChangeCheck, CheckObservation]] = []
@@ -75,7 +83,7 @@ def evaluate(
             if observations.rows == 0 and key.columns[0] in names:
                 # No rows: the data is as stale as it gets, whatever type an empty CSV got.
                 observation = CheckObservation(value=None)
-            results.append(evaluate_freshness(contract.freshness, observation, now))
+            results.append(evaluate_freshness(contract.freshness, observation, now, clock))
         elif key.distribution is not None:
             from airflow_opsguard.drift.evaluation import evaluate_distribution
 
@@ -276,8 +284,20 @@ def as_utc(value: datetime | date) -> datetime:
 
 
 def evaluate_freshness(
-    freshness: Freshness, observation: CheckObservation, now: datetime
+    freshness: Freshness,
+    observation: CheckObservation,
+    now: datetime,
+    clock: datetime | None = None,
 ) -> CheckResult:
+    """The age of the newest value at ``now`` against the contract's limits.
+
+    A newest value in the future is fine within ``freshness.future_tolerance`` (clocks
+    disagree a little); beyond it the column holds a bad timestamp (a 9999-12-31 row, a
+    local time read as UTC), which would hide the age of every other row: the check
+    fails and says so. The future is measured from the later of ``now`` and ``clock``
+    (when the data was measured; default ``now``), so that a run judged at its data
+    interval end still accepts data written after that end.
+    """
     base: dict[str, Any] = {
         "name": f"freshness({freshness.column})",
         "type": "freshness",
@@ -302,8 +322,23 @@ def evaluate_freshness(
             expected=f"< {format_duration(limit)}",
             message=f"{freshness.column} has no values, so the data's age is unknown",
         )
-    age = as_utc(now) - as_utc(newest)
-    metrics = {"newest": as_utc(newest).isoformat(), "age_seconds": age.total_seconds()}
+    newest_utc, now_utc = as_utc(newest), as_utc(now)
+    age = now_utc - newest_utc
+    metrics = {"newest": newest_utc.isoformat(), "age_seconds": age.total_seconds()}
+    ahead = newest_utc - max(now_utc, as_utc(clock or now))
+    tolerance = freshness.future_tolerance
+    if ahead > tolerance:
+        return CheckResult(
+            **base,
+            status=_breach(freshness.severity),
+            observed=f"{format_duration(ahead)} in the future",
+            expected=f"< {format_duration(limit)}, and not after now + "
+            f"{format_duration(tolerance)}",
+            message=f"newest {freshness.column} is {format_duration(ahead)} in the future "
+            f"(beyond the {format_duration(tolerance)} clock-skew allowance): the column "
+            "holds a bad timestamp",
+            metrics=metrics,
+        )
     if freshness.fail_after is not None and age > freshness.fail_after:
         status, allowed = _breach(freshness.severity), freshness.fail_after
     elif freshness.warn_after is not None and age > freshness.warn_after:

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, field_validator, model_validator
 
 from airflow_opsguard.contract.base import Duration, StrictModel
+from airflow_opsguard.contract.text import short_repr
 
 # What a route may be told of. ``fail`` covers checks that failed and checks (or a whole
 # gate) that could not be measured: a gate never passes silently.
@@ -113,7 +114,8 @@ class AlertRoute(StrictModel):
     def _path(cls, value: str | None) -> str | None:
         if value is not None and not _DOTTED.match(value.strip()):
             raise ValueError(
-                f"{value!r} is not an importable name; write module.Class or module:callable"
+                f"{short_repr(value)} is not an importable name; write module.Class or "
+                "module:callable"
             )
         return None if value is None else value.strip()
 

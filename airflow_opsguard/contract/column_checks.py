@@ -14,10 +14,11 @@ from pydantic import Field, field_validator, model_validator
 from airflow_opsguard.contract.base import (
     Bound,
     Bounded,
+    Count,
     Mode,
-    Scalar,
     Severity,
     StrictModel,
+    Values,
     check_regex,
 )
 
@@ -74,7 +75,10 @@ class UniqueCheck(BaseCheck):
     type: Literal["unique"] = "unique"
     column: str | None = Field(None, description="The column that must be unique.")
     column_list: tuple[str, ...] | None = Field(
-        None, alias="columns", description="Columns whose combination must be unique."
+        None,
+        alias="columns",
+        fail_fast=True,
+        description="Columns whose combination must be unique.",
     )
 
     @model_validator(mode="after")
@@ -123,7 +127,7 @@ class AllowedCheck(BaseColumnCheck):
     """Every non-null value is one of ``values`` (an empty list allows no value)."""
 
     type: Literal["allowed"] = "allowed"
-    values: tuple[Scalar, ...]
+    values: Values
 
 
 class NotAllowedCheck(BaseColumnCheck):
@@ -131,7 +135,7 @@ class NotAllowedCheck(BaseColumnCheck):
     list may well be empty)."""
 
     type: Literal["not_allowed"] = "not_allowed"
-    values: tuple[Scalar, ...]
+    values: Values
 
 
 class PatternCheck(BaseColumnCheck):
@@ -150,5 +154,5 @@ class LengthCheck(BaseColumnCheck, Bounded):
     bound_pairs = (("min_length", "max_length"),)
 
     type: Literal["length"] = "length"
-    min_length: int | None = Field(None, ge=0)
-    max_length: int | None = Field(None, ge=0)
+    min_length: Count | None = None
+    max_length: Count | None = None

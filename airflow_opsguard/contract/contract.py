@@ -13,8 +13,17 @@ from airflow_opsguard.contract.alerts import AlertRoute, Escalation
 from airflow_opsguard.contract.base import Mode, OnFail, StrictModel
 from airflow_opsguard.contract.checks import Check
 from airflow_opsguard.contract.distribution import Distribution, known_drift_columns
+from airflow_opsguard.contract.durations import duration_text
 from airflow_opsguard.contract.history_checks import AnomalyCheck, metric_type_problem
-from airflow_opsguard.contract.sections import Freshness, Quarantine, Schema, Source, Volume
+from airflow_opsguard.contract.sections import (
+    FUTURE_TOLERANCE,
+    Freshness,
+    Quarantine,
+    Schema,
+    Source,
+    Volume,
+)
+from airflow_opsguard.contract.text import short_repr
 
 GxSuiteRef = str | dict[str, Any]
 _GX_SUITE_SCHEMA: dict[str, Any] = {
@@ -40,7 +49,7 @@ def _gx_suites(value: Any) -> Any:
         if isinstance(item, str) and not item.strip():
             raise ValueError("a suite path is empty")
         if not isinstance(item, str | dict):
-            raise ValueError(f"give a suite file path or a suite mapping, not {item!r}")
+            raise ValueError(f"give a suite file path or a suite mapping, not {short_repr(item)}")
         out.append(item)
     return tuple(out)
 
@@ -60,7 +69,9 @@ class Contract(StrictModel):
     schema_: Schema | None = Field(None, alias="schema")
     freshness: Freshness | None = None
     volume: Volume | None = None
-    checks: tuple[Check, ...] = Field(default=(), description="More checks, one per entry.")
+    checks: tuple[Check, ...] = Field(
+        default=(), fail_fast=True, description="More checks, one per entry."
+    )
     distribution: Distribution | None = Field(
         None, description="Compare columns' distributions with a reference (drift)."
     )
@@ -78,7 +89,9 @@ class Contract(StrictModel):
     owner: str | None = Field(None, description="Who answers for the data (shown in alerts).")
     runbook: str | None = Field(None, description="What to do when it fails (a URL or text).")
     alerts: tuple[AlertRoute, ...] = Field(
-        default=(), description="Where alerts go: [{on: [fail, escalate], webhook: URL}, ...]."
+        default=(),
+        fail_fast=True,
+        description="Where alerts go: [{on: [fail, escalate], webhook: URL}, ...].",
     )
     escalation: Escalation = Field(
         default_factory=Escalation, description="When an open incident escalates."
@@ -124,8 +137,8 @@ class Contract(StrictModel):
             drift = isinstance(check, AnomalyCheck) and check.metric == "drift"
             if drift and check.columns[0] not in compared:
                 raise ValueError(
-                    f"checks[{index}]: the drift of {check.columns[0]!r} is measured only "
-                    "for a column listed in distribution.columns"
+                    f"checks[{index}]: the drift of {short_repr(check.columns[0])} is measured "
+                    "only for a column listed in distribution.columns"
                 )
         return self
 
@@ -137,7 +150,9 @@ class Contract(StrictModel):
         for index, check in enumerate(self.checks):
             for column in check.columns:
                 if column not in declared:
-                    raise ValueError(f"checks[{index}]: column {column!r} is not in schema.columns")
+                    raise ValueError(
+                        f"checks[{index}]: column {short_repr(column)} is not in schema.columns"
+                    )
             if isinstance(check, AnomalyCheck) and check.column is not None:
                 problem = metric_type_problem(check.metric, declared[check.column].type)
                 if problem:
@@ -146,11 +161,13 @@ class Contract(StrictModel):
             target = declared.get(self.freshness.column)
             if target is None:
                 raise ValueError(
-                    f"freshness.column: {self.freshness.column!r} is not in schema.columns"
+                    f"freshness.column: {short_repr(self.freshness.column)} is not in "
+                    "schema.columns"
                 )
             if target.type not in (None, "date", "timestamp"):
                 raise ValueError(
-                    f"freshness.column: {target.name!r} is {target.type}, not a date or timestamp"
+                    f"freshness.column: {short_repr(target.name)} is {target.type}, not a date "
+                    "or timestamp"
                 )
         if self.distribution is not None:
             known_drift_columns(self.distribution, declared)
@@ -195,8 +212,9 @@ class Contract(StrictModel):
 
 
 def _drop_default_modes(normal: dict[str, Any]) -> None:
-    """Leave ``mode: enforce`` out of a dumped contract, so that the key's arrival leaves
-    the fingerprints of existing contracts alone."""
+    """Leave ``mode: enforce`` (and other keys at a default that arrived later) out of a
+    dumped contract, so that the key's arrival leaves the fingerprints of existing
+    contracts alone."""
     for item in (normal, *normal.get("checks", ())):
         if item.get("mode") == "enforce":
             del item["mode"]
@@ -205,3 +223,7 @@ def _drop_default_modes(normal: dict[str, Any]) -> None:
     for key in ("reference", "baseline"):
         if key in section and section[key] is None:
             del section[key]
+    # And the freshness section's default clock-skew allowance.
+    freshness = normal.get("freshness") or {}
+    if freshness.get("future_tolerance") == duration_text(FUTURE_TOLERANCE):
+        del freshness["future_tolerance"]

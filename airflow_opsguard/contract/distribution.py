@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
-from airflow_opsguard.contract.base import NUMERIC_TYPES, Severity, StrictModel
+from airflow_opsguard.contract.base import NUMERIC_TYPES, Count, Severity, StrictModel
 from airflow_opsguard.contract.sections import Column
+from airflow_opsguard.contract.text import short_repr
 
 DriftMethod = Literal["psi", "js", "wasserstein", "cramers_v"]
 # Which methods suit which declared column types (numbers are binned, text and booleans
@@ -45,7 +46,7 @@ class DistributionColumn(StrictModel):
         None, gt=0, description="Fail when the statistic, beyond sampling noise, reaches this."
     )
     severity: Severity | None = Field(None, description="Default: the section's severity.")
-    min_rows: int | None = Field(None, ge=0, description="Default: the section's min_rows.")
+    min_rows: Count | None = Field(None, description="Default: the section's min_rows.")
 
     @model_validator(mode="after")
     def _levels(self) -> DistributionColumn:
@@ -74,13 +75,13 @@ class Distribution(StrictModel):
         "run can be promoted to the next version (`opsguard baseline promote NAME`).",
     )
     columns: tuple[Annotated[DistributionColumn, BeforeValidator(_drift_column)], ...] = Field(
+        fail_fast=True,
         description="Columns to compare: names, or mappings with name, method, warn, fail, "
         "severity, min_rows.",
     )
     severity: Severity = Field("fail", description="warn: report drift without blocking.")
-    min_rows: int = Field(
+    min_rows: Count = Field(
         100,
-        ge=0,
         description="Fewer values than this (in the data or the reference): drift is not "
         "judged, and the check warns.",
     )
@@ -110,7 +111,7 @@ class Distribution(StrictModel):
         seen: set[str] = set()
         for column in columns:
             if column.name in seen:
-                raise ValueError(f"column {column.name!r} is listed twice")
+                raise ValueError(f"column {short_repr(column.name)} is listed twice")
             seen.add(column.name)
         return columns
 
@@ -122,17 +123,17 @@ def known_drift_columns(section: Distribution, declared: dict[str, Column]) -> N
         where = f"distribution.columns[{index}]"
         target = declared.get(column.name)
         if target is None:
-            raise ValueError(f"{where}: column {column.name!r} is not in schema.columns")
+            raise ValueError(f"{where}: column {short_repr(column.name)} is not in schema.columns")
         if target.type is None:
             continue
         methods = DRIFT_METHODS.get(target.type)
         if methods is None:
             raise ValueError(
-                f"{where}: {column.name!r} is {target.type}; distributions compare numbers, "
-                "strings and booleans"
+                f"{where}: {short_repr(column.name)} is {target.type}; distributions compare "
+                "numbers, strings and booleans"
             )
         if column.method is not None and column.method not in methods:
             raise ValueError(
                 f"{where}.method: {column.method} does not apply to {target.type} column "
-                f"{column.name!r}; use one of {', '.join(methods)}"
+                f"{short_repr(column.name)}; use one of {', '.join(methods)}"
             )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +12,8 @@ from pydantic import ValidationError
 
 from airflow_opsguard.contract.checks import CHECK_TYPES
 from airflow_opsguard.contract.contract import Contract
+from airflow_opsguard.contract.safe_load import load_yaml, load_yaml_file
+from airflow_opsguard.contract.text import clip, short_repr
 from airflow_opsguard.errors import ContractError
 from airflow_opsguard.odcs import is_odcs
 
@@ -28,14 +29,9 @@ def load_contract(contract: ContractLike) -> Contract:
         return contract
     if isinstance(contract, Mapping):
         return parse_contract(contract, origin="<contract>")
-    path = Path(contract)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ContractError(f"{path}: no such contract file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractError(f"{path}: cannot read the contract: {exc}") from None
-    loaded = parse_contract_text(text, origin=str(path)).with_origin(str(path))
+    origin = os.fspath(contract)
+    data, node = load_yaml_file(origin, what="contract")
+    loaded = _from_document(data, node, origin=clip(origin, 300)).with_origin(origin)
     if loaded.gx_suite:
         from airflow_opsguard.gx.suites import contract_suites
 
@@ -44,19 +40,24 @@ def load_contract(contract: ContractLike) -> Contract:
 
 
 def parse_contract_text(text: str, *, origin: str = "<contract>") -> Contract:
-    """Parse a contract from YAML text; ``origin`` names it in error messages."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{origin}:{mark.line + 1}" if mark is not None else origin
-        raise ContractError(f"{where}: invalid YAML: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise ContractError(f"{origin}: invalid YAML: {exc}") from None
+    """Parse a contract from YAML text; ``origin`` names it in error messages. The text
+    is read within the limits of :mod:`airflow_opsguard.contract.safe_load`."""
+    data, node = load_yaml(text, origin=origin, what="contract")
+    return _from_document(data, node, origin=origin)
+
+
+def _from_document(data: Any, node: yaml.Node | None, *, origin: str) -> Contract:
     if not isinstance(data, Mapping):
-        raise ContractError(f"{origin}: a contract is a mapping with at least a 'dataset' key")
+        kind = "empty" if data is None else f"a {_kind(data)}"
+        raise ContractError(
+            f"{origin}: a contract is a mapping with at least a 'dataset' key, not {kind}"
+        )
     return parse_contract(data, origin=origin, node=node)
+
+
+def _kind(data: Any) -> str:
+    kinds = ((bool, "boolean"), (int | float, "number"), (str, "string"), (list, "list"))
+    return next((name for kind, name in kinds if isinstance(data, kind)), type(data).__name__)
 
 
 def parse_contract(
@@ -80,9 +81,18 @@ def parse_contract(
 def _describe(exc: ValidationError, origin: str, node: yaml.Node | None) -> str:
     """One line for the first error, and how many more there are."""
     errors = exc.errors(include_url=False)
-    first = errors[0]
+    count, first = len(errors), errors[0]
     loc = _clean_loc(first["loc"])
     message = _message(first, loc)
+    if loc and loc[-1] in _MEMBER_KINDS:
+        # A value that no member of a union (number, date, ...) takes: one problem.
+        siblings = [e for e in errors if _clean_loc(e["loc"])[:-1] == loc[:-1]]
+        kinds = dict.fromkeys(_MEMBER_KINDS.get(str(e["loc"][-1]), "") for e in siblings)
+        count -= len(siblings) - 1
+        loc = loc[:-1]
+        names = [k for k in kinds if k]
+        listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+        message = f"{short_repr(first['input'])} is not a {listed}"
     # Validators on a whole model say which key they mean at the start of the message.
     inner = _KEY_PREFIX.match(message)
     if inner:
@@ -91,8 +101,8 @@ def _describe(exc: ValidationError, origin: str, node: yaml.Node | None) -> str:
     key = _format_loc(loc)
     line = _line_of(node, loc)
     where = f"{origin}:{line}" if line else origin
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return f"{where}: {key + ': ' if key else ''}{message}{more if len(errors) > 1 else ''}"
+    more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
+    return f"{where}: {key + ': ' if key else ''}{clip(message, 300)}{more}"
 
 
 def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
@@ -107,6 +117,17 @@ def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     return tuple(out)
 
 
+# The tags pydantic gives the members of a union of plain types (a bound, a value).
+_MEMBER_KINDS = {
+    "int": "number",
+    "float": "number",
+    "decimal": "number",
+    "bool": "boolean",
+    "str": "string",
+    "date": "date",
+    "datetime": "timestamp",
+}
+
 _KEY_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.DOTALL)
 
 
@@ -120,7 +141,8 @@ def _parse_loc(text: str) -> tuple[int | str, ...]:
 def _format_loc(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        name = clip(str(part), 60)
+        text += f"[{part}]" if isinstance(part, int) else (f".{name}" if text else name)
     return text
 
 
@@ -128,15 +150,16 @@ def _message(error: Mapping[str, Any], loc: tuple[int | str, ...]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         name = loc[-1] if loc else "?"
-        return f"unknown key {name!r}"
+        return f"unknown key {short_repr(name, 60)}"
     if kind == "missing":
         return "this key is required"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{error['input']!r} is not allowed; expected {expected}"
+        return f"{short_repr(error['input'])} is not allowed; expected {expected}"
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
-        return f"unknown check type {ctx.get('tag')!r}; expected {ctx.get('expected_tags')}"
+        tag = short_repr(ctx.get("tag"))
+        return f"unknown check type {tag}; expected {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return "each check needs a 'type'"
     message = str(error["msg"])

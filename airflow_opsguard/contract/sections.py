@@ -3,6 +3,7 @@ quarantine. Distribution has its own module, alert routes theirs."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -12,10 +13,11 @@ from airflow_opsguard.contract.base import (
     Bound,
     Bounded,
     ColumnType,
+    Count,
     Duration,
-    Scalar,
     Severity,
     StrictModel,
+    Values,
     check_regex,
 )
 from airflow_opsguard.contract.checks import ROW_CHECK_TYPES, Check
@@ -29,6 +31,11 @@ from airflow_opsguard.contract.column_checks import (
     UniqueCheck,
 )
 from airflow_opsguard.contract.durations import format_duration
+from airflow_opsguard.contract.text import short_repr
+
+# How far in the future the newest timestamp may lie, by default: clocks of the
+# machines that write and check data disagree by a little, never by days.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 ExtraColumns = Literal["fail", "warn", "allow"]
 
@@ -73,11 +80,11 @@ class Column(Bounded):
     max: Bound | None = Field(None, description="Largest allowed value (a range check).")
     strict_min: bool = False
     strict_max: bool = False
-    allowed: tuple[Scalar, ...] | None = None
-    not_allowed: tuple[Scalar, ...] | None = None
+    allowed: Values | None = None
+    not_allowed: Values | None = None
     pattern: str | None = Field(None, description="A regular expression values must contain.")
-    min_length: int | None = Field(None, ge=0)
-    max_length: int | None = Field(None, ge=0)
+    min_length: Count | None = None
+    max_length: Count | None = None
     severity: Severity = Field("fail", description="Severity of the checks this column implies.")
     mostly: float | None = Field(None, gt=0, le=1)
 
@@ -133,7 +140,9 @@ class Column(Bounded):
 class Schema(StrictModel):
     """The columns the data must have."""
 
-    columns: tuple[Column, ...] = Field(default=(), description="The expected columns.")
+    columns: tuple[Column, ...] = Field(
+        default=(), fail_fast=True, description="The expected columns."
+    )
     extra_columns: ExtraColumns = Field(
         "fail", description="What a column the contract does not list means."
     )
@@ -146,7 +155,7 @@ class Schema(StrictModel):
         seen: set[str] = set()
         for column in columns:
             if column.name in seen:
-                raise ValueError(f"column {column.name!r} is listed twice")
+                raise ValueError(f"column {short_repr(column.name)} is listed twice")
             seen.add(column.name)
         return columns
 
@@ -157,12 +166,23 @@ class Freshness(StrictModel):
     column: str = Field(description="A date or timestamp column; naive timestamps are UTC.")
     warn_after: Duration | None = Field(None, description="Older than this: warn.")
     fail_after: Duration | None = Field(None, description="Older than this: fail.")
+    future_tolerance: Duration = Field(
+        FUTURE_TOLERANCE,
+        description="How far in the future (beyond the clock of the check) the newest "
+        "timestamp may lie, for clocks that disagree a little; further, the column holds a "
+        "bad timestamp and the check fails. Default 5m.",
+    )
     severity: Severity = "fail"
 
     @model_validator(mode="after")
     def _limits(self) -> Freshness:
         if self.warn_after is None and self.fail_after is None:
             raise ValueError("give 'warn_after', 'fail_after' or both")
+        if self.future_tolerance > timedelta(days=1):
+            raise ValueError(
+                f"future_tolerance: {format_duration(self.future_tolerance)} is more clock "
+                "skew than machines have; at most 1d"
+            )
         if self.warn_after and self.fail_after and self.warn_after > self.fail_after:
             raise ValueError(
                 f"warn_after ({format_duration(self.warn_after)}) is longer than "
@@ -176,8 +196,8 @@ class Volume(Bounded):
 
     bound_pairs = (("min_rows", "max_rows"),)
 
-    min_rows: int | None = Field(None, ge=0)
-    max_rows: int | None = Field(None, ge=0)
+    min_rows: Count | None = None
+    max_rows: Count | None = None
     severity: Severity = "fail"
 
 

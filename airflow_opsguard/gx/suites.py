@@ -11,7 +11,6 @@ constructor logs and drops an invalid one).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import uuid
@@ -46,21 +45,10 @@ class SuiteSpec:
 
 def read_suite_file(path: str) -> SuiteSpec:
     """Read a suite JSON file; :class:`ContractError` naming the file when it is missing,
-    not JSON, or not a suite."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise ContractError(f"{path}: no such GX suite file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractError(f"{path}: cannot read the GX suite: {exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContractError(
-            f"{path}:{exc.lineno}: the GX suite is not valid JSON: {exc.msg}"
-        ) from None
-    return parse_suite(data, origin=path)
+    not JSON, beyond the limits of every contract file (size, nesting), or not a suite."""
+    from airflow_opsguard.contract.safe_load import load_json_file
+
+    return parse_suite(load_json_file(path, what="GX suite"), origin=path)
 
 
 def parse_suite(data: Any, *, origin: str) -> SuiteSpec:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from airflow_opsguard.errors import ContractError, OpsGuardError
+from airflow_opsguard.errors import OpsGuardError
 
 
 def to_opsguard(path: str, object_name: str | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -46,20 +46,12 @@ def to_odcs(path: str, object_name: str | None = None) -> tuple[dict[str, Any], 
 
 
 def _read(path: str) -> Any:
-    import yaml
+    """The document in a contract file, read as every contract file is (within the
+    limits of :mod:`airflow_opsguard.contract.safe_load`)."""
+    from airflow_opsguard.contract.safe_load import load_yaml_file
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ContractError(f"{path}: no such contract file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractError(f"{path}: cannot read the contract: {exc}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else path
-        raise ContractError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    data, _node = load_yaml_file(path, what="contract")
+    return data
 
 
 def add_convert_command(commands: Any) -> None:

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_opsguard.contract.text import clip, short_repr
 from airflow_opsguard.errors import ContractError
 from airflow_opsguard.odcs import sql
 
@@ -80,8 +81,8 @@ def parse_odcs(data: Mapping[str, Any], origin: str) -> OpenDataContractStandard
         return OpenDataContractStandard.model_validate(dict(data))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ContractError(f"{origin}: ODCS {where}: {first['msg']}") from None
+        where = ".".join(clip(str(p), 60) for p in first["loc"])
+        raise ContractError(f"{origin}: ODCS {where}: {clip(str(first['msg']), 300)}") from None
 
 
 def odcs_to_contract(
@@ -114,7 +115,9 @@ def _schema_object(
         for obj in objects:
             if name in (obj.name, obj.physicalName):
                 return obj
-        raise ContractError(f"{origin}: no ODCS schema object {name!r}; it has {names}")
+        raise ContractError(
+            f"{origin}: no ODCS schema object {short_repr(name)}; it has {short_repr(names)}"
+        )
     if len(objects) == 1:
         return objects[0]
     if not objects:
@@ -319,7 +322,7 @@ class _Reader:
         if "pattern" in options:
             column["pattern"] = options.pop("pattern")
         for key, value in options.items():
-            self.skip(f"{where}.logicalTypeOptions.{key}", f"{value!r} is not checked")
+            self.skip(f"{where}.logicalTypeOptions.{key}", f"{short_repr(value)} is not checked")
 
     def _valid_column(self, column: dict[str, Any], where: str) -> dict[str, Any]:
         from pydantic import ValidationError
@@ -484,13 +487,15 @@ class _Reader:
                 or isinstance(sla.value, bool)
             ):
                 self.skip(
-                    where, f"value {sla.value!r} {sla.unit or ''}: give a number of d, h, m or s"
+                    where,
+                    f"value {short_repr(sla.value)} {clip(sla.unit or '')}: give a number of "
+                    "d, h, m or s",
                 )
                 continue
             element = sla.element or default
             column = self._element_column(element)
             if column is None:
-                self.skip(where, f"element {element!r} is not a column of {self.dataset}")
+                self.skip(where, f"element {short_repr(element)} is not a column of {self.dataset}")
                 continue
             found = {"column": column, "fail_after": f"{sla.value:g}{unit}"}
         return found
@@ -510,7 +515,7 @@ class _Reader:
             where = f"servers[{index}] ({server.server or server.type})"
             source = self._server(server)
             if source is None:
-                self.skip(where, f"server type {server.type!r} is not a source here")
+                self.skip(where, f"server type {short_repr(server.type)} is not a source here")
             elif chosen is not None:
                 self.skip(
                     where, "only the first server is the contract's source (--data overrides it)"

@@ -7,10 +7,11 @@ Blocking store reads run in plain ``def`` endpoints (FastAPI's thread pool).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Query
 
+from airflow_opsguard.contract.base import INT64_MAX
 from airflow_opsguard.plugin.actions import (
     IncidentAction,
     change_incident,
@@ -18,7 +19,7 @@ from airflow_opsguard.plugin.actions import (
     release_batch,
 )
 from airflow_opsguard.plugin.auth import CurrentUser, require
-from airflow_opsguard.plugin.deps import Limit, Offset, ReaderDep, WriterDep, forbidden, not_found
+from airflow_opsguard.plugin.deps import Limit, ReaderDep, WriterDep, forbidden, not_found
 from airflow_opsguard.plugin.models import (
     DatasetDetail,
     DatasetOverview,
@@ -37,6 +38,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "The user may not read (or change) what comes from this DAG."},
 }
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+# Numbers in a request are bounded where they are read: one SQL's BIGINT cannot hold is
+# a 422 naming the parameter, never a 500 from an OverflowError in the query.
+Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="Items to skip.")]
+MapIndex = Annotated[int, Query(ge=-1, le=INT64_MAX, description="-1: not mapped.")]
+IncidentId = Annotated[int, Path(ge=1, le=INT64_MAX, description="The incident's number.")]
 
 
 @router.get("/datasets", tags=["datasets"])
@@ -95,7 +102,7 @@ def get_task_report(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    map_index: int = -1,
+    map_index: MapIndex = -1,
 ) -> RunReport:
     """The verdict of a gate task instance's latest stored attempt."""
     require(reader.user, dag_id, "GET")
@@ -122,7 +129,7 @@ def list_incidents(
 
 @router.post("/incidents/{incident_id}/{action}", tags=["incidents"], responses={404: {}})
 def post_incident_action(
-    reader: WriterDep, incident_id: int, action: IncidentAction
+    reader: WriterDep, incident_id: IncidentId, action: IncidentAction
 ) -> IncidentOut:
     """Acknowledge (stop escalating) or resolve an incident. Needs edit access to its
     DAG; with the cookie instead of a Bearer token, also the ``X-OpsGuard-CSRF`` header."""

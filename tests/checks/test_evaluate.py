@@ -241,6 +241,100 @@ def test_no_values_is_a_freshness_failure() -> None:
     assert "age is unknown" in result.message
 
 
+def test_a_far_future_timestamp_fails_and_says_it_is_a_bad_timestamp() -> None:
+    # One row dated 9999-12-31 among 16-day-old data must not make the data look fresh.
+    f = freshness(fail_after="1d")
+    result = evaluate_freshness(f, CheckObservation(value=date(9999, 12, 31)), NOW, NOW)
+    assert result.status == "fail"
+    assert result.message == (
+        "newest ts is 2912112d 12h in the future (beyond the 5m clock-skew allowance): "
+        "the column holds a bad timestamp"
+    )
+    assert result.observed == "2912112d 12h in the future"
+    assert result.metrics["newest"] == "9999-12-31T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("ahead", "status"),
+    [
+        (timedelta(seconds=30), "pass"),
+        (timedelta(minutes=5), "pass"),
+        (timedelta(minutes=5, seconds=1), "fail"),
+        (timedelta(hours=1), "fail"),
+    ],
+)
+def test_the_clock_skew_allowance_is_five_minutes_by_default(ahead: timedelta, status: str) -> None:
+    result = evaluate_freshness(
+        freshness(fail_after="1d"), CheckObservation(value=NOW + ahead), NOW
+    )
+    assert result.status == status
+    assert ("bad timestamp" in result.message) == (status == "fail")
+
+
+def test_the_allowance_is_the_contracts_future_tolerance() -> None:
+    f = freshness(fail_after="1d", future_tolerance="2h")
+    assert evaluate_freshness(f, CheckObservation(value=NOW + timedelta(hours=1)), NOW).status == (
+        "pass"
+    )
+    late = evaluate_freshness(f, CheckObservation(value=NOW + timedelta(hours=3)), NOW)
+    assert late.status == "fail"
+    assert "beyond the 2h clock-skew allowance" in late.message
+
+
+def test_data_written_after_the_runs_reference_time_passes() -> None:
+    # A run judged at its data interval end (NOW) measures an hour later: data written
+    # in between is newer than the reference, and in the past of the clock.
+    clock = NOW + timedelta(hours=1)
+    f = freshness(fail_after="1d")
+    for written in (NOW + timedelta(seconds=5), NOW + timedelta(minutes=59)):
+        result = evaluate_freshness(f, CheckObservation(value=written), NOW, clock)
+        assert result.status == "pass"
+        assert "bad timestamp" not in result.message
+    beyond = evaluate_freshness(f, CheckObservation(value=clock + timedelta(hours=1)), NOW, clock)
+    assert beyond.status == "fail"
+    assert "1h in the future" in beyond.message
+
+
+def test_a_bad_timestamp_with_severity_warn_warns() -> None:
+    f = freshness(fail_after="1d", severity="warn")
+    result = evaluate_freshness(f, CheckObservation(value=datetime(9999, 1, 1)), NOW, NOW)
+    assert result.status == "warn"
+    assert "bad timestamp" in result.message
+
+
+def test_the_extremes_of_time_never_overflow() -> None:
+    f = freshness(fail_after="1d")
+    latest = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    earliest = datetime(1, 1, 1, tzinfo=UTC)
+    assert evaluate_freshness(f, CheckObservation(value=earliest), latest, latest).status == "fail"
+    assert (
+        evaluate_freshness(f, CheckObservation(value=latest), earliest, earliest).status == "fail"
+    )
+    assert evaluate_freshness(f, CheckObservation(value=latest), latest, latest).status == "pass"
+    before_1970 = evaluate_freshness(
+        f, CheckObservation(value=datetime(1969, 7, 20, 20, 17)), datetime(1969, 7, 21, tzinfo=UTC)
+    )
+    assert before_1970.status == "pass" and before_1970.observed == "3h 43m"
+
+
+def test_the_whole_verdict_bounds_the_future_by_the_later_of_now_and_the_clock() -> None:
+    contract = load_contract({"dataset": "d", "freshness": {"column": "ts", "fail_after": "1d"}})
+
+    def judged(newest: datetime, clock: datetime) -> str:
+        observations = Observations(
+            source="s",
+            rows=1,
+            columns=(col("ts", "timestamp"),),
+            checks={"freshness": CheckObservation(value=newest)},
+        )
+        return evaluate(contract, observations, now=NOW, clock=clock).status
+
+    assert judged(NOW + timedelta(hours=2), NOW + timedelta(hours=3)) == "pass"
+    assert judged(NOW + timedelta(hours=2), NOW) == "fail"
+    # A clock behind the reference (a backfill judged ahead of time) still allows now.
+    assert judged(NOW + timedelta(minutes=1), NOW - timedelta(days=30)) == "pass"
+
+
 # ------------------------------------------------------------------ the whole verdict
 
 
