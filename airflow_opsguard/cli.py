@@ -209,12 +209,18 @@ def _check(args: argparse.Namespace) -> int:
 def _parse_now(text: str | None) -> Any:
     if text is None:
         return None
-    from datetime import datetime
+    from datetime import UTC, datetime
+
+    from airflow_opsguard.contract.text import short_repr
 
     try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise OpsGuardError(f"--now: {text!r} is not an ISO 8601 date and time") from None
+        moment = datetime.fromisoformat(text)
+        # In range once in UTC too (9999-12-31T23:00-05:00 is not).
+        return moment if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise OpsGuardError(
+            f"--now: {short_repr(text)} is not an ISO 8601 date and time that exists in UTC"
+        ) from None
 
 
 def _first_error(result: dict[str, Any]) -> str:

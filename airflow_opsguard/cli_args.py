@@ -11,6 +11,8 @@ import argparse
 
 # The largest whole number an argument may be: SQL's BIGINT, numpy's int64.
 LARGEST = 2**63 - 1
+# The most days an argument may reach back (datetime ends in the year 9999).
+MAX_DAYS = 36500
 # Digits read at most: longer text is not a number any argument takes.
 _MAX_DIGITS = 30
 
@@ -36,6 +38,14 @@ def not_negative(text: str) -> int:
         raise argparse.ArgumentTypeError("must not be negative")
     if value > LARGEST:
         raise argparse.ArgumentTypeError(f"must be at most {LARGEST} (2**63-1)")
+    return value
+
+
+def days(text: str) -> int:
+    """A number of days back from now: at least 1, at most 36500 (a century)."""
+    value = positive(text)
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_DAYS} days")
     return value
 
 

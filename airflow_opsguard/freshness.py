@@ -18,10 +18,8 @@ Semantics (the sensor documents them for users):
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 from airflow_opsguard.checks.evaluate import as_utc
@@ -33,8 +31,6 @@ from airflow_opsguard.errors import DataSourceError
 
 SourceKind = Literal["column", "mtime", "asset"]
 SOURCE_KINDS: tuple[str, ...] = ("column", "mtime", "asset")
-# fsspec backends name a file's modification time differently.
-_MTIME_KEYS = ("mtime", "LastModified", "last_modified", "updated", "modified", "created")
 
 
 # --------------------------------------------------------------------------- observing
@@ -131,82 +127,31 @@ def newest_in_column(contract: Contract, data: str | None = None, table: str | N
 
 
 def file_location(contract: Contract | None, data: str | None) -> str:
-    """The file, directory, glob or fsspec URL whose modification time is watched."""
-    if data:
-        return data
-    source = contract.source if contract is not None else None
-    if source is None or not source.path:
+    """The file, folder, glob or fsspec URL whose modification time is watched."""
+    from airflow_opsguard.engines.sources import FileSource, resolve_source
+
+    try:
+        source = resolve_source(contract, data or None)
+    except DataSourceError:
+        source = None
+    if not isinstance(source, FileSource):
         raise DataSourceError("a modification time needs a file source (source.path or data=)")
-    path = source.path
-    if "://" in path or os.path.isabs(path) or contract is None or contract.origin is None:
-        return path
-    return os.path.normpath(os.path.join(os.path.dirname(contract.origin), path))
+    return source.location
 
 
 def newest_mtime(location: str) -> datetime:
-    """The newest modification time among the files at ``location`` (a file, directory or
-    glob; local or an fsspec URL). Raises :class:`DataSourceError` when there is none."""
-    protocol = location.partition("://")[0] if "://" in location else ""
-    if protocol in ("", "file"):
-        local = location.partition("://")[2] if protocol else location
-        times = [os.stat(p).st_mtime for p in _local_files(local)]
-        return datetime.fromtimestamp(max(times), UTC)
-    import fsspec
+    """The newest modification time among the files at ``location`` (a file, folder or
+    glob; local or an fsspec URL), listed as the engine lists them. Raises
+    :class:`DataSourceError` when there is none, or a folder cannot be read."""
+    from airflow_opsguard.engines.listing import list_files
 
-    try:
-        fs, root = fsspec.core.url_to_fs(location)
-        if any(ch in root for ch in "*?["):
-            found = fs.glob(root)
-        elif fs.isdir(root):
-            found = [p for p in fs.find(root) if not _hidden(Path(p), Path(root))]
-        else:
-            found = [root] if fs.exists(root) else []
-        infos = [fs.info(p) for p in found]
-    except Exception as exc:  # fsspec backends raise their own types
-        raise DataSourceError(f"{location}: {exc}", retryable=True) from exc
-    if not infos:
-        raise DataSourceError(f"{location}: no such file")
-    return max(_modified(info, location) for info in infos)
-
-
-def _local_files(location: str) -> list[str]:
-    import glob
-
-    path = Path(location).expanduser()
-    if any(ch in location for ch in "*?["):
-        found = [p for p in glob.glob(str(path), recursive=True) if os.path.isfile(p)]
-    elif path.is_dir():
-        found = [str(p) for p in path.rglob("*") if p.is_file() and not _hidden(p, path)]
-    elif path.is_file():
-        found = [str(path)]
-    else:
-        raise DataSourceError(f"{location}: no such file or directory")
-    if not found:
+    listing = list_files(location)
+    if not listing.files:
         raise DataSourceError(f"{location}: no file there")
-    return found
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    relative = path.relative_to(root) if path.is_relative_to(root) else path
-    return any(part.startswith((".", "_")) for part in relative.parts)
-
-
-def _modified(info: dict[str, Any], location: str) -> datetime:
-    for key in _MTIME_KEYS:
-        value = info.get(key)
-        if value is None:
-            continue
-        if isinstance(value, datetime):
-            return as_utc(value)
-        if isinstance(value, int | float):
-            seconds = value / 1000 if value > 1e11 else value  # some backends use ms
-            return datetime.fromtimestamp(seconds, UTC)
-        if isinstance(value, str):
-            try:
-                return as_utc(datetime.fromisoformat(value))
-            except ValueError:
-                continue
-    raise DataSourceError(f"{location}: the file system does not tell modification times")
+    times = [f.modified for f in listing.files]
+    if any(t is None for t in times):
+        raise DataSourceError(f"{location}: the file system does not tell modification times")
+    return max(t for t in times if t is not None)
 
 
 def as_timestamp(value: Any, what: str) -> datetime | None:
@@ -227,6 +172,8 @@ def observe(
 ) -> Observation:
     """Read the newest timestamp of a column or of files. Never raises for a source that
     cannot be read: the observation carries the error, and the caller tries again."""
+    from airflow_opsguard.engines.sources import source_name
+
     try:
         if kind == "mtime":
             location = file_location(contract, data)
@@ -235,20 +182,10 @@ def observe(
             raise ValueError(f"cannot observe a {kind!r} source here")
         value = newest_in_column(contract, data, table)
         column = contract.freshness.column
-        return Observation(newest=as_timestamp(value, column), source=_source_name(contract, data))
+        where = source_name(contract, data or None, table)
+        return Observation(newest=as_timestamp(value, column), source=where)
     except (DataSourceError, OSError) as exc:
         return Observation(newest=None, error=str(exc) or type(exc).__name__)
-
-
-def _source_name(contract: Contract, data: str | None) -> str | None:
-    from airflow_opsguard.urls import mask_text
-
-    if data:
-        return mask_text(data)
-    source = contract.source
-    if source is None:
-        return None
-    return source.path or source.table or source.conn_id or (source.url and mask_text(source.url))
 
 
 # --------------------------------------------------------------------------- judging

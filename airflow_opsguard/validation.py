@@ -161,7 +161,10 @@ def _as_now(now: datetime | str | None) -> datetime:
         return datetime.now(UTC)
     if isinstance(now, str):
         now = datetime.fromisoformat(now)
-    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    try:
+        return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"now: {now.isoformat()} is beyond what a UTC time can hold") from None
 
 
 def _elapsed(started: float) -> int:

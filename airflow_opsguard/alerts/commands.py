@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_opsguard.cli_args import add_output_options, positive
+from airflow_opsguard.cli_args import add_output_options, days, positive
 from airflow_opsguard.errors import OpsGuardError
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def add_incident_commands(commands: Any) -> None:
 
     stats = actions.add_parser("stats", help="counts and mean times to detect and resolve")
     stats.add_argument("--dataset", help="only this dataset")
-    stats.add_argument("--days", type=positive, help="only incidents opened in the last N days")
+    stats.add_argument("--days", type=days, help="only incidents opened in the last N days")
     add_output_options(stats)
     stats.set_defaults(func=_stats)
 

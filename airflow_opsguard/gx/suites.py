@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_opsguard.contract.paths import relative_to_contract
 from airflow_opsguard.errors import ContractError
 from airflow_opsguard.extras import missing_extra_message
 
@@ -100,7 +101,7 @@ def suite_spec(ref: Any, contract: Contract | None = None, index: int = 0) -> Su
     if callable(to_json) and not isinstance(ref, str | Mapping):
         ref = to_json()
     if isinstance(ref, str | os.PathLike):
-        return read_suite_file(_relative_to_contract(contract, os.fspath(ref)))
+        return read_suite_file(relative_to_contract(contract, os.fspath(ref)))
     if isinstance(ref, Mapping):
         name = ref.get("name") or ref.get("expectation_suite_name") or f"suite {index + 1}"
         return parse_suite(ref, origin=f"<GX suite {name}>")
@@ -108,13 +109,6 @@ def suite_spec(ref: Any, contract: Contract | None = None, index: int = 0) -> Su
         f"gx_suite[{index}]: give a suite file path, a suite mapping or an ExpectationSuite, "
         f"not a {type(ref).__name__}"
     )
-
-
-def _relative_to_contract(contract: Contract | None, path: str) -> str:
-    """A relative suite path is read from the contract file's folder, as source.path is."""
-    if contract is None or contract.origin is None or os.path.isabs(path) or "://" in path:
-        return path
-    return os.path.normpath(os.path.join(os.path.dirname(contract.origin), path))
 
 
 def build_suite(spec: SuiteSpec) -> Any:

@@ -219,9 +219,9 @@ def _members(location: str) -> list[tuple[str, str]]:
         return [(location.rstrip("/"), basename(location))]
     base = parent(_base_of(location))
     return [
-        (f.path, os.path.relpath(_local(f.path), _local(base)))
-        for f in list_files(location).files
+        (f.path, os.path.relpath(_local(f.path), _local(base))) for f in list_files(location).files
     ]
+
 
 def resume(batch: FileBatch) -> tuple[QuarantineRecord, str] | None:
     """Finish the quarantine a crashed try of this batch began; its record and state

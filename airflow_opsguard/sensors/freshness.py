@@ -21,6 +21,7 @@ from airflow_opsguard.freshness import (
     file_location,
     freshness_limit,
     freshness_only,
+    future_tolerance,
     observe,
     sla_message,
     sla_missed,
@@ -262,7 +263,13 @@ class FreshnessSensor(BaseSensorOperator):
                 data=self.data or None,
                 table=None if self.conn_id else self.table or None,
             )
-        reading = Reading(self._dataset(contract), observation, reference, self._limit(contract))
+        reading = Reading(
+            self._dataset(contract),
+            observation,
+            reference,
+            self._limit(contract),
+            future_tolerance=future_tolerance(contract),
+        )
         if observation.error:
             self.log.warning("%s; trying again at the next poke", reading.message)
         else:

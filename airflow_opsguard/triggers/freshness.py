@@ -16,6 +16,7 @@ from airflow_opsguard.freshness import (
     Reading,
     SourceKind,
     WaitState,
+    future_tolerance,
     next_poke_in,
     observe,
     sla_missed,
@@ -120,7 +121,13 @@ class FreshnessTrigger(BaseTrigger):
                     observe, self.source, contract, data=self.data, table=self.table
                 )
                 now = datetime.now(UTC)
-                reading = Reading(self.dataset, observation, state.reference_at(now), limit)
+                reading = Reading(
+                    self.dataset,
+                    observation,
+                    state.reference_at(now),
+                    limit,
+                    future_tolerance=future_tolerance(contract),
+                )
                 if reading.fresh:
                     yield self._event("fresh", state, reading)
                     return

@@ -394,7 +394,8 @@ def test_a_database_column_is_measured_by_the_engine(tmp_path: Path) -> None:
     assert run.states == {"fresh": "success"}
     summary = run.xcoms[("fresh", "return_value")]
     assert summary["age_seconds"] == pytest.approx(5 * 3600, abs=1)
-    assert summary["source"] == f"sqlite:///{database}"
+    # Named as gate results name their source: the table and the database.
+    assert summary["source"] == f"table 'orders' in sqlite:///{database}"
 
 
 PRODUCER = """\
@@ -552,3 +553,34 @@ def test_the_trigger_keeps_polling_a_source_that_cannot_be_read(tmp_path: Path) 
     event = first_event(trigger)
     assert event["status"] == "timeout"  # not "fresh"
     assert "no such file" in event["reading"]["error"]
+
+
+@pytest.mark.parametrize(("tolerance", "status"), [(None, "sla_missed"), ("1d", "fresh")])
+def test_the_trigger_judges_future_timestamps_as_the_gate_does(
+    tmp_path: Path, tolerance: str | None, status: str
+) -> None:
+    """A newest value 2h ahead of the clock is a bad timestamp, unless the contract's
+    freshness.future_tolerance allows that much clock skew (the gate reads the same key)."""
+    data = csv(tmp_path / "orders.csv", datetime.now(UTC) + timedelta(hours=2))
+    path = contract(tmp_path, "orders", data)
+    if tolerance is not None:
+        path.write_text(path.read_text() + f"  future_tolerance: {tolerance}\n")
+    spec = freshness_only(load_contract(path))
+    now = datetime.now(UTC)
+    past = (now - timedelta(minutes=1)).isoformat()
+    wait = start_waiting(
+        now=now, started_at=None, reference=now, timeout=timedelta(hours=1), sla=None
+    )
+    trigger = FreshnessTrigger(
+        dataset="orders",
+        source="column",
+        limit_seconds=86400,
+        poke_interval=0.01,
+        state={**wait.to_json(), "sla_due_at": past},
+        contract=spec.model_dump(mode="json", by_alias=True),
+        contract_origin=spec.origin,
+    )
+    event = first_event(trigger)
+    assert event["status"] == status
+    if status == "sla_missed":
+        assert "in the future" in event["message"]
