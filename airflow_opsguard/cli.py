@@ -93,9 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_convert_command(commands)
 
-    from airflow_opsguard.store.commands import add_db_commands
+    from airflow_opsguard.store.commands import add_db_commands, add_store_commands
 
     add_db_commands(commands)
+    add_store_commands(commands)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of contract files")
     schema.set_defaults(func=_schema)

@@ -76,6 +76,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "False",
                         "default": None,
                     },
+                    "retention": {
+                        "description": "How long `opsguard store prune` keeps history "
+                        "when it is given no --older-than (a duration: 90d, 12w, P90D).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "90d",
+                        "default": None,
+                    },
                     "base_url": {
                         "description": "The Airflow UI's address, for the report link in "
                         "alerts (base_url/opsguard/runs/<result id>). Default: [api] base_url.",

@@ -7,6 +7,7 @@ store.results(dataset="orders", limit=20)
 
 upgrade_store(url)                     # the deploy step (`opsguard db upgrade`)
 store_state(url).current               # whether this release can use it as it is
+prune(store, timedelta(days=90))       # retention (`opsguard store prune --older-than 90d`)
 
 The names are imported when first used, so that importing a module of this package (the
 ``opsguard db`` commands) does not load SQLAlchemy.
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_opsguard.store.migrate import SchemaState, store_state, upgrade_store
+    from airflow_opsguard.store.retention import PruneReport, prune
     from airflow_opsguard.store.sla import SlaMiss
     from airflow_opsguard.store.spool import SpoolReplay
     from airflow_opsguard.store.store import ResultStore
@@ -28,12 +30,14 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "CheckHistoryEntry": "airflow_opsguard.store.summaries",
     "DatasetSummary": "airflow_opsguard.store.summaries",
+    "PruneReport": "airflow_opsguard.store.retention",
     "ResultStore": "airflow_opsguard.store.store",
     "SchemaState": "airflow_opsguard.store.migrate",
     "SlaMiss": "airflow_opsguard.store.sla",
     "SpoolReplay": "airflow_opsguard.store.spool",
     "default_store_url": "airflow_opsguard.store.urls",
     "mask_url": "airflow_opsguard.store.urls",
+    "prune": "airflow_opsguard.store.retention",
     "store_state": "airflow_opsguard.store.migrate",
     "upgrade_store": "airflow_opsguard.store.migrate",
 }
@@ -41,12 +45,14 @@ _EXPORTS = {
 __all__ = [
     "CheckHistoryEntry",
     "DatasetSummary",
+    "PruneReport",
     "ResultStore",
     "SchemaState",
     "SlaMiss",
     "SpoolReplay",
     "default_store_url",
     "mask_url",
+    "prune",
     "store_state",
     "upgrade_store",
 ]

@@ -1,4 +1,5 @@
-"""``opsguard db upgrade | current``: the results store's migrations as a deploy step.
+"""``opsguard db upgrade | current``: the results store's migrations as a deploy step;
+``opsguard store prune``: its retention.
 
 Run ``opsguard db upgrade`` once per release, before the workers start, with a role that
 may create tables; the workers then only read and write (see docs/deployment.md).
@@ -42,6 +43,65 @@ def add_db_commands(commands: Any) -> None:
     )
     current.add_argument("--store", help=_STORE_HELP)
     current.set_defaults(func=_current)
+
+
+def add_store_commands(commands: Any) -> None:
+    """Add ``store`` (retention) to the ``opsguard`` parser's subcommands."""
+    from airflow_opsguard.cli_args import add_output_options
+
+    store = commands.add_parser("store", help="look after the results store (retention)")
+    actions = store.add_subparsers(dest="action", required=True, parser_class=type(store))
+    prune = actions.add_parser(
+        "prune",
+        help="remove history older than a duration; what is still in use stays",
+        description="Removes runs (with their check results, metrics and profiles), SLA "
+        "misses, sent alerts and resolved incidents older than --older-than, in short "
+        "batches. Keeps the runs of open incidents, of baseline versions and of batches "
+        "still in quarantine.",
+    )
+    prune.add_argument(
+        "--older-than",
+        help=f"a duration: 90d, 12w, P90D (default: ${RETENTION_ENV} or [opsguard] retention)",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="count, remove nothing")
+    add_output_options(prune)
+    prune.set_defaults(func=_prune)
+
+
+RETENTION_ENV = "OPSGUARD_RETENTION"
+
+
+def _prune(args: argparse.Namespace) -> int:
+    import json
+
+    from airflow_opsguard.contract.durations import parse_duration
+    from airflow_opsguard.errors import OpsGuardError
+    from airflow_opsguard.store.retention import prune
+    from airflow_opsguard.store.store import ResultStore
+
+    text = args.older_than or _retention_setting()
+    if not text:
+        raise OpsGuardError(
+            f"give --older-than (90d keeps three months), or set ${RETENTION_ENV} "
+            "or [opsguard] retention"
+        )
+    try:
+        older_than = parse_duration(text)  # durations are longer than zero
+    except ValueError as exc:
+        raise OpsGuardError(f"--older-than: {exc}") from None
+    with ResultStore(store_url(args.store)) as store:
+        report = prune(store, older_than, dry_run=args.dry_run)
+    print(json.dumps(report.to_dict()) if args.format == "json" else report.describe())
+    return EXIT_OK
+
+
+def _retention_setting() -> str | None:
+    found = os.environ.get(RETENTION_ENV, "").strip()
+    if found or not _airflow_is_set_up():
+        return found or None
+    from airflow_opsguard.runtime import config_value
+
+    return config_value("retention")
 
 
 def _upgrade(args: argparse.Namespace) -> int:
