@@ -79,11 +79,26 @@ def table_columns(
         table = sa.table(name, schema=schema)
         return _duckdb(connection, sa.select(sa.literal_column("*")).select_from(table))
     reflected = sa.inspect(connection).get_columns(name, schema=schema)
-    columns = [_reflected(c["name"], c["type"], connection) for c in reflected]
+    columns = [
+        _reflected(reflected_name(c["name"], connection.dialect), c["type"], connection)
+        for c in reflected
+    ]
     if any(c.native_type == _UNTYPED for c in columns):
         table = sa.table(name, *(sa.column(c.name) for c in columns), schema=schema)
         columns = _typed_by_values(connection, table, columns)
     return tuple(columns)
+
+
+def reflected_name(name: str, dialect: sa.Dialect) -> str:
+    """A column's name as the database has it, from the name reflection gave.
+
+    SQLAlchemy's MySQL/MariaDB dialect reads columns out of ``SHOW CREATE TABLE``, where a
+    backtick in a name is written twice, and leaves it doubled (``a``b`` for ``a`b``):
+    undone here. PostgreSQL and SQLite reflect quotes, spaces and accents as they are.
+    """
+    if dialect.name in ("mysql", "mariadb"):
+        return name.replace("``", "`")
+    return name
 
 
 def _reflected(name: str, type_: Any, connection: Connection) -> ObservedColumn:

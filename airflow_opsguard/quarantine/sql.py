@@ -138,9 +138,21 @@ def split_name(name: str) -> tuple[str | None, str]:
 
 
 def reflect(connection: sa.Connection, name: str) -> sa.Table:
+    from airflow_opsguard.engines.sql_columns import reflected_name
+
+    def named(_inspector: Any, _table: sa.Table, column: dict[str, Any]) -> None:
+        # MySQL/MariaDB reflection doubles a backtick in a column name.
+        column["name"] = reflected_name(column["name"], connection.dialect)
+
     schema, table = split_name(name)
     try:
-        return sa.Table(table, sa.MetaData(), schema=schema, autoload_with=connection)
+        return sa.Table(
+            table,
+            sa.MetaData(),
+            schema=schema,
+            autoload_with=connection,
+            listeners=[("column_reflect", named)],
+        )
     except sa.exc.NoSuchTableError:
         raise DataSourceError(f"table {name!r} does not exist") from None
 
