@@ -46,7 +46,10 @@ def is_retryable(exc: sa.exc.DBAPIError) -> bool:
 
 # Two transactions in each other's way: the loser may simply run again.
 _PG_CONFLICTS = frozenset({"40001", "40P01", "55P03"})  # serialization, deadlock, lock wait
-_MYSQL_CONFLICTS = frozenset({1205, 1213})  # lock wait timeout, deadlock
+# Lock wait timeout, deadlock, and MariaDB's "record has changed since last read" (1020:
+# with innodb_snapshot_isolation, the default from 11.6, a write to a row that another
+# transaction changed after this one's snapshot).
+_MYSQL_CONFLICTS = frozenset({1020, 1205, 1213})
 
 
 def is_conflict(exc: sa.exc.DBAPIError) -> bool:

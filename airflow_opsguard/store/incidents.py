@@ -8,6 +8,8 @@ leaves it ``pending``, and the next run sends it. Every function raises
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -27,8 +29,10 @@ if TYPE_CHECKING:
 
 # A claimed alert whose sender went quiet this long may be claimed again.
 CLAIM_TIMEOUT = timedelta(minutes=10)
-# Tries of a run's transaction that lost a race with another gate's.
-_ATTEMPTS = 5
+# Tries of a run's transaction that lost a race with another gate's, and the longest
+# pause before the first retry (doubled for each next one; seconds).
+_ATTEMPTS = 8
+_BACKOFF_S = 0.02
 PENDING, SENT = "pending", "sent"
 
 
@@ -123,8 +127,9 @@ class IncidentStore:
     def record_run(
         self, dataset: str, plan: Plan, compose: Compose
     ) -> tuple[list[Transition], list[OutboxAlert]]:
-        """In one transaction: read the dataset's open incidents, apply ``plan`` to
-        them, and keep the alerts ``compose`` makes of the changes (ids filled in).
+        """In one transaction: read (and lock) the dataset's open incidents, apply
+        ``plan`` to them, and keep the alerts ``compose`` makes of the changes (ids
+        filled in). Gates of one dataset take turns here, so no count is lost.
         Returns the changes and the alerts this call added to the outbox (an alert kept
         before, by an earlier attempt, is not added again)."""
         with self.store.connection(write=True) as connection:
@@ -143,6 +148,8 @@ class IncidentStore:
                     lost = isinstance(exc, sa.exc.IntegrityError) or is_conflict(exc)
                     if not lost or attempt == _ATTEMPTS - 1:
                         raise
+                    # Gates that collided once would collide again at once: spread them.
+                    time.sleep(random.uniform(0, _BACKOFF_S * 2**attempt))
         raise AssertionError("unreachable")
 
     # -- the outbox -----------------------------------------------------------------
@@ -314,8 +321,20 @@ def summarize(found: Sequence[Incident], pending_alerts: int = 0) -> IncidentSta
 
 
 def _open_incidents(connection: sa.Connection, dataset: str) -> dict[str, Incident]:
-    query = sa.select(incident_rows).where(
-        incident_rows.c.dataset == dataset, incident_rows.c.open_key.is_not(None)
+    """The dataset's open incidents, locked until the transaction ends.
+
+    The run's plan counts on them (``failures + 1``, escalation after N failing runs):
+    without the lock, two gates of the same dataset under READ COMMITTED (PostgreSQL) or
+    REPEATABLE READ (MySQL/MariaDB, whose plain reads are a snapshot) both read count N
+    and both write N+1, and a failing run is lost. ``FOR UPDATE`` makes the second wait
+    for the first's commit and read its count; SQLite has no row locks and needs none
+    (the write transaction began IMMEDIATE: one writer at a time).
+    """
+    query = (
+        sa.select(incident_rows)
+        .where(incident_rows.c.dataset == dataset, incident_rows.c.open_key.is_not(None))
+        .order_by(incident_rows.c.id)  # the same lock order in every gate
+        .with_for_update()
     )
     found = [incident_from_row(row) for row in connection.execute(query).all()]
     return {i.check: i for i in found}
