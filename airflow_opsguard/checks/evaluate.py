@@ -7,6 +7,7 @@ whole verdict can be tested without data, databases or clocks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -83,7 +84,12 @@ def evaluate(
             if observations.rows == 0 and key.columns[0] in names:
                 # No rows: the data is as stale as it gets, whatever type an empty CSV got.
                 observation = CheckObservation(value=None)
-            results.append(evaluate_freshness(contract.freshness, observation, now, clock))
+            judged = evaluate_freshness(contract.freshness, observation, now, clock)
+            if contract.freshness.column in contract.sensitive_columns:
+                # The age is what the check measures; the newest value itself is kept out.
+                metrics_kept = {k: v for k, v in judged.metrics.items() if k != "newest"}
+                judged = replace(judged, metrics=metrics_kept)
+            results.append(judged)
         elif key.distribution is not None:
             from airflow_opsguard.drift.evaluation import evaluate_distribution
 
@@ -95,12 +101,25 @@ def evaluate(
             if isinstance(key.check, AnomalyCheck | RowCountChangeCheck):
                 deferred.append((len(results) + len(deferred), key.check, observation))
                 continue
-            results.append(evaluate_check(key.check, observation, observations.rows or 0))
+            results.append(
+                evaluate_check(
+                    key.check,
+                    observation,
+                    observations.rows or 0,
+                    withhold=contract.withholds_values(key.check),
+                    sensitive=contract.reads_sensitive(key.check),
+                )
+            )
     metrics.update(drift_metrics(results))
     for index, check, observation in deferred:
         judged = evaluate_history_check(check, observation, metrics, observations.history, now)
         results.insert(index, judged)
-    return GateResult(
+    # The mean of a sensitive column is its value when one row holds it: kept in the
+    # history only when an anomaly check asks for it.
+    asked = {c.metric_name for c in contract.all_checks if isinstance(c, AnomalyCheck)}
+    withheld = {f"mean({c})" for c in contract.sensitive_columns} - asked
+    metrics = {k: v for k, v in metrics.items() if k not in withheld}
+    result = GateResult(
         dataset=contract.dataset,
         status=worst(r.status for r in results),
         checked_at=now,
@@ -112,6 +131,35 @@ def evaluate(
         duration_ms=duration_ms,
         metrics=metrics,
     )
+    return withhold_samples(result, contract)
+
+
+def withhold_samples(result: GateResult, contract: Contract) -> GateResult:
+    """``result`` without the samples of any check on a sensitive column (of every
+    check, with ``samples: false``), nor the samples its message quotes after "e.g.":
+    the last guard for results judged elsewhere (GX suites), after the engines fetched
+    none and the evaluation quoted none."""
+    sensitive = contract.sensitive_columns
+    if contract.samples and not sensitive:
+        return result
+
+    def withheld(check: CheckResult) -> bool:
+        if not check.samples:
+            return False
+        named = {c.strip() for c in (check.column or "").split(",")}
+        return not contract.samples or bool(named & sensitive)
+
+    if not any(withheld(c) for c in result.checks):
+        return result
+
+    def without(check: CheckResult) -> CheckResult:
+        message, quoted, _ = check.message.partition(", e.g. ")  # the samples, quoted
+        if quoted:
+            message += " (values withheld)"
+        return replace(check, samples=(), message=message)
+
+    checks = tuple(without(c) if withheld(c) else c for c in result.checks)
+    return replace(result, checks=checks)
 
 
 def _breach(severity: str) -> Status:
@@ -372,11 +420,23 @@ def passes_mostly(considered: int, failing: int, mostly: float | None) -> bool:
     return (considered - failing) / considered >= mostly
 
 
-def evaluate_check(check: Check, observation: CheckObservation, rows: int) -> CheckResult:
+def evaluate_check(
+    check: Check,
+    observation: CheckObservation,
+    rows: int,
+    *,
+    withhold: bool = False,
+    sensitive: bool = False,
+) -> CheckResult:
+    """The result of a row, table or relation check. ``withhold`` (a sensitive column, or
+    ``samples: false``): no failing value is kept, in samples, message or metrics.
+    ``sensitive``: the check reads a sensitive column, whose statistics other than
+    counts (a min or max is one of its values) are withheld as well."""
     if isinstance(check, StatisticCheck):
-        return _statistic(check, observation)
+        return _statistic(check, observation, sensitive=sensitive)
     if isinstance(check, ReconcileCheck):
-        return evaluate_reconcile(check, observation)
+        judged = evaluate_reconcile(check, observation)
+        return _reconcile_withheld(check, judged) if sensitive else judged
     base: dict[str, Any] = {
         "name": check.display_name,
         "type": check.type,
@@ -395,9 +455,12 @@ def evaluate_check(check: Check, observation: CheckObservation, rows: int) -> Ch
     fraction = failing / considered if considered else 0.0
     ok = passes_mostly(considered, failing, check.mostly)
     metrics: dict[str, Any] = {"considered": considered}
-    if isinstance(check, RangeCheck):
+    if isinstance(check, RangeCheck) and not withhold:
         metrics.update(min=observation.minimum, max=observation.maximum)
-    message = _row_message(check, failing, considered, fraction, observation.samples, ok)
+    samples = () if withhold else tuple(observation.samples)
+    message = _row_message(check, failing, considered, fraction, samples, ok)
+    if withhold and failing and not isinstance(check, NotNullCheck):
+        message += " (values withheld)"
     return CheckResult(
         **base,
         status="pass" if ok else _breach(check.severity),
@@ -406,7 +469,7 @@ def evaluate_check(check: Check, observation: CheckObservation, rows: int) -> Ch
         message=message,
         failing_count=failing,
         failing_fraction=round(fraction, 6),
-        samples=tuple(observation.samples),
+        samples=samples,
         metrics=metrics,
     )
 
@@ -494,7 +557,13 @@ def _above(a: Any, b: Any, strict: bool) -> bool:
     return bool(a > b if strict else a >= b)
 
 
-def _statistic(check: StatisticCheck, observation: CheckObservation) -> CheckResult:
+# Statistics that are one of the column's values, or computed from a few of them.
+_VALUE_STATISTICS = frozenset({"min", "max", "mean", "sum"})
+
+
+def _statistic(
+    check: StatisticCheck, observation: CheckObservation, *, sensitive: bool = False
+) -> CheckResult:
     expected = _between_text(check.min, check.max, check.strict_min, check.strict_max)
     base: dict[str, Any] = {
         "name": check.display_name,
@@ -516,6 +585,16 @@ def _statistic(check: StatisticCheck, observation: CheckObservation) -> CheckRes
     low_ok = check.min is None or _above(value, check.min, check.strict_min)
     high_ok = check.max is None or _above(check.max, value, check.strict_max)
     ok = low_ok and high_ok
+    if sensitive and check.statistic in _VALUE_STATISTICS:
+        return CheckResult(
+            **base,
+            status="pass" if ok else _breach(check.severity),
+            observed=None,
+            message=f"{check.statistic} of {check.column} is "
+            + (f"within {expected}" if ok else f"outside {expected}")
+            + " (the value is withheld: the column is sensitive)",
+            metrics={"considered": observation.considered},
+        )
     shown = _sample_text(value) if isinstance(value, date) else value
     return CheckResult(
         **base,
@@ -524,4 +603,20 @@ def _statistic(check: StatisticCheck, observation: CheckObservation) -> CheckRes
         message=f"{check.statistic} of {check.column} is {shown}"
         + ("" if ok else f", outside {expected}"),
         metrics={"considered": observation.considered},
+    )
+
+
+def _reconcile_withheld(check: ReconcileCheck, judged: CheckResult) -> CheckResult:
+    """A reconcile result on a sensitive column: whether the aggregates agree, without
+    them (a min or max is one of the column's values); a count stays."""
+    if check.metric == "count" or judged.status == "error":
+        return judged
+    agree = "agrees" if judged.status == "pass" else "does not agree"
+    return replace(
+        judged,
+        observed=None,
+        expected=None,
+        metrics={},
+        message=f"{check.metric} of {check.column} {agree} with the other table's "
+        f"{check.other_column} (the values are withheld: the column is sensitive)",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, WithJsonSchema, model_validator
@@ -15,6 +16,7 @@ from airflow_opsguard.contract.checks import Check
 from airflow_opsguard.contract.distribution import Distribution, known_drift_columns
 from airflow_opsguard.contract.durations import duration_text
 from airflow_opsguard.contract.history_checks import AnomalyCheck, metric_type_problem
+from airflow_opsguard.contract.relation_checks import ExpressionCheck
 from airflow_opsguard.contract.sections import (
     FUTURE_TOLERANCE,
     Freshness,
@@ -85,6 +87,12 @@ class Contract(StrictModel):
         "enforce",
         description="shadow: every check is measured, stored and shown, and never blocks "
         "or alerts; the result says what it would have done.",
+    )
+    samples: bool = Field(
+        True,
+        description="false: no failing value of any column is sampled, quoted or kept "
+        "(results, alerts, XCom, logs, the UI); counts still are. A column's sensitive: "
+        "true does the same for one column, and more (see docs/contracts.md, PII).",
     )
     owner: str | None = Field(None, description="Who answers for the data (shown in alerts).")
     runbook: str | None = Field(None, description="What to do when it fails (a URL or text).")
@@ -171,7 +179,38 @@ class Contract(StrictModel):
                 )
         if self.distribution is not None:
             known_drift_columns(self.distribution, declared)
+            for index, drift in enumerate(self.distribution.columns):
+                if declared[drift.name].sensitive:
+                    raise ValueError(
+                        f"distribution.columns[{index}]: {short_repr(drift.name)} is sensitive; "
+                        "a distribution profile keeps values (categories, histogram edges), "
+                        "so a sensitive column cannot be compared"
+                    )
         return self
+
+    @property
+    def sensitive_columns(self) -> frozenset[str]:
+        """The columns marked ``sensitive: true``."""
+        if self.schema_ is None:
+            return frozenset()
+        return frozenset(c.name for c in self.schema_.columns if c.sensitive)
+
+    def reads_sensitive(self, check: Check) -> bool:
+        """Whether ``check`` reads a sensitive column: one of its columns, or (an
+        expression) a sensitive column's name anywhere in its SQL, in any case."""
+        sensitive = self.sensitive_columns
+        if not sensitive:
+            return False
+        if any(c in sensitive for c in check.columns):
+            return True
+        if isinstance(check, ExpressionCheck):
+            return any(mentions(check.expression, name) for name in sensitive)
+        return False
+
+    def withholds_values(self, check: Check) -> bool:
+        """Whether the values ``check`` finds are withheld: no samples, no failing value
+        in its message, observed or metrics (``samples: false``, or a sensitive column)."""
+        return not self.samples or self.reads_sensitive(check)
 
     @property
     def all_checks(self) -> tuple[Check, ...]:
@@ -211,6 +250,13 @@ class Contract(StrictModel):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+def mentions(expression: str, name: str) -> bool:
+    """Whether SQL ``expression`` names column ``name``: as a word in any case, quoted or
+    not, inside a string literal too (a false alarm only withholds samples)."""
+    pattern = r"(?<![A-Za-z0-9_$])" + re.escape(name.lower()) + r"(?![A-Za-z0-9_$])"
+    return re.search(pattern, expression.lower()) is not None
+
+
 def _drop_default_modes(normal: dict[str, Any]) -> None:
     """Leave ``mode: enforce`` (and other keys at a default that arrived later) out of a
     dumped contract, so that the key's arrival leaves the fingerprints of existing
@@ -218,6 +264,11 @@ def _drop_default_modes(normal: dict[str, Any]) -> None:
     for item in (normal, *normal.get("checks", ())):
         if item.get("mode") == "enforce":
             del item["mode"]
+    if normal.get("samples") is True:
+        del normal["samples"]
+    for column in (normal.get("schema") or {}).get("columns", ()):
+        if column.get("sensitive") is False:
+            del column["sensitive"]
     # The same for the distribution's baseline (and reference, optional since baselines).
     section = normal.get("distribution") or {}
     for key in ("reference", "baseline"):

@@ -87,6 +87,11 @@ class Column(Bounded):
     max_length: Count | None = None
     severity: Severity = Field("fail", description="Severity of the checks this column implies.")
     mostly: float | None = Field(None, gt=0, le=1)
+    sensitive: bool = Field(
+        False,
+        description="true: the column holds personal or secret data: its values are never "
+        "sampled, quoted or kept (results, alerts, XCom, logs, the UI); counts still are.",
+    )
 
     _valid = field_validator("pattern")(lambda v: v if v is None else check_regex(v))
 

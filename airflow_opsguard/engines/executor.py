@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
@@ -161,8 +162,16 @@ class _Runner:
             self._rollback()
             infrastructure = self.classify(exc)
             if infrastructure is not None:
-                raise infrastructure from exc
+                raise self._withheld(infrastructure) from exc
             raise
+
+    def _withheld(self, error: DataSourceError) -> DataSourceError:
+        """A source error without the quoted parts of its message when the plan
+        withholds values: a database quotes the value it could not convert ("Could not
+        convert string '...' to INT32"), and the error is the verdict's."""
+        if not any(p.withheld for p in self.plan.checks):
+            return error
+        return DataSourceError(_unquoted(str(error)), retryable=error.retryable)
 
     def _rollback(self) -> None:
         # PostgreSQL refuses further statements in a failed transaction.
@@ -175,12 +184,15 @@ class _Runner:
             row = self.execute(self.plan.main_select()).mappings().one()
             return int(row[ROWS_LABEL]), dict(row)
         except sa.exc.DBAPIError as exc:
-            log.info("the combined scan failed (%s); measuring the checks one by one", _first(exc))
+            # The database's message may quote a value: not one of a withheld check's.
+            shown = _WITHHELD if any(p.withheld for p in self.plan.checks) else _first(exc)
+            log.info("the combined scan failed (%s); measuring the checks one by one", shown)
         # Does the source itself read? If not, no check can be measured.
         try:
             self.execute(sa.select(sa.func.count()).select_from(self.plan.source)).scalar_one()
         except sa.exc.DBAPIError as exc:
-            raise DataSourceError(f"cannot read {self.source_name}: {_first(exc)}") from exc
+            error = DataSourceError(f"cannot read {self.source_name}: {_first(exc)}")
+            raise self._withheld(error) from exc
         healthy: list[PlannedCheck] = []
         for planned in self.plan.checks:
             if planned.error or not planned.aggregates:
@@ -189,7 +201,7 @@ class _Runner:
                 self.execute(self.plan.main_select([planned])).one()
                 healthy.append(planned)
             except sa.exc.DBAPIError as exc:
-                self.errors[planned.key] = f"could not be measured: {_first(exc)}"
+                self.errors[planned.key] = _refused(planned, exc)
         row = self.execute(self.plan.main_select(healthy)).mappings().one()
         values = dict(row)
         for index, planned in enumerate(self.plan.checks):
@@ -212,7 +224,7 @@ class _Runner:
             try:
                 return planned.collect(found, lambda statement: self.execute(statement).all())
             except sa.exc.DBAPIError as exc:
-                return CheckObservation(error=f"could not be measured: {_first(exc)}")
+                return CheckObservation(error=_refused(planned, exc))
         considered = _int(found.get("considered"))
         failing = _int(found.get("failing"))
         samples: tuple[Any, ...] = ()
@@ -232,7 +244,9 @@ class _Runner:
             elif planned.duplicates is None and failing:
                 samples = self.samples(planned, sample_size)
         except sa.exc.DBAPIError as exc:
-            return CheckObservation(error=f"could not be measured: {_first(exc)}")
+            return CheckObservation(error=_refused(planned, exc))
+        if planned.withheld:
+            samples = ()  # never fetched; and never kept, whatever a caller passed
         return CheckObservation(
             considered=considered,
             failing=failing,
@@ -252,6 +266,9 @@ class _Runner:
                 return 0, ()
         groups = planned.duplicates.subquery()
         count = list(groups.c)[-1]  # the plan's count of rows per duplicated value
+        if planned.withheld:  # how many rows, never which values
+            total = self.execute(sa.select(sa.func.sum(count)).select_from(groups)).scalar()
+            return int(total or 0), ()
         statement = sa.select(*groups.c, sa.func.sum(count).over()).limit(limit)
         rows = self.execute(statement).all()
         if not rows:
@@ -463,6 +480,26 @@ def _hashable(value: Any) -> Any:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+_WITHHELD = (
+    "the database's message is withheld: the check reads a sensitive column, or the "
+    "contract says samples: false"
+)
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _unquoted(text: str) -> str:
+    """``text`` with every quoted part (where databases put values) replaced."""
+    return _QUOTED.sub("'***'", text)
+
+
+def _refused(planned: PlannedCheck, exc: BaseException) -> str:
+    """A check's error from the database's: its first line, unless the check withholds
+    its values (a database quotes the value it could not convert or compare)."""
+    return f"could not be measured: {_WITHHELD if planned.withheld else _first(exc)}"
 
 
 def _first(exc: BaseException) -> str:

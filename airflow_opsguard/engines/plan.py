@@ -85,6 +85,10 @@ class PlannedCheck:
     # Builds the observation from the aggregates, running small queries of its own
     # (distribution: the most frequent values the reference does not list).
     collect: Collector | None = None
+    # The values it finds are withheld (a sensitive column, or samples: false): no
+    # samples are fetched, duplicates are only counted, no extreme values are measured,
+    # and a database's error message (which may quote a value) is not kept.
+    withheld: bool = False
 
 
 @dataclass
@@ -107,6 +111,8 @@ class Plan:
         return f"c{index}_{role}"
 
     def samples_select(self, planned: PlannedCheck, limit: int) -> Select[Any] | None:
+        if planned.withheld:
+            return None
         if planned.duplicates is not None:
             return planned.duplicates.limit(limit)
         if planned.predicate is None or not planned.sample_columns:
@@ -135,7 +141,7 @@ def build_plan(
     ``others`` finds the other tables that reference and reconcile checks name.
     """
     observed = {c.name: c for c in columns}
-    planner = _Planner(source, observed, reference, others)
+    planner = _Planner(source, observed, reference, others, contract)
     planned = [planner.plan(key) for key in check_keys(contract)]
     for name, aggregates in metric_aggregates(contract, observed, source):
         key = f"{METRIC_KEY_PREFIX}{name}"
@@ -150,11 +156,29 @@ class _Planner:
         observed: dict[str, ObservedColumn],
         reference: Reference | None = None,
         others: OtherResolver = no_other_tables,
+        contract: Contract | None = None,
     ) -> None:
         self.source = source
         self.observed = observed
         self.reference = reference
         self.others = others
+        self.contract = contract
+
+    def plan(self, key: CheckKey) -> PlannedCheck:
+        planned = self._plan(key)
+        contract = self.contract
+        if contract is None:
+            return planned
+        if key.check is not None and contract.withholds_values(key.check):
+            _withhold(planned)
+        elif planned.sample_columns and planned.sample_rows:
+            # Whole rows (an expression naming no column: the first few columns) never
+            # show a sensitive column.
+            hidden = contract.sensitive_columns
+            planned.sample_columns = tuple(
+                c for c in planned.sample_columns if getattr(c, "name", None) not in hidden
+            )
+        return planned
 
     def col(self, name: str) -> ColumnElement[Any]:
         column = sa.column(name, sqlalchemy_type(self.observed[name]), _selectable=self.source)
@@ -162,7 +186,7 @@ class _Planner:
             return exact_text(column)  # case counts on every database, as in Python
         return column
 
-    def plan(self, key: CheckKey) -> PlannedCheck:
+    def _plan(self, key: CheckKey) -> PlannedCheck:
         planned = PlannedCheck(key=key.key)
         missing = [c for c in key.columns if c not in self.observed]
         if missing:
@@ -270,6 +294,14 @@ class _Planner:
         if not isinstance(check, NotNullCheck):
             planned.sample_columns = (col,)
         return planned
+
+
+def _withhold(planned: PlannedCheck) -> None:
+    """Plan ``planned`` so that no value it finds is fetched: only counts."""
+    planned.withheld = True
+    planned.sample_columns = ()
+    planned.aggregates.pop("minimum", None)
+    planned.aggregates.pop("maximum", None)
 
 
 def _failing_row(check: Any, col: ColumnElement[Any], column: ObservedColumn) -> Any:

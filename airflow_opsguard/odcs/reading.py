@@ -2,13 +2,15 @@
 
 What maps: one schema object (the dataset) and its properties (name or physicalName,
 logicalType refined by physicalType, required, unique, primaryKey, enum and
-logicalTypeOptions bounds, lengths and pattern); quality rules of the ODCS library
-(nullValues, missingValues, invalidValues, duplicateValues, rowCount, with mustBe...
-thresholds in rows or percent), SQL rules that count violating rows or measure a
-statistic (see :mod:`.sql`); the freshness (``latency``) service level; the first
-server as the source. Every rule that does not map is listed, with where it is and
-why, in one warning: nothing is dropped silently. Descriptive metadata (team, support,
-pricing, tags, descriptions) states no rule and is not carried.
+logicalTypeOptions bounds, lengths and pattern; a ``classification`` other than public
+or internal, or a custom property ``pii: true``, makes the column sensitive); quality
+rules of the ODCS library (nullValues, missingValues, invalidValues, duplicateValues,
+rowCount, with mustBe... thresholds in rows or percent), SQL rules that count
+violating rows or measure a statistic (see :mod:`.sql`); the freshness (``latency``)
+service level; the first server as the source. Every rule that does not map is
+listed, with where it is and why, in one warning: nothing is dropped silently.
+Descriptive metadata (team, support, pricing, tags, descriptions) states no rule and
+is not carried.
 """
 
 from __future__ import annotations
@@ -174,6 +176,24 @@ def _bounds(rule: DataQuality, low: str, high: str, *, strict: bool) -> dict[str
     raise Unmapped(f"{operator} {value} has no equivalent bound")
 
 
+# ODCS classifications that let a column's values be shown; any other (confidential,
+# restricted, pii, ...) marks the column sensitive: a wrong guess only hides samples.
+_OPEN_CLASSIFICATIONS = frozenset({"", "public", "internal", "unclassified", "none"})
+
+
+def _sensitive(prop: SchemaProperty) -> bool:
+    """Whether an ODCS property is personal or secret data: its ``classification`` is
+    not public, or a custom property ``pii`` (ODCS v2's marker) is true."""
+    classification = (prop.classification or "").strip().lower()
+    if classification not in _OPEN_CLASSIFICATIONS:
+        return True
+    for custom in prop.customProperties or []:
+        if (custom.property or "").lower() == "pii":
+            value = custom.value
+            return value is True or str(value).strip().lower() in ("true", "yes", "1")
+    return False
+
+
 class _Reader:
     def __init__(self, document: OpenDataContractStandard, obj: SchemaObject) -> None:
         self.document = document
@@ -269,6 +289,8 @@ class _Reader:
             column["unique"] = True
         if prop.enum:
             column["allowed"] = [v.value for v in prop.enum if v.value is not None]
+        if _sensitive(prop):
+            column["sensitive"] = True
         self._options(prop, column, where)
         if prop.properties or prop.items or prop.map:
             self.skip(where, "nested properties are not checked")
