@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_opsguard.checks.evaluate import evaluate
+from airflow_opsguard.checks.evaluate import evaluate, withhold_samples
 from airflow_opsguard.checks.results import CheckResult, GateResult, worst
 from airflow_opsguard.checks.shadow import apply_shadow
 from airflow_opsguard.contract.models import Contract
@@ -79,6 +79,8 @@ def judge(
             result = _with_profile(result, contract, source)
         if suites:
             result = _with_gx(result, _run_gx(suites, source), started)
+            # GX knows nothing of sensitive columns: its samples go here, the last guard.
+            result = withhold_samples(result, contract)
     return _with_identity(apply_shadow(contract, result), context)  # shadow: never blocks
 
 

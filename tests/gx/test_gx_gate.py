@@ -296,3 +296,22 @@ def test_gx_reads_postgresql_read_only_in_utc(tmp_path: Path, postgres_url: str)
         ("expect_column_values_to_be_in_set(read_only)", "pass"),
         ("expect_column_values_to_be_in_set(zone)", "pass"),
     ]
+
+
+@pytest.mark.parametrize("withheld", ["sensitive", "samples: false"])
+def test_a_suite_on_a_sensitive_column_keeps_no_failing_values(folder: Path, withheld: str) -> None:
+    """GX knows nothing of sensitive columns: the gate strips what it quotes."""
+    path = contract_file(folder)
+    if withheld == "sensitive":
+        extra = "schema:\n  columns:\n    - {name: email, type: string, sensitive: true}\n"
+        extra += "    - {name: country, type: string, sensitive: true}\n"
+        extra += "  extra_columns: allow\n"
+    else:
+        extra = "samples: false\n"
+    path.write_text(path.read_text() + extra, encoding="utf-8")
+    result = validate(path)
+    found = {c.name: c for c in result.checks}
+    assert found[REGEX].status == "warn" and found[REGEX].failing_count == 1
+    assert found[REGEX].samples == () and found[IN_SET].samples == ()
+    text = json.dumps(result.to_dict())
+    assert "nope" not in text and '"FR"' not in text
