@@ -3,8 +3,11 @@
 store and hands it over in the observations.
 
 - :mod:`~airflow_opsguard.anomaly.metrics`: which metrics a run measures, and their values.
-- :mod:`~airflow_opsguard.anomaly.robust`: median, MAD and robust z-scores.
+- :mod:`~airflow_opsguard.anomaly.robust`: median, MAD, robust z-scores, the biweight
+  spread and Sen's slope.
 - :mod:`~airflow_opsguard.anomaly.history`: the series a contract needs, as plain data.
+- :mod:`~airflow_opsguard.anomaly.expected`: what a run is expected to be, from
+  comparable earlier runs (scale, weekday, trend, spread, floor).
 - :mod:`~airflow_opsguard.anomaly.rules`: judging a run against its history.
 """
 

@@ -3,24 +3,25 @@
 The history arrives in the observations (read from the results store by the validate
 step); nothing here does I/O or reads a clock: ``now`` is this run's time.
 
-Anomaly checks score the metric with a robust z-score against the median and MAD of the
-last ``window`` runs. With ``weekly`` the median is that of the runs on the same weekday
-and the spread that of every run around its own weekday's level (see
-:func:`~airflow_opsguard.anomaly.robust.seasonal_score`). A breach is a score beyond
-``threshold``. One breach warns; the check fails only when breaches pile up
-(``fail_after``: k breaches within the last n runs), so a single odd run never pages
-anyone. The runs before this one are judged again with today's rule to count breaches,
-so the count does not depend on what an older version of the contract said.
+Anomaly checks score the metric with a robust z-score against what comparable earlier
+runs lead to expect (:func:`~airflow_opsguard.anomaly.expected.expect`: counts as
+logarithms, the same weekday's runs with ``weekly``, carried along a robust trend, a
+spread measured on comparable runs and floored at the metric's unavoidable noise). A
+breach is a score beyond ``threshold``. One breach warns; the check fails only when
+breaches pile up (``fail_after``: k breaches within the last n runs), so a single odd
+run never pages anyone. The runs before this one are judged again with today's rule to
+count breaches, so the count does not depend on what an older version of the contract
+said.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from airflow_opsguard.anomaly.expected import Expectation, MetricScale, expect, weekday
 from airflow_opsguard.anomaly.history import (
     HistoryKey,
     MetricHistory,
@@ -28,13 +29,7 @@ from airflow_opsguard.anomaly.history import (
     history_key,
 )
 from airflow_opsguard.anomaly.metrics import MetricValue
-from airflow_opsguard.anomaly.robust import (
-    RobustScore,
-    median,
-    robust_score,
-    season_deviations,
-    seasonal_score,
-)
+from airflow_opsguard.anomaly.robust import median
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult, Status
 from airflow_opsguard.contract.models import AnomalyCheck, RowCountChangeCheck, SustainedRule
@@ -77,72 +72,58 @@ def evaluate_history_check(
         return CheckResult(**base, status="error", message=problem or "not measured")
     points = history.get(history_key(check))
     if isinstance(check, AnomalyCheck):
-        return judge_anomaly(check, value, points, now, base)
+        rows = metrics.get("rows")
+        return judge_anomaly(
+            check, value, points, now, base, rows=None if rows is None else int(rows)
+        )
     return judge_row_count_change(check, int(value), points, base)
 
 
 # --------------------------------------------------------------------------- anomaly
 
 
-def weekday(moment: datetime) -> int:
-    """The weekday of an instant in UTC (Monday is 0); naive instants are UTC."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).weekday()
+def scale_of(check: AnomalyCheck, rows: int | None = None) -> MetricScale:
+    """How the check's metric is compared (``rows``: this run's rows, for fractions)."""
+    return MetricScale.of(check.metric, rows)
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """What a run is compared with: the values whose median is its expected value (the
-    newest ``window`` runs; with ``weekly``, those on its weekday), and with ``weekly``
-    the deviations of every weekday's runs from their own level, for the spread."""
-
-    values: list[float]
-    deviations: list[float] | None = None
-
-    def score(self, value: float) -> RobustScore:
-        if self.deviations is None:
-            return robust_score(value, self.values)
-        return seasonal_score(value, self.values, self.deviations)
-
-
-def baseline(
-    points: Sequence[MetricPoint], moment: datetime, *, weekly: bool, window: int
-) -> Baseline:
-    """The baseline of a run at ``moment`` from ``points`` (newest first)."""
-    if not weekly:
-        return Baseline([p.value for p in points[:window]])
-    days: dict[int, list[float]] = {}
-    for point in points:
-        values = days.setdefault(weekday(point.checked_at), [])
-        if len(values) < window:
-            values.append(point.value)
-    same = days.get(weekday(moment), [])
-    return Baseline(same, season_deviations(list(days.values())))
-
-
-def is_breach(score: RobustScore, threshold: float, direction: str) -> bool:
+def is_breach(z: float, threshold: float, direction: str) -> bool:
     """Whether a score lies beyond the threshold in the watched direction."""
-    if math.isnan(score.z):
+    if math.isnan(z):
         return True  # nothing to compare with honestly: never a silent pass
     if direction == "up":
-        return score.z > threshold
+        return z > threshold
     if direction == "down":
-        return score.z < -threshold
-    return abs(score.z) > threshold
+        return z < -threshold
+    return abs(z) > threshold
 
 
-def past_breaches(check: AnomalyCheck, points: Sequence[MetricPoint], count: int) -> list[bool]:
+def expectation(
+    check: AnomalyCheck, points: Sequence[MetricPoint], moment: datetime, scale: MetricScale
+) -> Expectation | None:
+    """What a run at ``moment`` is compared with, or None while the check is learning
+    (fewer than ``history_needed`` comparable runs)."""
+    compared = expect(points, moment, weekly=check.weekly, window=check.window, scale=scale)
+    if compared is None or compared.runs < check.history_needed:
+        return None
+    return compared
+
+
+def past_breaches(
+    check: AnomalyCheck, points: Sequence[MetricPoint], count: int, rows: int | None = None
+) -> list[bool]:
     """Whether each of the newest ``count`` past points breached, judged with ``check``
-    against the points before it (a point with too little history before it did not)."""
+    against the points before it (a point with too little history before it did not).
+    A past run's rows are not stored with its metric: fractions are floored with
+    ``rows``, this run's."""
+    scale = scale_of(check, rows)
     flags: list[bool] = []
     for index, point in enumerate(points[:count]):
-        before = baseline(
-            points[index + 1 :], point.checked_at, weekly=check.weekly, window=check.window
-        )
-        if len(before.values) < check.history_needed:
+        before = expectation(check, points[index + 1 :], point.checked_at, scale)
+        if before is None:
             flags.append(False)
             continue
-        flags.append(is_breach(before.score(point.value), check.threshold, check.direction))
+        flags.append(is_breach(before.z(point.value), check.threshold, check.direction))
     return flags
 
 
@@ -166,15 +147,20 @@ def judge_anomaly(
     points: Sequence[MetricPoint],
     now: datetime,
     base: Mapping[str, Any],
+    *,
+    rows: int | None = None,
 ) -> CheckResult:
-    """Judge this run's ``value`` of the check's metric against ``points`` (newest first)."""
+    """Judge this run's ``value`` of the check's metric against ``points`` (newest
+    first); ``rows``: this run's row count (the floor of a fraction's noise)."""
     metric = check.metric_name
-    compared = baseline(points, now, weekly=check.weekly, window=check.window)
-    count = len(compared.values)
-    on_day = f" on a {WEEKDAYS[weekday(now)]}" if check.weekly else ""
+    scale = scale_of(check, rows)
+    day_name = WEEKDAYS[weekday(now)]
+    on_day = f" on a {day_name}" if check.weekly else ""
     needed = check.history_needed
+    compared = expect(points, now, weekly=check.weekly, window=check.window, scale=scale)
+    count = 0 if compared is None else compared.runs
     metrics: dict[str, Any] = {"metric": metric, "value": value, "history": count}
-    if count < needed:
+    if compared is None or count < needed:
         return CheckResult(
             **base,
             status="pass",
@@ -183,33 +169,35 @@ def judge_anomaly(
             message=f"learning: {count} of {needed} runs{on_day}; {metric} is {_number(value)}",
             metrics={**metrics, "learning": True, "min_history": needed},
         )
-    score = compared.score(value)
-    breach = is_breach(score, check.threshold, check.direction)
+    z = compared.z(value)
+    breach = is_breach(z, check.threshold, check.direction)
     rules = [check.warn_after, *([check.fail_after] if check.fail_after else [])]
     looking_back = max(rule.within for rule in rules)
-    flags = [breach, *past_breaches(check, points, looking_back - 1)]
+    flags = [breach, *past_breaches(check, points, looking_back - 1, rows)]
     verdict = sustained_status(flags, check.warn_after, check.fail_after)
     status: Status = "warn" if verdict == "fail" and check.severity == "warn" else verdict
-    low, high = score.band(check.threshold)
+    low, high = compared.band(check.threshold)
+    if scale.log and math.isfinite(high):  # counts: the whole numbers inside the band
+        low, high = math.ceil(low), math.floor(high)
     expected = _band_text(low, high, check.direction)
-    where = f"median {_number(score.median)} over {count} runs{on_day}"
-    text = f"{metric} is {_number(value)}"
+    text = f"{metric} is {_number(value)} on a {day_name}"
+    text += f", {'outside' if breach else 'within'} {expected}"
+    text += f" ({_expectation_text(compared, check.weekly, day_name)}; robust z {_z_text(z)})"
     if breach:
-        text += f", outside {expected} ({where}, robust z {_z_text(score.z)})"
         text += _rule_text(flags, check.warn_after, check.fail_after, verdict)
-    else:
-        text += f", within {expected} ({where}, robust z {_z_text(score.z)})"
     metrics.update(
-        median=score.median,
-        mad=score.mad,
-        z=None if math.isinf(score.z) else round(score.z, 6),
+        expected=compared.expected,
+        scale="log" if scale.log else "linear",
+        spread=compared.spread,
+        spread_floor=compared.floor,
+        trend_per_day=compared.trend,
+        z=None if math.isinf(z) or math.isnan(z) else round(z, 6),
         threshold=check.threshold,
         breach=breach,
         breaches=sum(flags),
         looked_back=len(flags),
+        spread_runs=compared.deviations,
     )
-    if compared.deviations is not None:
-        metrics["spread_runs"] = len(compared.deviations)
     return CheckResult(
         **base,
         status=status,
@@ -218,6 +206,38 @@ def judge_anomaly(
         message=text,
         metrics=metrics,
     )
+
+
+def _expectation_text(compared: Expectation, weekly: bool, day_name: str) -> str:
+    """``expected 20,010 from 8 Saturdays, trend +1.0%/week, noise 3.0%``."""
+    scale = compared.scale
+    runs = f"{compared.runs} {day_name}s" if weekly else f"the last {compared.runs} runs"
+    if weekly and compared.runs == 1:
+        runs = f"1 {day_name}"
+    shown = round(compared.expected) if scale.log and math.isfinite(compared.expected) else None
+    text = f"expected {_number(compared.expected if shown is None else shown)} from {runs}"
+    if compared.trend:
+        if scale.log:
+            text += f", trend {math.expm1(7 * compared.trend) * 100:+.1f}%/week"
+        else:
+            text += f", trend {_signed(7 * compared.trend)}/week"
+    text += f", noise {_noise_text(compared)}"
+    if compared.floored and scale.poisson:
+        text += " (the floor: Poisson noise of the expected count)"
+    elif compared.floored and scale.trials:
+        text += f" (the floor: binomial noise over {scale.trials:,} rows)"
+    return text
+
+
+def _noise_text(compared: Expectation) -> str:
+    """One spread: a percentage for counts, in the metric's units otherwise."""
+    if compared.scale.log:
+        return f"{math.expm1(compared.spread) * 100:.2g}%"
+    return _number(compared.spread)
+
+
+def _signed(value: float) -> str:
+    return ("+" if value >= 0 else "-") + _number(abs(value))
 
 
 def _rule_text(
@@ -350,11 +370,12 @@ def _breach(severity: str) -> Status:
 
 __all__ = [
     "HistoryKey",
-    "baseline",
     "evaluate_history_check",
+    "expectation",
     "is_breach",
     "judge_anomaly",
     "judge_row_count_change",
     "past_breaches",
+    "scale_of",
     "sustained_status",
 ]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from airflow_opsguard.anomaly.history import MetricHistory, MetricPoint, history_key
@@ -12,6 +16,8 @@ from airflow_opsguard.anomaly.rules import evaluate_history_check
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult
 from airflow_opsguard.contract.models import AnomalyCheck, RowCountChangeCheck
+
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "anomaly_false_alarms.py"
 
 # A Monday, 06:00 UTC: run i of a daily series falls on weekday i % 7.
 MONDAY = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
@@ -57,3 +63,17 @@ def replay(check: AnomalyCheck, values: Sequence[float], start: int = 0) -> list
         results.append(judge(check, value, now, points))
         points.insert(0, MetricPoint(now, value, results[-1].status))
     return results
+
+
+def benchmark() -> ModuleType:
+    """benchmarks/anomaly_false_alarms.py, imported from its file (benchmarks/ is not a
+    package the tests can import), so a test runs the benchmark's own simulation."""
+    name = "anomaly_false_alarms_benchmark"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, BENCHMARK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while it executes
+    spec.loader.exec_module(module)
+    return module

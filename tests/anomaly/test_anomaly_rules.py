@@ -189,20 +189,35 @@ def test_sustained_status_is_k_breaches_within_the_last_n(
             assert order.index(again) >= order.index(status)
 
 
-# ------------------------------------------------------------------ constant history (MAD = 0)
+# ------------------------------------------------------------------ constant history
 
 
-def test_a_constant_history_breaches_on_any_change_without_dividing_by_zero() -> None:
-    points = series(20, lambda i: 1000.0)
-    same = judge(anomaly(), 1000, day(20), points)
+def test_a_constant_mean_breaches_on_any_change_without_dividing_by_zero() -> None:
+    # A mean has no noise it cannot avoid: a history that never varied makes any real
+    # change a breach. (Row counts have a floor: see test_anomaly_expected.py.)
+    check = anomaly(metric="mean", column="amount")
+    points = series(20, lambda i: 12.5)
+    same = judge(check, 12.5, day(20), points)
     assert same.status == "pass"
-    assert same.metrics["mad"] == 0 and same.metrics["z"] == 0
-    moved = judge(anomaly(), 1001, day(20), points)
+    assert same.metrics["spread"] == 0 and same.metrics["z"] == 0
+    moved = judge(check, 12.51, day(20), points)
     assert moved.metrics["breach"] is True
     assert moved.status == "warn"
     assert moved.metrics["z"] is None  # infinite: stored as no number, not as a division
     assert "never varied" in moved.message
-    assert moved.to_dict()["metrics"]["mad"] == 0
+    assert moved.to_dict()["metrics"]["spread"] == 0
+
+
+def test_a_constant_row_count_moves_within_its_poisson_noise() -> None:
+    # Before issue 21 a table of exactly 1,000 rows a day breached at 1,001 (infinite z).
+    points = series(20, lambda i: 1000.0)
+    one_more = judge(anomaly(), 1001, day(20), points)
+    assert one_more.status == "pass", one_more.message
+    assert abs(one_more.metrics["z"]) < 0.1
+    assert "the floor: Poisson noise" in one_more.message
+    assert judge(anomaly(), 900, day(20), points).status == "pass"  # docs/drift.md says so
+    assert judge(anomaly(), 880, day(20), points).status == "warn"
+    assert judge(anomaly(), 700, day(20), points).status == "warn"
 
 
 def test_a_constant_fraction_with_rounding_noise_stays_calm() -> None:
