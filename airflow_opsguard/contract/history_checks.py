@@ -43,8 +43,10 @@ Rule = Annotated[SustainedRule, BeforeValidator(_rule)]
 
 
 class AnomalyCheck(BaseCheck):
-    """A metric of this run against its own history: a robust z-score, ``(value -
-    median) / (1.4826 * MAD)`` over the last ``window`` runs, breaches beyond
+    """A metric of this run against its own history: a robust z-score of the value
+    against the level of comparable runs (the last ``window`` runs, or of its weekday
+    with ``weekly``; a robust trend; counts on a log scale) and their robust spread, with
+    a floor for the ordinary noise of counts (docs/drift.md); breaches beyond
     ``threshold``. Judged only once ``min_history`` runs are stored (until then the check
     passes, saying it is learning); warns and fails by the sustained rules."""
 
