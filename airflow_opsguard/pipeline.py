@@ -8,8 +8,9 @@ returned result). A fix to what a gate does belongs here, never in one caller.
 The steps, in order:
 
 1. load the contract, apply the caller's source override;
-2. when the gate moves data (``on_fail: quarantine`` or write-audit-publish), finish
-   what a crashed earlier try of this batch did, as it decided, and stop there;
+2. when the gate moves data (``on_fail: quarantine`` or write-audit-publish), claim
+   the batch (tries of one SQL batch take turns until step 5 is done), finish what an
+   earlier try of this batch did, as it decided, and stop there;
 3. measure and judge the data (reference, history, Great Expectations suites, shadow
    mode), under the attempt's run id;
 4. record the verdict (a store that is down never changes it: the spool keeps it);
@@ -23,6 +24,7 @@ No Airflow here: the Airflow layer maps a :class:`GateRun` onto XCom and excepti
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -127,14 +129,19 @@ def run_gate(
     try:
         batch = batch_id or _batch_id(spec, identity)
         target = _target(spec, outcome, batch, data, table) if act else None
-        if target is not None and not isinstance(target, DataSourceError):
-            settled = _step(lambda: _resume(target, opened))
-            if settled is not None:
-                return _resumed(spec, settled, opened)
-        result = _judge(spec, data, table, now, opened, identity, run_id, progress, gx_suites)
-        if opened is not None and record:
-            opened.record(result)  # never raises: a store outage never changes the verdict
-        settled = _settle(spec, result, target, outcome, opened) if act else None
+        with ExitStack() as claimed:
+            if target is not None and not isinstance(target, DataSourceError):
+                # Tries of one batch take turns from resume to settle (a lock in the data
+                # database): a later try resumes what the first decided, and never
+                # checks the staging table that the first one emptied.
+                _step(lambda: claimed.enter_context(_claim(target)))
+                settled = _step(lambda: _resume(target, opened))
+                if settled is not None:
+                    return _resumed(spec, settled, opened)
+            result = _judge(spec, data, table, now, opened, identity, run_id, progress, gx_suites)
+            if opened is not None and record:
+                opened.record(result)  # never raises: a store outage never changes the verdict
+            settled = _settle(spec, result, target, outcome, opened) if act else None
         decision = decide(result, outcome)
         if settled is not None and settled.action == "split":
             decision = replace(decision, action="continue")  # the clean rows go on
@@ -246,6 +253,12 @@ def _target(
         return target_for(spec, batch_id, data=data, table=table)
     except DataSourceError as exc:
         return exc
+
+
+def _claim(target: Target) -> AbstractContextManager[None]:
+    from airflow_opsguard.quarantine.gate import claim
+
+    return claim(target)
 
 
 def _resume(target: Target, store: ResultStore | None) -> Settlement | None:

@@ -3,9 +3,10 @@
 The steps a gate takes for ``on_fail: quarantine`` and write-audit-publish, shared by
 the Airflow operator and Python callers (no Airflow here):
 
-1. :func:`resume` first: a try of this batch that crashed after moving data left a
-   sidecar (files) or a ledger entry (databases); the batch is finished as that try
-   decided, without checking the (already moved) data again.
+1. :func:`claim` the batch (databases: tries of one batch take turns until step 3 is
+   done), then :func:`resume`: a try of this batch that crashed (or finished) after
+   moving data left a sidecar (files) or a ledger entry (databases); the batch is
+   finished as that try decided, without checking the (already moved) data again.
 2. The caller checks the data and records the verdict.
 3. :func:`settle` acts on the verdict, then records the quarantine in the store.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +29,8 @@ from airflow_opsguard.quarantine import sql as qsql
 from airflow_opsguard.quarantine.records import QuarantineRecord, insert_record
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import sqlalchemy as sa
 
     from airflow_opsguard.checks.results import GateResult
@@ -142,6 +146,19 @@ def _connectable(url: str | sa.URL | None) -> str | None:
     if url is None or isinstance(url, str):
         return url
     return str(url.render_as_string(hide_password=False))
+
+
+@contextmanager
+def claim(target: Target) -> Iterator[None]:
+    """Hold the batch from :func:`resume` to :func:`settle`: concurrent tries of one SQL
+    batch take turns, and the later ones resume the first one's decision (the lock is
+    in the data database and ends with the try: see :func:`qsql.claim_batch`). Files
+    take no claim."""
+    if isinstance(target, qfiles.FileBatch):
+        yield
+        return
+    with qsql.claim_batch(target.database, target.batch_id):
+        yield
 
 
 def resume(target: Target, store: ResultStore | None) -> Settlement | None:

@@ -12,20 +12,27 @@ Moved rows are counted on both sides; a mismatch rolls the transaction back.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from airflow_opsguard.engines.sql_errors import is_retryable, sqlstate
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.quarantine.crash import crash_point
 from airflow_opsguard.quarantine.records import QuarantineRecord
 from airflow_opsguard.urls import MASK, database_url, mask_text, mask_url
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 LEDGER = "opsguard_quarantine_log"
 BATCH_COLUMN = "_opsguard_batch_id"
@@ -97,6 +104,134 @@ class Database:
             yield engine
         finally:
             engine.dispose()
+
+
+# How long a try of a batch waits for another try of it to settle (seconds): the other
+# is checking the batch, which may take long; it lets go the moment it ends or dies.
+CLAIM_WAIT_S = 3600
+_CLAIM_PREFIX = "opsguard_batch"
+_local_claims: dict[str, threading.Lock] = {}
+_local_claims_guard = threading.Lock()
+
+
+@contextmanager
+def claim_batch(database: Database, batch_id: str, wait_s: float = CLAIM_WAIT_S) -> Iterator[None]:
+    """Hold the batch while this try resumes, checks and settles it: tries of one batch
+    (a retry started while the first still runs, a task run twice) take turns, and a
+    later one finds the earlier one's ledger entry instead of checking a staging table
+    that the earlier one has emptied.
+
+    The lock lives in the data database and ends with the session that holds it, so a
+    try that dies lets go at once: a PostgreSQL advisory lock, a MySQL/MariaDB named
+    lock (``GET_LOCK``), and for a SQLite file an exclusive ``flock`` on a file next to
+    it (``<file>.opsguard-batches.lock``: the gates that move data in one SQLite file
+    take turns, whatever their batch). Raises :class:`DataSourceError` (retryable) when
+    the database cannot be reached or another try held the batch for ``wait_s``.
+    """
+    with database.open() as engine:
+        backend = engine.dialect.name
+        if backend == "sqlite":
+            from airflow_opsguard.store.engine import sqlite_path
+
+            path = sqlite_path(engine.url)
+            if path is not None:
+                with _file_claim(path.with_name(path.name + ".opsguard-batches.lock"), wait_s):
+                    yield
+                return
+        if backend not in ("postgresql", "mysql", "mariadb"):
+            # In memory, or a database without locks of its own: one process uses it.
+            with _local_claim(f"{engine.url}\x1f{batch_id}", wait_s):
+                yield
+            return
+        key = hashlib.sha256(f"{engine.url.database or ''}\x1f{batch_id}".encode()).digest()
+        try:
+            connection = engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise _claim_error(batch_id, exc) from None
+        with connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            if backend == "postgresql":
+                release = _pg_claim(connection, int.from_bytes(key[:8], "big", signed=True), wait_s)
+            else:
+                release = _mysql_claim(connection, f"{_CLAIM_PREFIX}:{key.hex()[:40]}", wait_s)
+            if release is None:
+                raise DataSourceError(
+                    f"batch {batch_id}: another try of it held it for {wait_s:.0f}s; retry later",
+                    retryable=True,
+                )
+            try:
+                yield
+            finally:
+                try:
+                    connection.execute(release)
+                except sa.exc.SQLAlchemyError:
+                    connection.invalidate()  # the lock ends with the session
+
+
+def _pg_claim(connection: sa.Connection, key: int, wait_s: float) -> Any:
+    """Take the advisory lock; its release statement, or None after ``wait_s``."""
+    lock_key = sa.cast(sa.literal(key), sa.BigInteger())
+    try:
+        connection.exec_driver_sql(f"SET lock_timeout = {max(1, int(wait_s * 1000))}")
+        connection.execute(sa.select(sa.func.pg_advisory_lock(lock_key)))
+    except sa.exc.DBAPIError as exc:
+        if sqlstate(exc) == "55P03":  # lock_not_available: the wait ran out
+            return None
+        raise _claim_error("", exc) from None
+    finally:
+        with suppress(sa.exc.SQLAlchemyError):  # the connection is gone: so is the lock
+            connection.exec_driver_sql("RESET lock_timeout")
+    return sa.select(sa.func.pg_advisory_unlock(lock_key))
+
+
+def _mysql_claim(connection: sa.Connection, name: str, wait_s: float) -> Any:
+    """Take the named lock (server-wide: the name holds the database's); its release
+    statement, or None after ``wait_s``."""
+    try:
+        won = connection.execute(sa.select(sa.func.get_lock(name, max(1, int(wait_s))))).scalar()
+    except sa.exc.DBAPIError as exc:
+        raise _claim_error("", exc) from None
+    return sa.select(sa.func.release_lock(name)) if won == 1 else None
+
+
+@contextmanager
+def _file_claim(path: Path, wait_s: float) -> Iterator[None]:
+    from airflow_opsguard.store.locks import file_lock
+
+    deadline = time.monotonic() + wait_s
+    pause = 0.02
+    while True:
+        with file_lock(path, blocking=False) as won:
+            if won:
+                yield
+                return
+        if time.monotonic() >= deadline:
+            raise DataSourceError(
+                f"{path}: another gate held it for {wait_s:.0f}s; retry later", retryable=True
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
+@contextmanager
+def _local_claim(key: str, wait_s: float) -> Iterator[None]:
+    with _local_claims_guard:
+        lock = _local_claims.setdefault(key, threading.Lock())
+    if not lock.acquire(timeout=wait_s):
+        raise DataSourceError(
+            "another try of the batch held it too long; retry later", retryable=True
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _claim_error(batch_id: str, exc: sa.exc.DBAPIError) -> DataSourceError:
+    what = f"batch {batch_id}" if batch_id else "the batch"
+    return DataSourceError(
+        f"cannot claim {what} in the database: {_reason(exc)}", retryable=is_retryable(exc)
+    )
 
 
 def database_from(details: dict[str, Any], override: str | None = None) -> Database:

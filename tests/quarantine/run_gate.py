@@ -3,7 +3,8 @@
 The JSON holds the contract, the batch id, the data and the store URL. The tests start
 this script to kill it at a crash point (``OPSGUARD_CRASH_AT``) or to run gates at once.
 It runs the gate pipeline that every gate task runs (moving data as the verdict says).
-Prints the settlement as one JSON line.
+Prints the settlement, the verdict and whether this try checked the data (``status``)
+as one JSON line.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def main() -> None:
         )
     settled = run.settlement or Settlement("none")
     status = None if run.resumed or run.result is None else run.result.status
-    print(json.dumps({"status": status, **settled.to_dict()}))
+    # The verdict the gate reports, resumed or not (a resumed try reports the settling
+    # try's verdict).
+    verdict = run.payload.get("status")
+    print(json.dumps({"status": status, "verdict": verdict, **settled.to_dict()}))
 
 
 if __name__ == "__main__":
