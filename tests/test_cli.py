@@ -302,7 +302,7 @@ def test_schema_prints_the_contract_json_schema() -> None:
 def test_progress_is_one_line_that_is_erased_at_the_end() -> None:
     import io
 
-    from airflow_opsguard.cli import _Progress
+    from airflow_opsguard.cli.main import _Progress
 
     stream = io.StringIO()
     progress = _Progress(stream)

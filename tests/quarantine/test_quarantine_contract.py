@@ -66,7 +66,7 @@ def test_the_quarantine_core_imports_no_heavy_library():
 
     probe = (
         "import airflow_opsguard.quarantine.service, airflow_opsguard.quarantine.gate, "
-        "airflow_opsguard.quarantine.commands, sys, json\n"
+        "airflow_opsguard.cli.quarantine, sys, json\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_opsguard.cli_args import add_output_options, days, positive
+from airflow_opsguard.cli.args import add_output_options, days, positive
 from airflow_opsguard.errors import OpsGuardError
 
 if TYPE_CHECKING:

@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from typing import IO, Any, NoReturn
 
 from airflow_opsguard import __version__
-from airflow_opsguard.cli_args import positive
+from airflow_opsguard.cli.args import positive
+from airflow_opsguard.cli.baselines import add_baseline_commands
+from airflow_opsguard.cli.convert import add_convert_commands
+from airflow_opsguard.cli.incidents import add_incident_commands
+from airflow_opsguard.cli.quarantine import add_quarantine_commands
+from airflow_opsguard.cli.store import add_db_commands, add_store_commands
 from airflow_opsguard.errors import OpsGuardError
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -73,30 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--store", help="results store URL")
     results.set_defaults(func=_results)
 
-    from airflow_opsguard.alerts.commands import add_incident_commands
-
-    add_incident_commands(commands)
-
-    from airflow_opsguard.drift.commands import add_baseline_commands
-
-    add_baseline_commands(commands)
-
-    from airflow_opsguard.quarantine.commands import add_quarantine_commands
-
-    add_quarantine_commands(commands)
-
-    from airflow_opsguard.gx.convert import add_gx_commands
-
-    add_gx_commands(commands)
-
-    from airflow_opsguard.odcs.convert import add_convert_command
-
-    add_convert_command(commands)
-
-    from airflow_opsguard.store.commands import add_db_commands, add_store_commands
-
-    add_db_commands(commands)
-    add_store_commands(commands)
+    for add in (
+        add_incident_commands,
+        add_baseline_commands,
+        add_quarantine_commands,
+        add_convert_commands,
+        add_db_commands,
+        add_store_commands,
+    ):
+        add(commands)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of contract files")
     schema.set_defaults(func=_schema)

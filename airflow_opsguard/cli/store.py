@@ -47,7 +47,7 @@ def add_db_commands(commands: Any) -> None:
 
 def add_store_commands(commands: Any) -> None:
     """Add ``store`` (retention) to the ``opsguard`` parser's subcommands."""
-    from airflow_opsguard.cli_args import add_output_options
+    from airflow_opsguard.cli.args import add_output_options
 
     store = commands.add_parser("store", help="look after the results store (retention)")
     actions = store.add_subparsers(dest="action", required=True, parser_class=type(store))

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from airflow_opsguard.cli_args import add_output_options, positive
+from airflow_opsguard.cli.args import add_output_options, positive
 
 if TYPE_CHECKING:
     from airflow_opsguard.drift.baselines import Baseline
