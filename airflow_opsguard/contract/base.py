@@ -124,6 +124,16 @@ class StrictModel(BaseModel):
     )
 
 
+def named_once(items: Any) -> Any:
+    """``items`` (models with a ``name``), refused when a name comes twice."""
+    seen: set[str] = set()
+    for item in items:
+        if item.name in seen:
+            raise ValueError(f"column {short_repr(item.name)} is listed twice")
+        seen.add(item.name)
+    return items
+
+
 def check_regex(pattern: str) -> str:
     """``pattern``, when Python and the SQL engines (RE2-style) can both run it."""
     if len(pattern) > MAX_PATTERN:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 
-from airflow_opsguard.contract.base import NUMERIC_TYPES, Count, Severity, StrictModel
+from airflow_opsguard.contract.base import NUMERIC_TYPES, Count, Severity, StrictModel, named_once
 from airflow_opsguard.contract.sections import Column
 from airflow_opsguard.contract.text import short_repr
 
@@ -108,12 +108,8 @@ class Distribution(StrictModel):
     ) -> tuple[DistributionColumn, ...]:
         if not columns:
             raise ValueError("list at least one column to compare")
-        seen: set[str] = set()
-        for column in columns:
-            if column.name in seen:
-                raise ValueError(f"column {short_repr(column.name)} is listed twice")
-            seen.add(column.name)
-        return columns
+        named: tuple[DistributionColumn, ...] = named_once(columns)
+        return named
 
 
 def known_drift_columns(section: Distribution, declared: dict[str, Column]) -> None:

@@ -19,6 +19,7 @@ from airflow_opsguard.contract.base import (
     StrictModel,
     Values,
     check_regex,
+    named_once,
 )
 from airflow_opsguard.contract.checks import ROW_CHECK_TYPES, Check
 from airflow_opsguard.contract.column_checks import (
@@ -31,7 +32,6 @@ from airflow_opsguard.contract.column_checks import (
     UniqueCheck,
 )
 from airflow_opsguard.contract.durations import format_duration
-from airflow_opsguard.contract.text import short_repr
 
 # How far in the future the newest timestamp may lie, by default: clocks of the
 # machines that write and check data disagree by a little, never by days.
@@ -157,12 +157,8 @@ class Schema(StrictModel):
     @field_validator("columns")
     @classmethod
     def _unique_names(cls, columns: tuple[Column, ...]) -> tuple[Column, ...]:
-        seen: set[str] = set()
-        for column in columns:
-            if column.name in seen:
-                raise ValueError(f"column {short_repr(column.name)} is listed twice")
-            seen.add(column.name)
-        return columns
+        named: tuple[Column, ...] = named_once(columns)
+        return named
 
 
 class Freshness(StrictModel):
