@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from airflow_opsguard.alerts.messages import LinkSettings
 from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.contract.models import Contract
 
@@ -202,3 +203,33 @@ def attempt_run_id(identity: Mapping[str, Any]) -> str:
         str(identity.get(k, "")) for k in ("dag_id", "run_id", "task_id", "map_index", "try_number")
     )
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------ alerting from a task
+
+
+def links_in_airflow() -> LinkSettings:
+    """``[opsguard] report_url`` and ``[opsguard] base_url`` (else ``[api] base_url``),
+    or the environment's."""
+    found = LinkSettings.from_environment()
+    report = config_value("report_url") or found.report_url
+    base = config_value("base_url") or found.base_url or _api_base_url()
+    return LinkSettings(report_url=report, base_url=base)
+
+
+def retries_left(task: Any, context: Mapping[str, Any]) -> bool:
+    """Whether Airflow will try this task again after this attempt fails."""
+    ti = context.get("ti")
+    try_number = getattr(ti, "try_number", None)
+    retries = getattr(task, "retries", 0) or 0
+    return try_number is not None and int(try_number) <= int(retries)
+
+
+def _api_base_url() -> str | None:
+    try:
+        from airflow.sdk.configuration import conf
+
+        value = conf.get("api", "base_url", fallback=None)
+    except Exception:  # an older or partial configuration: no link
+        return None
+    return str(value) if value else None

@@ -139,9 +139,9 @@ class GateMixin:
     ) -> dict[str, Any]:
         """Run the gate pipeline on ``data``, publish the verdict, and raise unless the
         data may go on."""
-        from airflow_opsguard.alerts.in_airflow import links_in_airflow, retries_left
         from airflow_opsguard.pipeline import QuarantineError, run_gate
         from airflow_opsguard.report import render_text
+        from airflow_opsguard.runtime import links_in_airflow, retries_left
 
         task: Any = self
         identity = gate_identity(context)

@@ -38,7 +38,7 @@ class QualityReportLink(BaseOperatorLink):
 def report_link(identity: dict[str, Any], dataset: str = "") -> str:
     """The report URL of one gate attempt, as alerts build it; without any configured
     address, the path on this Airflow (``/opsguard/runs/<id>``)."""
-    from airflow_opsguard.alerts.in_airflow import links_in_airflow
+    from airflow_opsguard.runtime import links_in_airflow
 
     settings = links_in_airflow()
     run_id = attempt_run_id(identity)
