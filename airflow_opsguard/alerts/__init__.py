@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_opsguard.alerts.delivery import Deliverer
-    from airflow_opsguard.alerts.incidents import Incident
     from airflow_opsguard.alerts.messages import AlertMessage, LinkSettings
     from airflow_opsguard.alerts.routes import Route, routes_for, to_route
     from airflow_opsguard.alerts.service import AlertReport, send_alerts
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
         send_sla_miss,
     )
     from airflow_opsguard.alerts.webhook import DeliveryError
+    from airflow_opsguard.checks.incidents import Incident
     from airflow_opsguard.store.incidents import IncidentStore
 
 _EXPORTS = {
@@ -37,7 +37,7 @@ _EXPORTS = {
     "AlertReport": "airflow_opsguard.alerts.service",
     "Deliverer": "airflow_opsguard.alerts.delivery",
     "DeliveryError": "airflow_opsguard.alerts.webhook",
-    "Incident": "airflow_opsguard.alerts.incidents",
+    "Incident": "airflow_opsguard.checks.incidents",
     "IncidentStore": "airflow_opsguard.store.incidents",
     "LinkSettings": "airflow_opsguard.alerts.messages",
     "Route": "airflow_opsguard.alerts.routes",

@@ -22,7 +22,7 @@ from airflow_opsguard.checks.results import GateResult, to_json_value
 from airflow_opsguard.urls import mask_text, mask_url
 
 if TYPE_CHECKING:
-    from airflow_opsguard.alerts.incidents import Finding, Transition
+    from airflow_opsguard.checks.incidents import Finding, Transition
     from airflow_opsguard.contract.models import Contract
 
 TITLE_PREFIX = "[opsguard]"

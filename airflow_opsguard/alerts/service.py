@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_opsguard.alerts import incidents as incident_rules
 from airflow_opsguard.alerts.delivery import Attempt, Deliverer, Sleep
-from airflow_opsguard.alerts.incidents import Finding, Transition
 from airflow_opsguard.alerts.messages import AlertMessage, LinkSettings, build
 from airflow_opsguard.alerts.routes import Route, routes_for
 from airflow_opsguard.alerts.spool import AlertSpool
+from airflow_opsguard.checks import incidents as incident_rules
+from airflow_opsguard.checks.incidents import Finding, Transition
 from airflow_opsguard.contract.alerts import Escalation
 from airflow_opsguard.errors import StoreError
 from airflow_opsguard.store.incidents import IncidentStore, OutboxAlert

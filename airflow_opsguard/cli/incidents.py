@@ -12,7 +12,7 @@ from airflow_opsguard.cli.args import add_output_options, days, positive
 from airflow_opsguard.errors import OpsGuardError
 
 if TYPE_CHECKING:
-    from airflow_opsguard.alerts.incidents import Incident
+    from airflow_opsguard.checks.incidents import Incident
     from airflow_opsguard.store.incidents import IncidentStats
 
 STATES = ("open", "acknowledged", "resolved")

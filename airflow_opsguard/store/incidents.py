@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from airflow_opsguard.alerts.incidents import Incident, Transition, open_key
+from airflow_opsguard.checks.incidents import Incident, Transition, open_key
 from airflow_opsguard.checks.results import to_json_value
 from airflow_opsguard.engines.sql_errors import is_conflict
 from airflow_opsguard.store.tables import alerts as alert_rows

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_opsguard.alerts.incidents import (
+from airflow_opsguard.checks.incidents import (
     GATE_CHECK,
     Incident,
     Transition,
