@@ -235,7 +235,7 @@ def _open_store(store: ResultStore | str | None) -> ResultStore | None:
 
 
 def _batch_id(spec: Contract, identity: Mapping[str, Any] | None) -> str:
-    from airflow_opsguard.quarantine.records import batch_id_for
+    from airflow_opsguard.store.quarantine import batch_id_for
 
     return batch_id_for(spec.dataset, identity or {})
 

@@ -10,7 +10,7 @@ from airflow_opsguard.cli.args import add_output_options, not_negative, positive
 from airflow_opsguard.quarantine import STATUSES
 
 if TYPE_CHECKING:
-    from airflow_opsguard.quarantine.records import QuarantineRecord
+    from airflow_opsguard.store.quarantine import QuarantineRecord
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.quarantine.crash import crash_point
-from airflow_opsguard.quarantine.records import QuarantineRecord
+from airflow_opsguard.store.quarantine import QuarantineRecord
 
 SIDECAR = "_opsguard_quarantine.json"
 REASONS_COLUMN = "_opsguard_reasons"

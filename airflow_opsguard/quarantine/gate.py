@@ -26,7 +26,7 @@ from airflow_opsguard.contract.models import Contract, Source
 from airflow_opsguard.errors import DataSourceError, StoreError
 from airflow_opsguard.quarantine import files as qfiles
 from airflow_opsguard.quarantine import sql as qsql
-from airflow_opsguard.quarantine.records import QuarantineRecord, insert_record
+from airflow_opsguard.store.quarantine import QuarantineRecord, insert_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -255,7 +255,7 @@ def needs_move(contract: Contract, status: str, on_fail: str) -> bool:
 def _new_record(
     contract: Contract, result: GateResult, target: Target, now: datetime | None
 ) -> QuarantineRecord:
-    from airflow_opsguard.quarantine.records import contract_details
+    from airflow_opsguard.store.quarantine import contract_details
     from airflow_opsguard.urls import mask_url
 
     context = dict(result.context or {})

@@ -35,7 +35,8 @@ from airflow_opsguard.errors import ContractError, OpsGuardError
 from airflow_opsguard.quarantine import STATUSES
 from airflow_opsguard.quarantine import files as qfiles
 from airflow_opsguard.quarantine import sql as qsql
-from airflow_opsguard.quarantine.records import (
+from airflow_opsguard.quarantine.rows import ROW_CHECKS
+from airflow_opsguard.store.quarantine import (
     QuarantineRecord,
     close_record,
     closed,
@@ -44,7 +45,6 @@ from airflow_opsguard.quarantine.records import (
     select_record,
     select_records,
 )
-from airflow_opsguard.quarantine.rows import ROW_CHECKS
 from airflow_opsguard.store.store import using_store
 from airflow_opsguard.urls import mask_url
 

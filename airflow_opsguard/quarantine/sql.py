@@ -28,7 +28,7 @@ from sqlalchemy import event
 from airflow_opsguard.engines.sql_errors import is_retryable, sqlstate
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.quarantine.crash import crash_point
-from airflow_opsguard.quarantine.records import QuarantineRecord
+from airflow_opsguard.store.quarantine import QuarantineRecord
 from airflow_opsguard.urls import MASK, database_url, mask_text, mask_url
 
 if TYPE_CHECKING:

@@ -107,7 +107,7 @@ def test_unknown_batch_and_masked_database_are_one_line_errors(tmp_path: Path, s
     assert missing.stderr.strip() == "opsguard: no quarantined batch 'nope'"
     # A batch from a database whose URL had a password: the stored URL is masked, so a
     # release must be given the URL again.
-    from airflow_opsguard.quarantine.records import QuarantineRecord, insert_record
+    from airflow_opsguard.store.quarantine import QuarantineRecord, insert_record
 
     record = QuarantineRecord(
         batch_id="b9",

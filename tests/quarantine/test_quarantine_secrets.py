@@ -21,8 +21,8 @@ from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.quarantine import service
 from airflow_opsguard.quarantine.gate import reasons_of
-from airflow_opsguard.quarantine.records import contract_details
 from airflow_opsguard.store import ResultStore
+from airflow_opsguard.store.quarantine import contract_details
 
 ALL = list(range(1, ROWS + 1))
 QUERY = "select * from orders where note = 'see https://x.example.com/?token=keep'"
