@@ -79,12 +79,43 @@ def create_engine(url: sa.URL) -> sa.Engine:
     if url.get_backend_name() == "sqlite":
         _require_sqlite_file(url)
     try:
-        return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
     except ImportError as exc:  # SQLAlchemy imports the URL's driver here
         reason = missing_extra_message(exc) or str(exc)
         raise DataSourceError(f"cannot use database URL {mask_url(url)}: {reason}") from None
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise DataSourceError(f"cannot use database URL {mask_url(url)}: {exc}") from None
+    if url.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _linear_regexp)
+    return engine
+
+
+def _linear_regexp(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite has no regular expressions of its own: SQLAlchemy gives it Python's re,
+    # which a pattern such as ^(a+)+$ keeps busy for hours on one value, and no statement
+    # timeout can stop a function call. RE2 (what DuckDB uses for files) matches in
+    # linear time. Contracts refuse look-arounds and back-references; a pattern RE2
+    # still cannot read keeps Python's re.
+    dbapi_connection.create_function("regexp", 2, regexp_search, deterministic=True)
+
+
+def regexp_search(pattern: str, value: Any) -> bool | None:
+    """``value REGEXP pattern`` as SQLite calls it: ``re.search`` semantics, in RE2."""
+    if value is None:
+        return None
+    return _compiled(pattern).search(value if isinstance(value, str) else str(value)) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> Any:
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print to stderr what it cannot read
+    try:
+        return re2.compile(pattern, options=options)
+    except re2.error:
+        return re.compile(pattern)
 
 
 def _require_sqlite_file(url: sa.URL) -> None:
