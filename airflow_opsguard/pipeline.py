@@ -127,8 +127,10 @@ def run_gate(
     outcome: OnFail = on_fail or spec.on_fail
     opened = _open_store(store)
     try:
-        batch = batch_id or _batch_id(spec, identity)
-        target = _target(spec, outcome, batch, data, table) if act else None
+        target = None
+        if act:
+            batch = batch_id or _batch_id(spec, identity)
+            target = _target(spec, outcome, batch, data, table)
         with ExitStack() as claimed:
             if target is not None and not isinstance(target, DataSourceError):
                 # Tries of one batch take turns from resume to settle (a lock in the data
