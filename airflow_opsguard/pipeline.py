@@ -30,8 +30,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_opsguard.contract.loader import ContractLike, load_contract
+from airflow_opsguard.decision import Action, Decision, OnFail, decide
 from airflow_opsguard.errors import DataSourceError
-from airflow_opsguard.gate import Action, Decision, OnFail, decide
 
 if TYPE_CHECKING:
     from airflow_opsguard.alerts.messages import LinkSettings
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from airflow_opsguard.checks.results import GateResult
     from airflow_opsguard.contract.models import Contract
     from airflow_opsguard.engines.files import Progress
-    from airflow_opsguard.quarantine.gate import Settlement, Target
+    from airflow_opsguard.quarantine.settlement import Settlement, Target
     from airflow_opsguard.store.store import ResultStore
 
 T = TypeVar("T")
@@ -247,7 +247,7 @@ def _target(
 ) -> Target | DataSourceError | None:
     """Where the batch is, when this gate may move it; or why it cannot be moved (data
     in memory, a query): that fails the gate only when its verdict asks for a move."""
-    from airflow_opsguard.quarantine.gate import moves_data, target_for
+    from airflow_opsguard.quarantine.settlement import moves_data, target_for
 
     if not moves_data(spec, outcome):
         return None
@@ -258,13 +258,13 @@ def _target(
 
 
 def _claim(target: Target) -> AbstractContextManager[None]:
-    from airflow_opsguard.quarantine.gate import claim
+    from airflow_opsguard.quarantine.settlement import claim
 
     return claim(target)
 
 
 def _resume(target: Target, store: ResultStore | None) -> Settlement | None:
-    from airflow_opsguard.quarantine.gate import resume
+    from airflow_opsguard.quarantine.settlement import resume
 
     return resume(target, store)
 
@@ -325,7 +325,7 @@ def _settle(
     outcome: OnFail,
     store: ResultStore | None,
 ) -> Settlement | None:
-    from airflow_opsguard.quarantine.gate import needs_move, settle
+    from airflow_opsguard.quarantine.settlement import needs_move, settle
 
     if target is None:
         return None

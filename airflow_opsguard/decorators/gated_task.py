@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from airflow.sdk.bases.decorator import TaskDecorator
 
     from airflow_opsguard.contract.models import Contract
-    from airflow_opsguard.gate import OnFail
+    from airflow_opsguard.decision import OnFail
     from airflow_opsguard.operators.quarantine_step import QuarantineThen
 
 

@@ -11,7 +11,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 from airflow_opsguard.assets import EXTRA_KEY as ASSET_EXTRA_KEY
 from airflow_opsguard.checks.results import to_json_value
 from airflow_opsguard.contract.models import ON_FAIL, Contract
-from airflow_opsguard.gate import OnFail
+from airflow_opsguard.decision import OnFail
 from airflow_opsguard.operators import lineage, quarantine_step
 from airflow_opsguard.operators.masking import mask_url_secrets
 from airflow_opsguard.operators.quarantine_step import QuarantineThen

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 if TYPE_CHECKING:
-    from airflow_opsguard.quarantine.gate import Settlement
+    from airflow_opsguard.quarantine.settlement import Settlement
 
 T = TypeVar("T")
 QuarantineThen = Literal["skip", "fail"]

@@ -317,7 +317,7 @@ def _row_checks(contract: Contract) -> Contract:
 
 
 def _recheck(contract: Contract, data: Any, store: ResultStore, now: datetime) -> GateResult:
-    from airflow_opsguard.gate import summarize
+    from airflow_opsguard.decision import summarize
     from airflow_opsguard.validation import judge
 
     result = judge(contract, data, now, store=store)

@@ -11,7 +11,7 @@ from airflow_opsguard import validate
 from airflow_opsguard.checks.results import CheckResult, GateResult
 from airflow_opsguard.checks.shadow import apply_shadow
 from airflow_opsguard.contract.loader import load_contract
-from airflow_opsguard.gate import decide
+from airflow_opsguard.decision import decide
 from airflow_opsguard.report import render_text
 from airflow_opsguard.store import ResultStore
 

@@ -140,7 +140,7 @@ def gate_batch(
     the verdict says): the verdict (None when a crashed try had settled the batch) and
     what happened to the batch."""
     from airflow_opsguard.pipeline import run_gate as pipeline
-    from airflow_opsguard.quarantine.gate import Settlement
+    from airflow_opsguard.quarantine.settlement import Settlement
 
     run = pipeline(
         contract,

@@ -13,7 +13,7 @@ import json
 import sys
 
 from airflow_opsguard.pipeline import run_gate
-from airflow_opsguard.quarantine.gate import Settlement
+from airflow_opsguard.quarantine.settlement import Settlement
 from airflow_opsguard.store import ResultStore
 
 

@@ -65,7 +65,7 @@ def test_the_quarantine_core_imports_no_heavy_library():
     import sys
 
     probe = (
-        "import airflow_opsguard.quarantine.service, airflow_opsguard.quarantine.gate, "
+        "import airflow_opsguard.quarantine.service, airflow_opsguard.quarantine.settlement, "
         "airflow_opsguard.cli.quarantine, sys, json\n"
         "print(json.dumps(sorted(sys.modules)))"
     )

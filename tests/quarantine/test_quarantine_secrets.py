@@ -20,7 +20,7 @@ from airflow_opsguard.checks.results import CheckResult, GateResult
 from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.quarantine import service
-from airflow_opsguard.quarantine.gate import reasons_of
+from airflow_opsguard.quarantine.settlement import reasons_of
 from airflow_opsguard.store import ResultStore
 from airflow_opsguard.store.quarantine import contract_details
 

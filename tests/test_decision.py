@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from airflow_opsguard.checks.results import CheckResult, GateResult
-from airflow_opsguard.gate import decide, summarize
+from airflow_opsguard.decision import decide, summarize
 
 
 def result(status: str, *, error: str | None = None, retryable: bool = False) -> GateResult:

@@ -1,7 +1,8 @@
-"""What a gate does with a verdict: pure decisions, shared by every Airflow entry point.
+"""What a verdict means for what comes next: pure decisions, made once by the gate
+pipeline for every entry point.
 
-The Airflow layer maps a :class:`Decision` onto Airflow's exceptions; nothing here
-imports Airflow, so the rules are tested without it.
+The Airflow layer maps a :class:`Decision` onto Airflow's exceptions, the CLI onto exit
+codes; nothing here imports Airflow, so the rules are tested without it.
 """
 
 from __future__ import annotations
