@@ -7,7 +7,7 @@ Prints, and writes to ``--out``, tables of verdicts by shift size x current rows
 methods and thresholds, and the false-alarm rate over many healthy resamples.
 
 Everything runs on numpy-generated data, through the same functions a gate uses: the
-reference profile (:mod:`airflow_opsguard.drift.arrays`, the engines' exact bins and
+reference profile (`tests/drift/drift_arrays.py`, the engines' exact bins and
 quantiles), the current data over the reference's cells, and the pure verdict
 (:func:`airflow_opsguard.drift.evaluation.evaluate_distribution`). Power cells draw
 real samples (a 10M-row cell generates 10M values). The false-alarm runs draw the
@@ -34,10 +34,14 @@ import numpy as np
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult
 from airflow_opsguard.contract.models import Distribution
-from airflow_opsguard.drift.arrays import categorical_profile, current_column, numeric_profile
 from airflow_opsguard.drift.evaluation import DEFAULT_METHODS, THRESHOLDS, evaluate_distribution
 from airflow_opsguard.drift.measure import CurrentColumn, DriftObservation
 from airflow_opsguard.drift.profile import ColumnProfile
+
+# The engines' exact bins and categories computed from numpy arrays: a test oracle kept
+# with the tests (it is no part of the package).
+sys.path.append(str(Path(__file__).resolve().parents[1] / "tests" / "drift"))
+from drift_arrays import categorical_profile, current_column, numeric_profile
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
 REFERENCE_ROWS = 1_000_000

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from drift_arrays import categorical_profile, numeric_profile
 from drift_data import DriftBackend
 
 import airflow_opsguard
-from airflow_opsguard.drift.arrays import categorical_profile, numeric_profile
 from airflow_opsguard.drift.profile import (
     PROFILE_VERSION,
     ColumnProfile,

@@ -110,7 +110,7 @@ def test_a_larger_mean_shift_gives_larger_statistics(a: float, b: float) -> None
 
 def test_normalised_wasserstein_reads_in_standard_deviations() -> None:
     """A mean shift of d standard deviations gives about d (binned on 20 quantile bins)."""
-    from airflow_opsguard.drift.arrays import current_column, numeric_profile
+    from drift_arrays import current_column, numeric_profile
 
     rng = np.random.default_rng(1)
     reference = numeric_profile("x", rng.normal(50, 10, 400_000))

@@ -1,4 +1,5 @@
-"""Profiles and current counts from numpy arrays, with the engines' exact semantics.
+"""Profiles and current counts from numpy arrays, with the engines' exact semantics: a
+test oracle (no part of the package).
 
 For benchmarks and tests that generate millions of values: the same discrete quantiles
 (the smallest value whose rank is at least ``q * n``), the same bins (a value equal to
