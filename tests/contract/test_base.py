@@ -118,7 +118,7 @@ def test_on_fail_is_one_vocabulary() -> None:
     assert get_args(OnFail) == ON_FAIL == ("fail", "skip", "quarantine", "warn")
     schema = Contract.model_json_schema(by_alias=True)
     assert tuple(schema["properties"]["on_fail"]["enum"]) == ON_FAIL
-    # The gate decides with the contract's vocabulary, not a copy of it.
-    from airflow_opsguard import gate
+    # The gate's decisions use the contract's vocabulary, not a copy of it.
+    from airflow_opsguard import decision
 
-    assert gate.OnFail is OnFail
+    assert decision.OnFail is OnFail
