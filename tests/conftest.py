@@ -21,7 +21,6 @@ PG_ADMIN_URL = os.environ.get(
 MARIADB_ADMIN_URL = os.environ.get(
     "OPSGUARD_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
 )
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def _unavailable(what: str, exc: Exception) -> None:
