@@ -114,7 +114,7 @@ def freshness_only(contract: Contract) -> Contract:
 def newest_in_column(contract: Contract, data: str | None = None, table: str | None = None) -> Any:
     """The newest value of the contract's freshness column, measured by our engine (files
     and databases alike). Raises :class:`DataSourceError` when the data cannot be read."""
-    from airflow_opsguard.validation import measure
+    from airflow_opsguard.engines.measuring import measure
 
     assert contract.freshness is not None
     observations = measure(freshness_only(contract), data, table=table)

@@ -13,6 +13,7 @@ from airflow_opsguard.checks.evaluate import evaluate, withhold_samples
 from airflow_opsguard.checks.results import CheckResult, GateResult, worst
 from airflow_opsguard.checks.shadow import apply_shadow
 from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.engines.measuring import measure_source
 from airflow_opsguard.engines.reading import open_source
 from airflow_opsguard.engines.sources import (
     DatabaseSource,
@@ -82,51 +83,6 @@ def judge(
             # GX knows nothing of sensitive columns: its samples go here, the last guard.
             result = withhold_samples(result, contract)
     return _with_identity(apply_shadow(contract, result), context)  # shadow: never blocks
-
-
-def measure(
-    contract: Contract,
-    data: Any = None,
-    *,
-    table: str | None = None,
-    progress: Progress | None = None,
-    reference: Reference | None = None,
-) -> Observations:
-    """Measure the contract's checks on ``data`` (default: the contract's source; see
-    :func:`~airflow_opsguard.engines.sources.resolve_source`).
-
-    ``reference`` is the distribution reference, when the caller has loaded it (a
-    baseline from the store); by default the contract's ``reference`` is loaded.
-    Raises :class:`DataSourceError` when the data cannot be read; its ``retryable`` says
-    whether the database failed (try again later) rather than the request.
-    """
-    source = resolve_source(contract, data, table)
-    return measure_source(contract, source, progress=progress, reference=reference)
-
-
-def measure_source(
-    contract: Contract,
-    source: Source,
-    *,
-    progress: Progress | None = None,
-    reference: Reference | None = None,
-) -> Observations:
-    """Measure the contract's checks on a resolved source, with the engine for it."""
-    if isinstance(source, DatabaseSource):
-        from airflow_opsguard.engines.sql import measure_database
-
-        return measure_database(contract, source, reference=reference)
-    from airflow_opsguard.engines.files import measure_data
-
-    if isinstance(source, FileSource):
-        return measure_data(
-            contract,
-            source.location,
-            file_format=source.format,
-            progress=progress,
-            reference=reference,
-        )
-    return measure_data(contract, source.frame, progress=progress, reference=reference)
 
 
 def _gx_suites(contract: Contract, extra: Sequence[Any]) -> list[PreparedSuite]:

@@ -15,7 +15,7 @@ from engine_backends import SQL_TYPES, TABLE, Backend, orders
 
 from airflow_opsguard import DataSourceError, validate
 from airflow_opsguard.contract.loader import load_contract
-from airflow_opsguard.validation import measure
+from airflow_opsguard.engines.measuring import measure
 
 NOT_NULL = {"dataset": "orders", "checks": [{"type": "not_null", "column": "order_id"}]}
 AMOUNT_RANGE = {"type": "range", "column": "amount", "min": 0}

@@ -12,7 +12,7 @@ from engine_backends import Backend
 from airflow_opsguard.checks.observations import ObservedColumn
 from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.engines.types import from_sqlalchemy
-from airflow_opsguard.validation import measure
+from airflow_opsguard.engines.measuring import measure
 
 # column: (DDL type, contract type, timezone-aware); None: no contract type.
 POSTGRESQL: dict[str, tuple[str, str | None, bool]] = {
