@@ -88,7 +88,18 @@ class LinkSettings:
 
 @dataclass(frozen=True)
 class AlertMessage:
-    """One alert: JSON-ready (``to_dict``), with a title, plain text and HTML."""
+    """One alert: JSON-ready (``to_dict``), with a title, plain text and HTML.
+
+    ``event`` is what a route subscribes to (``fail``, ``warn``, ``escalate``,
+    ``change``, ``recover``, ``sla_miss``); the incident fields say what happened to the
+    incident (a failure episode of the dataset at one severity) the message is about.
+    ``checks`` are the incident's failing member checks, each a mapping with ``name``,
+    ``type``, ``column``, ``status``, ``severity``, ``observed``, ``expected``,
+    ``message``, ``consequence_of`` (the name of the check whose failure explains this
+    one: a missing column, an unreadable source, stale data; None for a cause) and
+    ``member_state`` (``new`` in this run, ``ongoing``); causes come first, each followed
+    by its consequences.
+    """
 
     event: str
     dataset: str
@@ -106,6 +117,28 @@ class AlertMessage:
     owner: str | None = None
     incident_ids: tuple[int, ...] = ()
     note: str | None = None
+    # What happened to the incident: "opened", "escalated", "changed" (its set of
+    # failing checks changed) or "resolved"; None for a message about no incident (an
+    # SLA miss, a missed deadline).
+    incident_event: str | None = None
+    # The incident's stable id for the whole episode, the same in every message about
+    # it (opened to resolved): fit as PagerDuty's dedup_key or an e-mail thread id.
+    incident_key: str | None = None
+    # The incident's number in the results store (``opsguard incidents ack <id>``).
+    incident_id: int | None = None
+    # "fail" (blocks: page someone) or "warn" (reports).
+    severity: str | None = None
+    # The check that explains the incident (the first entry of ``checks``), or None.
+    cause: Mapping[str, Any] | None = None
+    # Member checks that pass again in this run (a "changed" or "resolved" message),
+    # with the same keys as ``checks``.
+    recovered: tuple[dict[str, Any], ...] = ()
+    # When the incident opened and resolved (ISO 8601, UTC), how long it was open
+    # (seconds; a "resolved" message), and how many failing runs it counted.
+    opened_at: str | None = None
+    resolved_at: str | None = None
+    duration_seconds: float | None = None
+    failing_runs: int | None = None
 
     def __post_init__(self) -> None:
         # Whoever builds a message (a gate, an SLA miss, a deadline), what it shows has
@@ -116,6 +149,9 @@ class AlertMessage:
             if isinstance(value, str):
                 object.__setattr__(self, name, mask_text(value))
         object.__setattr__(self, "checks", tuple(_masked_check(c) for c in self.checks))
+        object.__setattr__(self, "recovered", tuple(_masked_check(c) for c in self.recovered))
+        if self.cause is not None:
+            object.__setattr__(self, "cause", _masked_check(self.cause))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body of a webhook post (``text`` makes it a valid Slack/Teams message)."""
@@ -137,10 +173,22 @@ class AlertMessage:
             "owner": self.owner,
             "incident_ids": list(self.incident_ids),
             "note": self.note,
+            "incident_event": self.incident_event,
+            "incident_key": self.incident_key,
+            "incident_id": self.incident_id,
+            "severity": self.severity,
+            "cause": None if self.cause is None else dict(self.cause),
+            "recovered": [dict(c) for c in self.recovered],
+            "opened_at": self.opened_at,
+            "resolved_at": self.resolved_at,
+            "duration_seconds": self.duration_seconds,
+            "failing_runs": self.failing_runs,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AlertMessage:
+        """The message back from :meth:`to_dict` (as the outbox keeps it); keys that
+        older versions did not write default to None."""
         return cls(
             event=data["event"],
             dataset=data["dataset"],
@@ -158,6 +206,16 @@ class AlertMessage:
             owner=data.get("owner"),
             incident_ids=tuple(data.get("incident_ids") or ()),
             note=data.get("note"),
+            incident_event=data.get("incident_event"),
+            incident_key=data.get("incident_key"),
+            incident_id=data.get("incident_id"),
+            severity=data.get("severity"),
+            cause=None if data.get("cause") is None else dict(data["cause"]),
+            recovered=tuple(dict(c) for c in data.get("recovered") or ()),
+            opened_at=data.get("opened_at"),
+            resolved_at=data.get("resolved_at"),
+            duration_seconds=data.get("duration_seconds"),
+            failing_runs=data.get("failing_runs"),
         )
 
     def html(self) -> str:
