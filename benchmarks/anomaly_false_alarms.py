@@ -21,8 +21,8 @@ the share of datasets with at least one, the fails among them, and the detection
 (Wilson 95% intervals). Seeded: the same command prints the same tables.
 
 By default the quarter's healthy runs are judged with the rule's own functions
-(:func:`~airflow_opsguard.anomaly.rules.expectation`, ``is_breach`` and
-``sustained_status``), which is what :func:`~airflow_opsguard.anomaly.rules.judge_anomaly`
+(:func:`~airflow_opsguard.checks.history.expectation`, ``is_breach`` and
+``sustained_status``), which is what :func:`~airflow_opsguard.checks.history.judge_anomaly`
 does, five times faster (it judges each run once instead of again for every later run's
 sustained rule; tests/anomaly checks that both give the same statuses). ``--exact``
 sends every run through ``evaluate_history_check``, the function a gate calls; it works
@@ -54,7 +54,7 @@ import numpy as np  # noqa: E402
 
 import airflow_opsguard  # noqa: E402
 from airflow_opsguard.anomaly.history import MetricHistory, MetricPoint, history_key  # noqa: E402
-from airflow_opsguard.anomaly.rules import evaluate_history_check  # noqa: E402
+from airflow_opsguard.checks.history import evaluate_history_check  # noqa: E402
 from airflow_opsguard.checks.observations import CheckObservation  # noqa: E402
 from airflow_opsguard.contract.models import AnomalyCheck  # noqa: E402
 
@@ -145,7 +145,7 @@ def replay(check: AnomalyCheck, values: Sequence[float], exact: bool) -> list[st
             statuses.append(judge(check, value, day(index), points))
             points.insert(0, MetricPoint(day(index), value, statuses[-1]))
         return statuses
-    from airflow_opsguard.anomaly.rules import (
+    from airflow_opsguard.checks.history import (
         expectation,
         is_breach,
         scale_of,

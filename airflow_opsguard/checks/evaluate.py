@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow_opsguard.anomaly.metrics import dataset_metrics, drift_metrics
-from airflow_opsguard.anomaly.rules import evaluate_history_check
+from airflow_opsguard.checks.history import evaluate_history_check
 from airflow_opsguard.checks.keys import FRESHNESS_KEY, check_keys
 from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.checks.reconcile import evaluate_reconcile
@@ -533,7 +533,7 @@ def _expected_text(check: Check) -> str:
     if isinstance(check, ReconcileCheck):
         return check.display_name  # judged by airflow_opsguard.checks.reconcile
     if isinstance(check, AnomalyCheck | RowCountChangeCheck):
-        return check.display_name  # judged by airflow_opsguard.anomaly.rules, not here
+        return check.display_name  # judged by airflow_opsguard.checks.history, not here
     return _between_text(check.min_length, check.max_length, False, False)
 
 

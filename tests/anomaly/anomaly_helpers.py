@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from airflow_opsguard.anomaly.history import MetricHistory, MetricPoint, history_key
-from airflow_opsguard.anomaly.rules import evaluate_history_check
+from airflow_opsguard.checks.history import evaluate_history_check
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult
 from airflow_opsguard.contract.models import AnomalyCheck, RowCountChangeCheck

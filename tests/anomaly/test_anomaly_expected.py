@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from airflow_opsguard.anomaly.expected import SHRINK_RUNS, MetricScale, expect
 from airflow_opsguard.anomaly.history import MetricHistory, MetricPoint, history_key
 from airflow_opsguard.anomaly.robust import median
-from airflow_opsguard.anomaly.rules import evaluate_history_check
+from airflow_opsguard.checks.history import evaluate_history_check
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.contract.models import AnomalyCheck
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from airflow_opsguard.anomaly.history import MetricHistory, MetricPoint
-from airflow_opsguard.anomaly.rules import (
+from airflow_opsguard.checks.history import (
     evaluate_history_check,
     past_breaches,
     sustained_status,
