@@ -1,27 +1,27 @@
 """SLA misses through the routes: the FreshnessSensor's misses and Airflow's Deadline Alerts.
 
 - The sensor routes each miss (once per DAG run) to the contract's routes that take
-  ``sla_miss``; ``SlaMissAlerter(routes)`` is a ``sla_miss_callback`` for more routes.
-- :func:`deadline_alert` makes an Airflow 3.1+ ``DeadlineAlert`` whose callback
-  (:func:`on_deadline_missed`, run in the triggerer) alerts the same routes.
+  ``sla_miss`` (:func:`send_sla_miss`).
+- A missed Deadline Alert (:func:`handle_deadline_miss`) is recorded in the results store
+  and alerted to the same routes, once per deadline.
 
-Airflow is imported only by :func:`deadline_alert`.
+The Airflow side (``deadline_alert``, the triggerer's callback ``on_deadline_missed`` and
+the sensor's ``SlaMissAlerter``) is in :mod:`airflow_opsguard.deadlines`; this module
+never imports Airflow.
 """
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import logging
-import os
-import sys
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.alerts.delivery import Attempt, Sleep
 from airflow_opsguard.alerts.messages import TITLE_PREFIX, AlertMessage, short_fingerprint
-from airflow_opsguard.alerts.routes import Route, routes_for, to_routes
+from airflow_opsguard.alerts.routes import Route, routes_for
 from airflow_opsguard.alerts.service import deliver_message
 from airflow_opsguard.checks.results import to_json_value
 from airflow_opsguard.contract.durations import format_duration
@@ -39,7 +39,7 @@ SLA_EVENT = "sla_miss"
 def sla_routes(contract: Contract | None, extra: Sequence[Any] = ()) -> list[Route]:
     """The routes that take SLA misses: the contract's, then ``extra`` (mappings
     without ``on`` take SLA misses)."""
-    given = [_sla_default(value) for value in extra]
+    given = [sla_default(value) for value in extra]
     return [r for r in routes_for(contract, given) if r.takes(SLA_EVENT)]
 
 
@@ -63,34 +63,6 @@ def send_sla_miss(
     dedup = "sla:" + ":".join(str(part) for part in where)
     context = {k: v for k, v in payload.items() if k != "sla_miss"}
     return deliver_message(message, chosen, dedup=dedup, store=store, context=context, sleep=sleep)
-
-
-class SlaMissAlerter:
-    """A ``sla_miss_callback`` for the FreshnessSensor that alerts through routes::
-
-        FreshnessSensor(..., sla=timedelta(hours=2),
-                        sla_miss_callback=SlaMissAlerter([{"webhook": URL}]))
-
-    Route mappings without ``on`` take SLA misses. The contract's own ``sla_miss`` routes
-    are alerted by the sensor itself; give ``contract`` here only outside the sensor.
-    """
-
-    def __init__(
-        self,
-        routes: Sequence[Any] = (),
-        *,
-        contract: Contract | str | None = None,
-        store: str | None = None,
-    ) -> None:
-        self.routes = [_sla_default(value) for value in routes]
-        to_routes(self.routes)  # a bad route is an error when the DAG is parsed
-        self.contract = contract
-        self.store = store
-
-    def __call__(self, payload: Mapping[str, Any]) -> None:
-        contract = load_contract(self.contract) if self.contract is not None else None
-        store = self.store or _store_in_airflow()
-        send_sla_miss(contract, payload, routes=self.routes, store=store)
 
 
 def sla_message(contract: Contract | None, payload: Mapping[str, Any]) -> AlertMessage:
@@ -147,85 +119,111 @@ def sla_message(contract: Contract | None, payload: Mapping[str, Any]) -> AlertM
 # -- Deadline Alerts -----------------------------------------------------------------
 
 
-def deadline_alert(
-    interval: timedelta,
+class DeadlineDeliveryError(RuntimeError):
+    """Some routes did not take the alert of a missed deadline (it stays pending in the
+    outbox); raised so that Airflow records the callback as failed, with this message."""
+
+
+def handle_deadline_miss(
+    context: Mapping[str, Any],
     *,
-    reference: Any = None,
-    contract: str | None = None,
-    routes: Sequence[Mapping[str, Any]] = (),
-    dataset: str | None = None,
-    store: str | None = None,
-    name: str | None = None,
-) -> Any:
-    """An Airflow ``DeadlineAlert`` (3.1+, experimental upstream) that alerts our routes
-    when a DAG run misses its deadline::
-
-        DAG(..., deadline=deadline_alert(timedelta(hours=2), contract="contracts/orders.yml"))
-
-    ``reference``: a ``DeadlineReference`` (default: when the run was queued).
-    ``contract``: a contract file whose ``sla_miss`` routes are alerted (a relative path
-    is read next to the calling DAG file); ``routes``: more route mappings (without
-    ``on``: they take the miss). The callback runs in the triggerer from its serialized
-    form, so routes are mappings (no notifier objects); write secrets as ``${ENV}``.
-    """
-    # Public names since Airflow 3.1 (the SDK's type stub does not list them yet).
-    from airflow.sdk import (  # type: ignore[attr-defined]
-        AsyncCallback,
-        DeadlineAlert,
-        DeadlineReference,
-    )
-
-    given = [_sla_default(value) for value in routes]
-    for value in given:
-        if not isinstance(value, Mapping) or not isinstance(value.get("notifier", ""), str):
-            raise ValueError(
-                "deadline_alert routes must be mappings (a notifier by its import path): "
-                "the callback runs in the triggerer from its serialized form"
-            )
-    to_routes(given)  # a bad route is an error when the DAG is parsed
-    path: str | None = None
-    if contract is not None:
-        from airflow_opsguard.runtime import resolve_contract_path
-
-        caller = sys._getframe(1).f_code.co_filename
-        path = os.path.abspath(resolve_contract_path(contract, caller))
-        loaded = load_contract(path)  # a bad contract is an error when the DAG is parsed
-        dataset = dataset or loaded.dataset
-    kwargs = {"routes": [dict(v) for v in given], "contract": path, "dataset": dataset}
-    if store is not None:
-        kwargs["store"] = store
-    return DeadlineAlert(
-        reference=reference if reference is not None else DeadlineReference.DAGRUN_QUEUED_AT,
-        interval=interval,
-        callback=AsyncCallback(on_deadline_missed, kwargs=kwargs),
-        name=name,
-    )
-
-
-async def on_deadline_missed(
-    *,
-    context: Mapping[str, Any] | None = None,
-    routes: Sequence[Mapping[str, Any]] = (),
+    routes: Sequence[Any] = (),
     contract: str | None = None,
     dataset: str | None = None,
-    store: str | None = None,
-    **_: Any,
-) -> dict[str, Any]:
-    """The Deadline Alert callback (run in the triggerer): alert the routes that take
-    ``sla_miss``, once per deadline. Returns what was sent (JSON)."""
+    key: str | None = None,
+    interval_seconds: float | None = None,
+    store: ResultStore | str | None = None,
+    sleep: Sleep = time.sleep,
+) -> str:
+    """What the Deadline Alert callback does (``context``: what the scheduler hands it,
+    ``dag_run`` and ``deadline``): record the miss in the results store (once per DAG
+    run and deadline ``key``), then alert the routes that take ``sla_miss``, once per
+    deadline. Returns one line for Airflow's ``callback.output``; raises
+    :class:`DeadlineDeliveryError` when a route did not take the alert."""
     spec = load_contract(contract) if contract else None
-    chosen = sla_routes(spec, [_sla_default(value) for value in routes])
-    message = deadline_message(spec, dataset, context or {})
-    deadline = (context or {}).get("deadline") or {}
+    chosen = sla_routes(spec, routes)
+    message = deadline_message(spec, dataset, context)
+    deadline = context.get("deadline") or {}
+    recorded = _record_deadline_miss(message, context, key, interval_seconds, store)
     dedup = f"deadline:{deadline.get('id') or message.run.get('dag_run_id')}"
-    target = store or _store_in_airflow()
-    attempts = await asyncio.to_thread(
-        deliver_message, message, chosen, dedup=dedup, store=target, context=dict(context or {})
+    attempts = deliver_message(
+        message, chosen, dedup=dedup, store=store, context=dict(context), sleep=sleep
     )
-    return {
-        "sent": [a.route for a in attempts if a.ok],
-        "failed": [a.route for a in attempts if not a.ok],
-    }
+    sent = [a.route for a in attempts if a.ok]
+    failed = [f"{a.route} ({a.error})" for a in attempts if not a.ok]
+    where = f"{message.run.get('dag_id')} run {message.run.get('dag_run_id')}"
+    summary = (
+        f"deadline missed by {where}: {recorded}; "
+        + (f"sent to {', '.join(sent)}" if sent else "sent to no route")
+        + (" (already sent, or no route takes sla_miss)" if not attempts else "")
+    )
+    if failed:
+        raise DeadlineDeliveryError(
+            f"{summary}; not sent to {'; '.join(failed)}: kept pending for the route's next alert"
+        )
+    return mask_url(summary)
+
+
+def deadline_key(name: str | None, reference: str, interval: timedelta) -> str:
+    """What tells two Deadline Alerts of one DAG apart in the store (its ``task_id``
+    column): the alert's name, else its reference and interval."""
+    return f"deadline:{name}" if name else f"deadline:{reference}+{format_duration(interval)}"
+
+
+def _record_deadline_miss(
+    message: AlertMessage,
+    context: Mapping[str, Any],
+    key: str | None,
+    interval_seconds: float | None,
+    store: ResultStore | str | None,
+) -> str:
+    from airflow_opsguard.errors import StoreError
+    from airflow_opsguard.store.sla import SlaMiss
+    from airflow_opsguard.store.store import ResultStore
+
+    deadline = context.get("deadline") or {}
+    now = datetime.now(UTC)
+    due = _instant(deadline.get("deadline_time")) or now
+    interval = timedelta(seconds=interval_seconds or 0)
+    miss = SlaMiss(
+        dag_id=str(message.run.get("dag_id") or "?"),
+        run_id=str(message.run.get("dag_run_id") or "?"),
+        task_id=key or "deadline",
+        map_index=-1,
+        dataset=message.dataset,
+        sla=interval,
+        due_at=due,
+        missed_at=now,
+        limit=interval,
+        age=None,
+        newest=None,
+        message=message.checks[0]["message"],
+    )
+    if store is None:
+        return "not recorded (no results store)"
+    try:
+        if isinstance(store, ResultStore):
+            claimed = store.claim_sla_miss(miss)
+        else:
+            with ResultStore(store) as opened:
+                claimed = opened.claim_sla_miss(miss)
+    except StoreError as exc:
+        log.warning("the missed deadline was not recorded: %s", exc)
+        return f"not recorded ({exc})"
+    return "recorded" if claimed else "recorded before"
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def deadline_message(
@@ -290,27 +288,32 @@ def _finish(message: AlertMessage, lines: list[str]) -> AlertMessage:
     return replace(message, text="\n".join(lines))
 
 
-def _sla_default(value: Any) -> Any:
+def sla_default(value: Any) -> Any:
+    """A route mapping without ``on`` takes SLA misses; anything else stays as it is."""
     if isinstance(value, Mapping) and "on" not in value and True not in value:
         return {**value, "on": [SLA_EVENT]}
     return value
 
 
-def _store_in_airflow() -> str | None:
-    try:
-        from airflow_opsguard.runtime import store_url_in_airflow
+# Names that moved to the Airflow layer (airflow_opsguard.deadlines). Deadline Alerts
+# serialized before the move name "airflow_opsguard.alerts.sla.on_deadline_missed" as
+# their callback, and Airflow imports that path in the triggerer: it keeps working.
+_MOVED = frozenset({"SlaMissAlerter", "deadline_alert", "on_deadline_missed"})
 
-        return store_url_in_airflow()
-    except Exception:  # outside Airflow: the default store
-        return None
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return getattr(importlib.import_module("airflow_opsguard.deadlines"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
-    "SlaMissAlerter",
-    "deadline_alert",
+    "DeadlineDeliveryError",
+    "deadline_key",
     "deadline_message",
-    "on_deadline_missed",
+    "handle_deadline_miss",
     "send_sla_miss",
+    "sla_default",
     "sla_message",
     "sla_routes",
 ]

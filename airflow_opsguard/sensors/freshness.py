@@ -504,7 +504,7 @@ def _callbacks(
 def _route_callback(value: Any) -> Any:
     """An alert route mapping (``{"webhook": URL}``) as a callback that alerts it."""
     if isinstance(value, Mapping):
-        from airflow_opsguard.alerts.sla import SlaMissAlerter
+        from airflow_opsguard.deadlines import SlaMissAlerter
 
         return SlaMissAlerter([value])
     return value

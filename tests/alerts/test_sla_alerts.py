@@ -12,13 +12,9 @@ from typing import Any
 import pytest
 from recorders import WebhookRecorder
 
-from airflow_opsguard.alerts.sla import (
-    SlaMissAlerter,
-    deadline_alert,
-    on_deadline_missed,
-    send_sla_miss,
-)
+from airflow_opsguard.alerts.sla import send_sla_miss
 from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.deadlines import SlaMissAlerter, deadline_alert, on_deadline_missed
 
 DUE = datetime(2026, 11, 26, 8, tzinfo=UTC)
 
@@ -109,51 +105,141 @@ def test_deadline_alert_builds_an_airflow_deadline_with_our_callback(
     alert = deadline_alert(timedelta(hours=2), contract=str(contract), store="sqlite:///x.db")
     assert isinstance(alert, DeadlineAlert)
     assert isinstance(alert.callback, AsyncCallback)
-    assert alert.callback.path == "airflow_opsguard.alerts.sla.on_deadline_missed"
+    assert alert.callback.path == "airflow_opsguard.deadlines.on_deadline_missed"
     kwargs = alert.callback.kwargs
     assert json.loads(json.dumps(kwargs)) == kwargs  # stored by the scheduler as JSON
     assert kwargs["contract"] == str(contract) and kwargs["dataset"] == "orders"
+    assert kwargs["key"] == "deadline:DagRunQueuedAtDeadline+2h"
     assert hook.url not in json.dumps(kwargs)  # the contract's webhook stays in the contract
     dag = DAG("orders_deadline", schedule=None, deadline=alert)
     assert DagSerialization.serialize_dag(dag)["deadline"]
 
-    with pytest.raises(ValueError, match="must be mappings"):
-        deadline_alert(timedelta(hours=1), routes=[print])  # type: ignore[list-item]
 
+def test_deadline_alert_keeps_notifier_objects_as_their_class_and_arguments() -> None:
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-def test_airflows_callback_trigger_runs_the_deadline_callback(
-    hook: WebhookRecorder, tmp_path: Path
-) -> None:
-    from airflow.triggers.callback import CallbackTrigger
-
-    store = f"sqlite:///{tmp_path / 's.db'}"
+    notifier = SmtpNotifier(to="oncall@example.com", smtp_conn_id="opsguard_smtp")
     alert = deadline_alert(
-        timedelta(hours=2),
-        routes=[{"webhook": hook.url, "backoff": 0}],
+        timedelta(hours=1),
+        routes=[notifier, {"notifier": page_on_call, "name": "pager"}],
         dataset="orders",
-        store=store,
     )
-    # What the scheduler adds when the deadline passes (models/deadline.py: handle_miss).
-    context = {
+    mail_route, page_route = alert.callback.kwargs["routes"]
+    assert mail_route["notifier"] == "airflow.providers.smtp.notifications.smtp.SmtpNotifier"
+    assert mail_route["args"]["to"] == "oncall@example.com"
+    assert mail_route["args"]["smtp_conn_id"] == "opsguard_smtp"
+    assert mail_route["on"] == ["sla_miss"]
+    assert page_route == {
+        "notifier": "test_sla_alerts:page_on_call",
+        "name": "pager",
+        "on": ["sla_miss"],
+    }
+
+    with pytest.raises(ValueError, match=r"alerts\[0\]: .*lambda.* cannot be imported"):
+        deadline_alert(timedelta(hours=1), routes=[lambda context: None])
+    with pytest.raises(ValueError, match=r"alerts\[0\]: the route must be JSON"):
+        deadline_alert(timedelta(hours=1), routes=[{"notifier": "m.N", "args": {"x": object()}}])
+    with pytest.raises(ValueError, match=r"alerts\[0\]"):
+        deadline_alert(timedelta(hours=1), routes=[{"on": ["later"], "log": True}])
+
+
+PAGES: list[dict[str, Any]] = []
+
+
+def page_on_call(context: dict[str, Any]) -> None:
+    """A plain function as a notifier (imported by its path in the callback)."""
+    PAGES.append(context["opsguard"])
+
+
+def deadline_context(deadline_id: str = "0193-dead-line") -> dict[str, Any]:
+    """What the scheduler adds when the deadline passes (models/deadline.py: handle_miss)."""
+    return {
         "dag_run": {
             "dag_id": "orders_daily",
             "dag_run_id": "scheduled__2026-11-26",
             "state": "running",
         },
-        "deadline": {"id": "0193-dead-line", "deadline_time": DUE.isoformat()},
+        "deadline": {"id": deadline_id, "deadline_time": DUE.isoformat()},
     }
-    trigger = CallbackTrigger(alert.callback.path, {**alert.callback.kwargs, "context": context})
+
+
+def run_callback_trigger(path: str, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run Airflow's own CallbackTrigger (what the triggerer runs) to its last event."""
+    from airflow.triggers.callback import CallbackTrigger
+
+    trigger = CallbackTrigger(path, {**kwargs, "context": deadline_context()})
 
     async def events() -> list[Any]:
         return [event.payload async for event in trigger.run()]
 
-    payloads = asyncio.run(events())
+    return asyncio.run(events())
+
+
+def test_airflows_callback_trigger_records_the_miss_and_returns_text(
+    hook: WebhookRecorder, tmp_path: Path
+) -> None:
+    from airflow_opsguard.store import ResultStore
+
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    PAGES.clear()
+    alert = deadline_alert(
+        timedelta(hours=2),
+        routes=[{"webhook": hook.url, "backoff": 0}, page_on_call],
+        dataset="orders",
+        store=store,
+        name="orders by 8",
+    )
+    payloads = run_callback_trigger(alert.callback.path, alert.callback.kwargs)
     assert [p["state"] for p in payloads] == ["running", "success"]
-    assert payloads[-1]["body"]["failed"] == []
+    output = payloads[-1]["body"]
+    # Airflow writes this into callback.output, a Text column: a string, never a dict.
+    assert isinstance(output, str)
+    assert output.startswith("deadline missed by orders_daily run scheduled__2026-11-26: recorded")
+    assert "sent to webhook http://127.0.0.1" in output and hook.url not in output
     (message,) = hook.bodies()
     assert message["title"] == "[opsguard] SLA MISSED orders: DAG orders_daily missed its deadline"
     assert message["run"] == {"dag_id": "orders_daily", "dag_run_id": "scheduled__2026-11-26"}
     assert f"due {DUE.isoformat()}" in message["text"]
-    # The same deadline again (a triggerer restart): once is enough.
-    asyncio.run(on_deadline_missed(context=context, **alert.callback.kwargs))
-    assert len(hook.posts) == 1
+    assert [page["title"] for page in PAGES] == [message["title"]]
+    with ResultStore(store) as opened:
+        (miss,) = opened.sla_misses(dag_id="orders_daily")
+    assert (miss.run_id, miss.task_id, miss.dataset) == (
+        "scheduled__2026-11-26",
+        "deadline:orders by 8",
+        "orders",
+    )
+    assert miss.due_at == DUE and miss.sla == timedelta(hours=2)
+
+    # The same deadline again (a triggerer restart): recorded and sent once.
+    again = asyncio.run(on_deadline_missed(context=deadline_context(), **alert.callback.kwargs))
+    assert "recorded before" in again
+    assert len(hook.posts) == 1 and len(PAGES) == 1
+
+
+def test_a_route_that_does_not_take_the_miss_fails_the_callback(
+    hook: WebhookRecorder, tmp_path: Path
+) -> None:
+    hook.fail_with(500)
+    alert = deadline_alert(
+        timedelta(hours=2),
+        routes=[{"webhook": hook.url, "backoff": 0, "retries": 0}],
+        dataset="orders",
+        store=f"sqlite:///{tmp_path / 's.db'}",
+    )
+    payloads = run_callback_trigger(alert.callback.path, alert.callback.kwargs)
+    assert [p["state"] for p in payloads] == ["running", "failed"]
+    body = payloads[-1]["body"]
+    assert isinstance(body, str) and "HTTP 500" in body and "kept pending" in body
+    assert hook.url not in body
+
+
+def test_callbacks_serialized_before_the_move_still_import() -> None:
+    from airflow.sdk._shared.module_loading import import_string
+
+    from airflow_opsguard import deadlines
+
+    old = import_string("airflow_opsguard.alerts.sla.on_deadline_missed")
+    assert old is deadlines.on_deadline_missed
+    from airflow_opsguard.alerts import SlaMissAlerter as exported
+
+    assert exported is deadlines.SlaMissAlerter
