@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from airflow_opsguard.checks.results import CheckResult, GateResult
-    from airflow_opsguard.contract.loader import load_contract
-    from airflow_opsguard.contract.models import Contract
-    from airflow_opsguard.drift.baselines import (
+    from airflow_opsguard.baselines import (
         Baseline,
         get_baseline,
         list_baselines,
         promote_baseline,
         save_baseline,
     )
+    from airflow_opsguard.checks.results import CheckResult, GateResult
+    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.contract.models import Contract
     from airflow_opsguard.drift.profile import Profile
-    from airflow_opsguard.drift.profiler import profile
+    from airflow_opsguard.engines.profiler import profile
     from airflow_opsguard.errors import ContractError, DataSourceError, OpsGuardError
     from airflow_opsguard.pipeline import validate
 
@@ -39,13 +39,13 @@ _EXPORTS = {
     "GateResult": "airflow_opsguard.checks.results",
     "load_contract": "airflow_opsguard.contract.loader",
     "Contract": "airflow_opsguard.contract.models",
-    "Baseline": "airflow_opsguard.drift.baselines",
-    "get_baseline": "airflow_opsguard.drift.baselines",
-    "list_baselines": "airflow_opsguard.drift.baselines",
-    "promote_baseline": "airflow_opsguard.drift.baselines",
-    "save_baseline": "airflow_opsguard.drift.baselines",
+    "Baseline": "airflow_opsguard.baselines",
+    "get_baseline": "airflow_opsguard.baselines",
+    "list_baselines": "airflow_opsguard.baselines",
+    "promote_baseline": "airflow_opsguard.baselines",
+    "save_baseline": "airflow_opsguard.baselines",
     "Profile": "airflow_opsguard.drift.profile",
-    "profile": "airflow_opsguard.drift.profiler",
+    "profile": "airflow_opsguard.engines.profiler",
     "ContractError": "airflow_opsguard.errors",
     "DataSourceError": "airflow_opsguard.errors",
     "OpsGuardError": "airflow_opsguard.errors",

@@ -58,7 +58,7 @@ def judge(
     started = time.perf_counter()
     try:
         source = resolve_source(contract, data, table)
-        reference = _baseline_reference(contract, store)
+        reference = _reference(contract, store)
         observations = measure_source(contract, source, progress=progress, reference=reference)
     except DataSourceError as exc:
         result = GateResult(
@@ -76,7 +76,7 @@ def judge(
     else:
         observations = _with_history(contract, observations, store, moment)
         result = evaluate(contract, observations, now=moment, duration_ms=_elapsed(started))
-        if reference is not None and store is not None:
+        if _has_baseline(contract) and store is not None:
             result = _with_profile(result, contract, source)
         if suites:
             result = _with_gx(result, _run_gx(suites, source), started)
@@ -150,12 +150,16 @@ def _with_history(
     return replace(observations, history=load_history(store, contract, before=now))
 
 
-def _baseline_reference(contract: Contract, store: ResultStore | None) -> Reference | None:
-    if contract.distribution is None or contract.distribution.baseline is None:
+def _reference(contract: Contract, store: ResultStore | None) -> Reference | None:
+    if contract.distribution is None:
         return None
-    from airflow_opsguard.drift.baselines import baseline_reference
+    from airflow_opsguard.baselines import reference_for
 
-    return baseline_reference(contract, store)
+    return reference_for(contract, store)
+
+
+def _has_baseline(contract: Contract) -> bool:
+    return contract.distribution is not None and contract.distribution.baseline is not None
 
 
 def _with_profile(result: GateResult, contract: Contract, source: Source) -> GateResult:
@@ -164,7 +168,7 @@ def _with_profile(result: GateResult, contract: Contract, source: Source) -> Gat
     over the data; a failure costs the profile, never the verdict."""
     from dataclasses import replace
 
-    from airflow_opsguard.drift.profiler import profile_opened
+    from airflow_opsguard.engines.profiler import profile_opened
 
     section = contract.distribution
     assert section is not None

@@ -9,7 +9,7 @@ methods and thresholds, and the false-alarm rate over many healthy resamples.
 Everything runs on numpy-generated data, through the same functions a gate uses: the
 reference profile (`tests/drift/drift_arrays.py`, the engines' exact bins and
 quantiles), the current data over the reference's cells, and the pure verdict
-(:func:`airflow_opsguard.drift.evaluation.evaluate_distribution`). Power cells draw
+(:func:`airflow_opsguard.checks.distribution.evaluate_distribution`). Power cells draw
 real samples (a 10M-row cell generates 10M values). The false-alarm runs draw the
 current histogram directly as multinomial counts over the reference's cells with the
 true cell probabilities, which has exactly the distribution of binning n fresh values
@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from airflow_opsguard.checks.distribution import DEFAULT_METHODS, THRESHOLDS, evaluate_distribution
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult
 from airflow_opsguard.contract.models import Distribution
-from airflow_opsguard.drift.evaluation import DEFAULT_METHODS, THRESHOLDS, evaluate_distribution
-from airflow_opsguard.drift.measure import CurrentColumn, DriftObservation
+from airflow_opsguard.drift.observations import CurrentColumn, DriftObservation
 from airflow_opsguard.drift.profile import ColumnProfile
 
 # The engines' exact bins and categories computed from numpy arrays: a test oracle kept

@@ -91,7 +91,7 @@ def evaluate(
                 judged = replace(judged, metrics=metrics_kept)
             results.append(judged)
         elif key.distribution is not None:
-            from airflow_opsguard.drift.evaluation import evaluate_distribution
+            from airflow_opsguard.checks.distribution import evaluate_distribution
 
             assert contract.distribution is not None
             section = contract.distribution

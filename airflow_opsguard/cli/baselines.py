@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_opsguard.cli.args import add_output_options, positive
 
 if TYPE_CHECKING:
-    from airflow_opsguard.drift.baselines import Baseline
+    from airflow_opsguard.baselines import Baseline
 
 
 def add_baseline_commands(commands: Any) -> None:
@@ -56,7 +56,7 @@ def _review(parser: argparse.ArgumentParser) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from airflow_opsguard.drift.baselines import list_baselines
+    from airflow_opsguard.baselines import list_baselines
 
     found = list_baselines(args.name, dataset=args.dataset, store=args.store)
     if args.format == "json":
@@ -71,7 +71,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from airflow_opsguard.drift.baselines import BaselineError, get_baseline
+    from airflow_opsguard.baselines import BaselineError, get_baseline
 
     found = get_baseline(args.name, args.version, store=args.store)
     if found is None:
@@ -89,7 +89,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from airflow_opsguard.drift.baselines import promote_baseline
+    from airflow_opsguard.baselines import promote_baseline
 
     made = promote_baseline(
         args.name,
@@ -103,7 +103,7 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _save(args: argparse.Namespace) -> int:
-    from airflow_opsguard.drift.baselines import save_baseline
+    from airflow_opsguard.baselines import save_baseline
     from airflow_opsguard.drift.profile import Profile
 
     made = save_baseline(

@@ -1,14 +1,16 @@
-"""Distribution drift against a reference: profiles, statistics and verdicts.
+"""Distribution drift's pure parts: profiles, statistics and what the checks compare.
 
 - :mod:`.profile`: the :class:`Profile` model (versioned JSON);
-- :mod:`.profiler`: profiles computed by the engines (DuckDB, SQL pushdown);
-- :mod:`.aggregates`: histograms, category counts and quantiles in SQLAlchemy Core;
-- :mod:`.reference`: loading a contract's reference (I/O, in the engine step);
-- :mod:`.measure`: the current data over the reference's cells, in the plan's scan;
-- :mod:`.statistics`: PSI, Jensen-Shannon, Wasserstein, Cramér's V, sampling noise;
-- :mod:`.evaluation`: pure verdicts that do not cry wolf.
+- :mod:`.reference`: a loaded reference, or why there is none;
+- :mod:`.observations`: the current data over the reference's cells;
+- :mod:`.statistics`: PSI, Jensen-Shannon, Wasserstein, Cramér's V, sampling noise.
 
-Nothing here imports numpy, pandas or DuckDB at import time.
+The verdicts are evaluation (:mod:`airflow_opsguard.checks.distribution`); the SQL that
+profiles data and counts it over a reference's cells is the engines'
+(:mod:`airflow_opsguard.engines.profiler`, :mod:`~airflow_opsguard.engines.drift_sql`,
+:mod:`~airflow_opsguard.engines.drift_plan`); loading a reference is the pipeline's
+(:func:`airflow_opsguard.baselines.reference_for`). Nothing here imports numpy at
+import time.
 """
 
 from __future__ import annotations

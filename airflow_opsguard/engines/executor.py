@@ -58,8 +58,8 @@ def measure(
 ) -> Observations:
     """Measure every check of ``contract`` on ``source``.
 
-    A contract with a ``distribution`` section has its reference loaded here (a profile
-    file, or reference data profiled now) unless ``reference`` is given. ``others``
+    ``reference`` is the distribution reference, loaded by the caller (without one a
+    distribution check reports that it was not measured). ``others``
     finds the other tables that reference and reconcile checks name. With ``parallel``
     the uniqueness GROUP BYs run beside the scan, on connections of their own. With
     ``count_distinct`` a unique check on one column first counts the column's distinct
@@ -68,10 +68,6 @@ def measure(
     most unique columns are unique. (In a query of its own: DuckDB runs a DISTINCT
     aggregate beside others by holding every column the query reads.)
     """
-    if reference is None and contract.distribution is not None:
-        from airflow_opsguard.drift.reference import load_reference
-
-        reference = load_reference(contract)
     plan = build_plan(contract, columns, source, reference, others)
     mark_inexpressible(plan, connection.dialect)
     classify = classify_error or (lambda exc: None)

@@ -81,7 +81,7 @@ def measure_data(
 ) -> Observations:
     """Measure ``contract`` on a path, glob, fsspec URL, pandas DataFrame or Arrow table.
 
-    ``reference`` is the distribution reference (default: the contract's, loaded here)."""
+    ``reference`` is the distribution reference, loaded by the caller."""
     if isinstance(data, str | os.PathLike):
         files = resolve_files(str(data), file_format)
         fingerprint = {

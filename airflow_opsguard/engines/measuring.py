@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_opsguard.engines.sources import DatabaseSource, FileSource, Source, resolve_source
+from airflow_opsguard.engines.sources import (
+    DatabaseSource,
+    FileSource,
+    Source,
+    SparkSource,
+    resolve_source,
+)
 
 if TYPE_CHECKING:
     from airflow_opsguard.checks.observations import Observations
@@ -28,7 +34,8 @@ def measure_source(
 ) -> Observations:
     """Measure the contract's checks on a resolved source, with the engine for it.
 
-    ``reference`` is the distribution reference, when the caller has loaded it.
+    ``reference`` is the distribution reference, loaded by the caller (without one a
+    distribution check reports that it was not measured).
     Raises :class:`~airflow_opsguard.errors.DataSourceError` when the data cannot be
     read; its ``retryable`` says whether the source failed (try again later) rather
     than the request.
@@ -37,6 +44,10 @@ def measure_source(
         from airflow_opsguard.engines.sql import measure_database
 
         return measure_database(contract, source, reference=reference)
+    if isinstance(source, SparkSource):
+        from airflow_opsguard.engines.spark import measure_spark
+
+        return measure_spark(contract, source, reference=reference)
     from airflow_opsguard.engines.files import measure_data
 
     if isinstance(source, FileSource):
@@ -59,6 +70,11 @@ def measure(
     progress: Progress | None = None,
 ) -> Observations:
     """Measure the contract's checks on ``data`` (default: the contract's source; see
-    :func:`~airflow_opsguard.engines.sources.resolve_source`)."""
+    :func:`~airflow_opsguard.engines.sources.resolve_source`). Without ``reference``,
+    the contract's ``distribution.reference`` file is loaded (no results store here)."""
     source = resolve_source(contract, data, table)
+    if reference is None and contract.distribution is not None:
+        from airflow_opsguard.engines.references import load_reference
+
+        reference = load_reference(contract)
     return measure_source(contract, source, reference=reference, progress=progress)

@@ -40,6 +40,7 @@ from airflow_opsguard.contract.models import (
     UniqueCheck,
 )
 from airflow_opsguard.engines.dialects import char_length, count_where, exact_text, regex_search
+from airflow_opsguard.engines.drift_plan import plan_distribution
 from airflow_opsguard.engines.metric_plan import (
     METRIC_KEY_PREFIX,
     history_check_problem,
@@ -232,8 +233,6 @@ class _Planner:
 
     def _distribution(self, planned: PlannedCheck, name: str) -> PlannedCheck:
         """A histogram over the reference's bins, or counts over its categories."""
-        from airflow_opsguard.drift.measure import plan_distribution
-
         found = plan_distribution(self.source, self.col(name), self.observed[name], self.reference)
         if isinstance(found, str):
             planned.error = found

@@ -85,7 +85,7 @@ def measure_database(
     reference: Reference | None = None,
 ) -> Observations:
     """Measure every check of ``contract`` on a database table or query; ``reference``
-    is the distribution reference (default: the contract's, loaded here).
+    is the distribution reference, loaded by the caller.
 
     ``timeout`` is the statement timeout in seconds (default: ``$OPSGUARD_STATEMENT_TIMEOUT``,
     else 300; 0 turns it off). Raises :class:`DataSourceError`, with ``retryable=True``

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from drift_data import COUNTRIES, SHARES, DriftBackend, orders
 
-from airflow_opsguard.drift.profiler import profile
+from airflow_opsguard.engines.profiler import profile
 
 
 @pytest.fixture(scope="session")

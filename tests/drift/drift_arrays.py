@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from airflow_opsguard.drift.aggregates import quantile_fractions
-from airflow_opsguard.drift.measure import CurrentColumn
+from airflow_opsguard.drift.observations import CurrentColumn
 from airflow_opsguard.drift.profile import (
     DEFAULT_BINS,
     DEFAULT_TOP,
@@ -24,6 +23,7 @@ from airflow_opsguard.drift.profile import (
     ColumnProfile,
     NumericSummary,
 )
+from airflow_opsguard.engines.drift_sql import quantile_fractions
 
 
 def numeric_profile(

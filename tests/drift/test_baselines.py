@@ -18,10 +18,10 @@ from airflow_opsguard import (
     save_baseline,
     validate,
 )
+from airflow_opsguard.baselines import BaselineError
 from airflow_opsguard.checks.results import GateResult
 from airflow_opsguard.cli import main
-from airflow_opsguard.drift.baselines import BaselineError
-from airflow_opsguard.drift.profiler import profile
+from airflow_opsguard.engines.profiler import profile
 from airflow_opsguard.store import ResultStore
 
 NOW = "2026-11-26T12:00:00+00:00"

@@ -14,11 +14,11 @@ from drift_arrays import current_column
 from drift_data import COLUMNS, DriftBackend
 
 from airflow_opsguard import validate
+from airflow_opsguard.checks.distribution import evaluate_distribution
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult, GateResult
 from airflow_opsguard.contract.models import Distribution
-from airflow_opsguard.drift.evaluation import evaluate_distribution
-from airflow_opsguard.drift.measure import DriftObservation
+from airflow_opsguard.drift.observations import DriftObservation
 from airflow_opsguard.drift.profile import Profile
 
 # Expected status per column; every other column passes.

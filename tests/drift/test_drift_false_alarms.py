@@ -20,11 +20,11 @@ from drift_arrays import categorical_profile, current_column, numeric_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from airflow_opsguard.checks.distribution import evaluate_distribution
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult
 from airflow_opsguard.contract.models import Distribution
-from airflow_opsguard.drift.evaluation import evaluate_distribution
-from airflow_opsguard.drift.measure import CurrentColumn, DriftObservation
+from airflow_opsguard.drift.observations import CurrentColumn, DriftObservation
 from airflow_opsguard.drift.profile import CategoricalSummary, ColumnProfile, NumericSummary
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.drift.profile import Profile
-from airflow_opsguard.drift.reference import Reference, load_reference
+from airflow_opsguard.drift.reference import Reference
 from airflow_opsguard.errors import OpsGuardError, StoreError
 
 if TYPE_CHECKING:
@@ -66,11 +66,27 @@ class Baseline:
         return out
 
 
+def reference_for(contract: Contract, store: ResultStore | None) -> Reference | None:
+    """The distribution reference of a run, loaded once before the data is measured:
+    the baseline's newest version in ``store`` (see :func:`baseline_reference`), or the
+    contract's ``reference`` file. None for a contract without a ``distribution``."""
+    section = contract.distribution
+    if section is None:
+        return None
+    if section.baseline is not None:
+        return baseline_reference(contract, store)
+    from airflow_opsguard.engines.references import load_reference
+
+    return load_reference(contract)
+
+
 def baseline_reference(contract: Contract, store: ResultStore | None) -> Reference | None:
     """The reference of a contract with a baseline: its newest version in ``store``;
     else the contract's ``reference`` (a seed) if it has one; else a reference that says
-    the checks are learning. None for a contract without a baseline (the executor then
-    loads ``reference`` itself). A store that cannot be read is the checks' error."""
+    the checks are learning. None for a contract without a baseline. A store that
+    cannot be read is the checks' error."""
+    from airflow_opsguard.engines.references import load_reference
+
     section = contract.distribution
     if section is None or section.baseline is None:
         return None

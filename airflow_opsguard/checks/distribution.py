@@ -28,7 +28,7 @@ from typing import Any
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult, Status
 from airflow_opsguard.contract.models import Distribution, DistributionColumn
-from airflow_opsguard.drift.measure import CurrentColumn, DriftObservation
+from airflow_opsguard.drift.observations import CurrentColumn, DriftObservation
 from airflow_opsguard.drift.profile import Category, ColumnProfile
 from airflow_opsguard.drift.reference import LEARNING
 from airflow_opsguard.drift.statistics import (

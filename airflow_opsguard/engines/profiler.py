@@ -26,7 +26,17 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from airflow_opsguard.checks.observations import ObservedColumn
-from airflow_opsguard.drift.aggregates import (
+from airflow_opsguard.drift.profile import (
+    DEFAULT_BINS,
+    DEFAULT_TOP,
+    CategoricalSummary,
+    ColumnProfile,
+    NumericSummary,
+    Profile,
+    kind_of,
+)
+from airflow_opsguard.engines.dialects import exact_text
+from airflow_opsguard.engines.drift_sql import (
     QUANTILE_DIALECTS,
     as_float,
     below_counts,
@@ -40,16 +50,6 @@ from airflow_opsguard.drift.aggregates import (
     ranked_values,
     top_values,
 )
-from airflow_opsguard.drift.profile import (
-    DEFAULT_BINS,
-    DEFAULT_TOP,
-    CategoricalSummary,
-    ColumnProfile,
-    NumericSummary,
-    Profile,
-    kind_of,
-)
-from airflow_opsguard.engines.dialects import exact_text
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.types import sqlalchemy_type
 from airflow_opsguard.errors import DataSourceError

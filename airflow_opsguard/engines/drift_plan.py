@@ -1,4 +1,4 @@
-"""Measure a column's distribution in the plan's scan, over the reference's cells.
+"""Plan a column's distribution into the scan, over the reference's cells.
 
 For a number column the current data's histogram is taken over the **reference's** bin
 edges; for a category column its counts over the reference's values, the rest being
@@ -19,7 +19,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
 from airflow_opsguard.checks.observations import CheckObservation, ObservedColumn
-from airflow_opsguard.drift.aggregates import (
+from airflow_opsguard.drift.observations import CurrentColumn, DriftObservation
+from airflow_opsguard.drift.profile import Category, ColumnProfile, kind_of
+from airflow_opsguard.drift.reference import LEARNING, Reference
+from airflow_opsguard.engines.drift_sql import (
     as_float,
     below_counts,
     bin_counts,
@@ -28,42 +31,11 @@ from airflow_opsguard.drift.aggregates import (
     number,
     unseen_values,
 )
-from airflow_opsguard.drift.profile import Category, ColumnProfile, kind_of
-from airflow_opsguard.drift.reference import LEARNING, Reference
 
 UNSEEN_LIMIT = 10  # the most frequent values not in the reference, fetched by name
 
 Run = Callable[[Select[Any]], Sequence[Any]]
 Collect = Callable[[Mapping[str, Any], Run], CheckObservation]
-
-
-@dataclass(frozen=True)
-class CurrentColumn:
-    """The current data of a column, over the reference's cells."""
-
-    count: int  # values that are not null
-    nulls: int
-    cells: tuple[int, ...]  # bins; or the reference's categories, then "other"
-    minimum: float | None = None
-    maximum: float | None = None
-    mean: float | None = None
-    std: float | None = None
-    unseen: tuple[tuple[Category, int], ...] = ()  # the most frequent values not listed
-
-    @property
-    def null_fraction(self) -> float:
-        rows = self.count + self.nulls
-        return self.nulls / rows if rows else 0.0
-
-
-@dataclass(frozen=True)
-class DriftObservation:
-    """What the engine hands to evaluation: the reference's profile of the column and
-    the current data over the same cells."""
-
-    reference: ColumnProfile
-    current: CurrentColumn
-    reference_location: str
 
 
 @dataclass
