@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
 import jinja2
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -35,7 +35,8 @@ from airflow_opsguard.plugin.deps import (
     forbidden,
     not_found,
 )
-from airflow_opsguard.plugin.models import Page
+from airflow_opsguard.plugin.models import Page, RunReport
+from airflow_opsguard.plugin.triage import SHOW_LABELS, SHOWS, describe, triage
 
 PAGE_SIZE = 25
 TEMPLATES = Path(__file__).with_name("templates")
@@ -53,7 +54,7 @@ environment.filters.update(
     value=formatting.value,
     short=formatting.short,
 )
-environment.globals.update(line_chart=line_chart, quote=quote)
+environment.globals.update(line_chart=line_chart, quote=quote, describe=describe)
 templates = Jinja2Templates(env=environment)
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -122,14 +123,41 @@ def dataset(
     )
 
 
+Show = Annotated[str | None, Query(max_length=16)]
+Search = Annotated[str, Query(max_length=200)]
+
+
+def _triage(
+    request: Request, reader: Reader, report: RunReport, show: str | None, q: str
+) -> dict[str, Any]:
+    """The report's checks for on-call: grouped, marked, filtered; the chips' links."""
+    context = reader.dashboard.run_context(reader.scope, report)
+    view = triage(report.checks, error=report.error, previous=context.previous, show=show, query=q)
+    keep = {k: v for k, v in request.query_params.items() if k not in ("show", "q")}
+
+    def chip(key: str) -> str:
+        return "?" + urlencode({**keep, "show": key, **({"q": view.query} if view.query else {})})
+
+    return {
+        "report": report,
+        "view": view,
+        "context": context,
+        "chips": [(key, SHOW_LABELS[key], view.counts[key], chip(key)) for key in SHOWS],
+        "keep": keep,
+    }
+
+
 @router.get("/runs/{run_id}")
-def run(request: Request, reader: ReaderDep, run_id: str) -> HTMLResponse:
+def run(
+    request: Request, reader: ReaderDep, run_id: str, show: Show = None, q: Search = ""
+) -> HTMLResponse:
     found = reader.dashboard.run(run_id)
     if found is None:
         raise not_found("Run")
     report, dag_id = found
     require(reader.user, dag_id, "GET")
-    return _render(request, reader, "run.html", report=report, nav="overview", attempts=[])
+    values = _triage(request, reader, report, show, q)
+    return _render(request, reader, "run.html", nav="overview", attempts=[], **values)
 
 
 @router.get("/task")
@@ -140,20 +168,23 @@ def task_instance(
     run_id: str,
     task_id: str,
     map_index: str = "-1",
+    show: Show = None,
+    q: Search = "",
 ) -> HTMLResponse:
     """The task-instance tab: the verdict of this task's latest stored attempt."""
     require(reader.user, dag_id, "GET")
     index = int(map_index) if map_index.lstrip("-").isdigit() else -1
     attempts = reader.dashboard.task_attempts(dag_id, run_id, task_id, index)
     found = reader.dashboard.run(attempts[0]) if attempts else None
+    values = _triage(request, reader, found[0], show, q) if found else {"report": None}
     return _render(
         request,
         reader,
         "task.html",
-        report=found[0] if found else None,
         attempts=attempts,
         task={"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": index},
         nav="task",
+        **values,
     )
 
 

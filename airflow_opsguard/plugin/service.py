@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,13 +25,26 @@ from airflow_opsguard.plugin.models import (
     SeriesPoint,
     Verdict,
 )
+from airflow_opsguard.plugin.preview import Preview, preview
 from airflow_opsguard.store import ResultStore
 from airflow_opsguard.store import dashboard as queries
 from airflow_opsguard.store.dashboard import Scope
 from airflow_opsguard.store.incidents import incident_from_row
+from airflow_opsguard.store.quarantine import select_record
 from airflow_opsguard.store.rows import check_result
 from airflow_opsguard.store.tables import as_utc
 from airflow_opsguard.urls import mask_url
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """A run's neighbours: the previous run's check statuses and the held batch."""
+
+    previous_run_id: str | None
+    previous: dict[str, str] | None
+    batch: QuarantineOut | None
+    preview: Preview | None
+
 
 STRIP = 20  # verdicts in an overview's strip
 HISTORY = 60  # runs in a dataset page's charts
@@ -140,6 +154,20 @@ class Dashboard:
             checks=_check_series(checks),
             metrics=_metric_series(measured, status_of),
         )
+
+    def run_context(self, scope: Scope, report: RunReport) -> RunContext:
+        """What the run report shows beside the checks: the previous run of the dataset
+        (for new / still failing / recovered) and the batch the verdict set aside."""
+        with self.store.connection() as connection:
+            before = queries.previous_run(
+                connection, scope, report.dataset, report.checked_at, report.run_id
+            )
+            statuses = queries.check_statuses(connection, before) if before else None
+            row = queries.batch_of_run(connection, report.run_id)
+            record = select_record(connection, row.batch_id) if row is not None else None
+        batch = held(row) if row is not None and scope.allows(row.dag_id) else None
+        shown = preview(record) if record is not None and batch is not None else None
+        return RunContext(previous_run_id=before, previous=statuses, batch=batch, preview=shown)
 
     def run(self, run_id: str) -> tuple[RunReport, str | None] | None:
         """A run's report and its DAG id (for the caller to authorize), or None."""

@@ -317,3 +317,64 @@ def quarantine_rows(
 def quarantine_row(connection: sa.Connection, batch_id: str) -> sa.Row[Any] | None:
     query = sa.select(quarantine).where(quarantine.c.batch_id == batch_id)
     return connection.execute(query).first()
+
+
+def previous_run(
+    connection: sa.Connection, scope: Scope, dataset: str, checked_at: Any, run_id: str
+) -> str | None:
+    """The visible run of ``dataset`` just before the given one (None for its first)."""
+    earlier = sa.or_(
+        runs.c.checked_at < checked_at,
+        sa.and_(runs.c.checked_at == checked_at, runs.c.run_id < run_id),
+    )
+    query = (
+        sa.select(runs.c.run_id)
+        .where(runs.c.dataset == dataset, earlier, allowed(scope, RUN_DAG))
+        .order_by(runs.c.checked_at.desc(), runs.c.run_id.desc())
+        .limit(1)
+    )
+    found = connection.execute(query).scalar()
+    return None if found is None else str(found)
+
+
+def check_statuses(connection: sa.Connection, run_id: str) -> dict[str, str]:
+    """Each check of a run by name, with its status (the first of a repeated name)."""
+    query = (
+        sa.select(check_results.c.name, check_results.c.status)
+        .where(check_results.c.run_id == run_id)
+        .order_by(check_results.c.position.desc())
+    )
+    return {row.name: row.status for row in connection.execute(query)}
+
+
+def batch_of_run(connection: sa.Connection, run_id: str) -> sa.Row[Any] | None:
+    """The quarantine record a run's verdict set aside, if any."""
+    query = sa.select(quarantine).where(quarantine.c.run_id == run_id).limit(1)
+    return connection.execute(query).first()
+
+
+def failing_checks(
+    connection: sa.Connection, run_ids: Sequence[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """The (name, status) of the checks that did not pass in each run, contract order."""
+    if not run_ids:
+        return {}
+    query = (
+        sa.select(check_results.c.run_id, check_results.c.name, check_results.c.status)
+        .where(check_results.c.run_id.in_(list(run_ids)), check_results.c.status != "pass")
+        .order_by(check_results.c.run_id, check_results.c.position)
+    )
+    found: dict[str, list[tuple[str, str]]] = {}
+    for row in connection.execute(query):
+        found.setdefault(row.run_id, []).append((row.name, row.status))
+    return found
+
+
+def waiting_batches(connection: sa.Connection, scope: Scope) -> dict[str, int]:
+    """How many batches of each dataset wait for review."""
+    query = (
+        sa.select(quarantine.c.dataset, sa.func.count())
+        .where(quarantine.c.status == "quarantined", allowed(scope, quarantine.c.dag_id))
+        .group_by(quarantine.c.dataset)
+    )
+    return {row[0]: int(row[1]) for row in connection.execute(query)}

@@ -203,3 +203,53 @@ def quarantine_batches(url: str, folder: Any) -> dict[str, Any]:
             record = service.get_batch(f"batch-{day}", store)
             held[record.batch_id] = {"data": data, "location": record.location}
     return held
+
+
+SHOP_CONTRACT = {
+    "dataset": "shop_orders",
+    "schema": {
+        "columns": [
+            {"name": "order_id", "type": "integer", "unique": True},
+            {"name": "amount", "type": "float", "nullable": False, "min": 0},
+            {"name": "email", "type": "string", "sensitive": True},
+        ]
+    },
+    "on_fail": "quarantine",
+    "quarantine": {"level": "batch"},
+}
+
+
+def shop_frame(day: int) -> Any:
+    """Day 1 passes; day 2 has a duplicate id; day 3 renames amount to amount_usd too."""
+    import pandas as pd
+
+    ids = [1, 2, 3, 4] if day == 1 else [1, 2, 2, 4]
+    frame = pd.DataFrame(
+        {"order_id": ids, "amount": [10.0, 5.5, 7.25, 3.0], "email": [f"u{i}@x.io" for i in ids]}
+    )
+    return frame.rename(columns={"amount": "amount_usd"}) if day == 3 else frame
+
+
+def shop_runs(url: str, folder: Any) -> dict[str, str]:
+    """Three real gate runs of shop_orders (shop_dag): pass, a new failure, then a
+    renamed column on top of the still failing one, whose batch is quarantined."""
+    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.pipeline import run_gate
+
+    ids: dict[str, str] = {}
+    with ResultStore(url) as store:
+        for day in (1, 2, 3):
+            data = folder / f"shop-{day}.parquet"
+            shop_frame(day).to_parquet(data)
+            run = run_gate(
+                load_contract(SHOP_CONTRACT),
+                batch_id=f"shop-batch-{day}",
+                data=str(data),
+                store=store,
+                now=NOW + timedelta(hours=day),
+                identity=identity("shop_dag", 20 + day),
+                act=True,
+            )
+            assert run.result is not None and run.result.run_id is not None
+            ids[f"shop-{day}"] = run.result.run_id
+    return ids
