@@ -30,6 +30,7 @@ EXTRAS: dict[str, Extra] = {
     "great_expectations": Extra("great-expectations", "gx"),
     "airflow.providers.openlineage": Extra("apache-airflow-providers-openlineage", "openlineage"),
     "openlineage": Extra("openlineage-python", "openlineage"),
+    "pyspark": Extra("pyspark", "spark"),
 }
 
 

@@ -43,19 +43,40 @@ ExtraColumns = Literal["fail", "warn", "allow"]
 class Source(StrictModel):
     """Where the data is. An operator or the CLI may override it."""
 
+    engine: Literal["spark"] | None = Field(
+        None,
+        description="spark: the checks run on a Spark session (source.master, source.remote "
+        "or an Airflow Spark connection in conn_id), on its path, table or query. "
+        "Omitted: files in DuckDB, url and conn_id sources in their database.",
+    )
     path: str | None = Field(
         None, description="A file, directory or glob (.parquet, .csv, .jsonl), or an fsspec URL."
     )
-    format: Literal["parquet", "csv", "jsonl", "json"] | None = Field(
-        None, description="The file format when the path's ending does not tell it."
+    format: Literal["parquet", "csv", "jsonl", "json", "orc", "delta"] | None = Field(
+        None,
+        description="The file format when the path's ending does not tell it "
+        "(orc and delta with engine: spark only).",
     )
     url: str | None = Field(None, description="A SQLAlchemy database URL.")
     conn_id: str | None = Field(None, description="An Airflow connection id (inside Airflow).")
     table: str | None = Field(None, description="A table, optionally schema-qualified.")
     query: str | None = Field(None, description="A SELECT whose rows are checked.")
+    master: str | None = Field(
+        None, description="engine: spark: the Spark master (local[4], spark://host:7077, yarn)."
+    )
+    remote: str | None = Field(
+        None, description="engine: spark: a Spark Connect URL (sc://host:15002)."
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
+        if self.engine == "spark":
+            return self._spark()
+        spark_only = [k for k in ("master", "remote") if getattr(self, k)]
+        if self.format in ("orc", "delta"):
+            spark_only.append(f"format: {self.format}")
+        if spark_only:
+            raise ValueError(f"{spark_only[0]} goes with engine: spark")
         kinds = [k for k in ("path", "url", "conn_id") if getattr(self, k)]
         if len(kinds) > 1:
             raise ValueError(f"give one of path, url or conn_id, not {' and '.join(kinds)}")
@@ -63,6 +84,27 @@ class Source(StrictModel):
             raise ValueError("give 'table' or 'query', not both")
         if self.path and (self.table or self.query):
             raise ValueError("'table' and 'query' go with 'url' or 'conn_id', not with 'path'")
+        return self
+
+    def _spark(self) -> Source:
+        """A Spark source: one session (master, remote or conn_id, or none: the active
+        one) and one of path, table or query."""
+        if self.url:
+            raise ValueError(
+                "url is a SQLAlchemy database URL; a Spark source names its session with "
+                "master, remote (sc://host:15002) or conn_id"
+            )
+        sessions = [k for k in ("master", "remote", "conn_id") if getattr(self, k)]
+        if len(sessions) > 1:
+            raise ValueError(f"give one of master, remote or conn_id, not {' and '.join(sessions)}")
+        if self.remote and not self.remote.startswith("sc://"):
+            raise ValueError(f"remote {self.remote!r}: a Spark Connect URL starts with sc://")
+        data = [k for k in ("path", "table", "query") if getattr(self, k)]
+        if len(data) != 1:
+            shown = " and ".join(data) if data else "none"
+            raise ValueError(f"a Spark source gives one of path, table or query (here: {shown})")
+        if self.format and not self.path:
+            raise ValueError("format goes with path")
         return self
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from airflow_opsguard.engines.sources import DatabaseSource, FileSource, Source
+from airflow_opsguard.engines.sources import DatabaseSource, FileSource, Source, SparkSource
 
 if TYPE_CHECKING:
     from airflow_opsguard.engines.opened import OpenedSource
@@ -20,6 +20,12 @@ def open_source(source: Source) -> Iterator[OpenedSource]:
         from airflow_opsguard.engines.sql import open_database
 
         with open_database(source) as opened:
+            yield opened
+        return
+    if isinstance(source, SparkSource):
+        from airflow_opsguard.engines.spark import open_spark
+
+        with open_spark(source) as opened:
             yield opened
         return
     from airflow_opsguard.engines.files import open_data

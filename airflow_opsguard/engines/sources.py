@@ -8,7 +8,9 @@ engine or DataFrame; ``table``) become one typed source:
   :func:`~airflow_opsguard.contract.paths.relative_to_contract`);
 - :class:`FrameSource`: a DataFrame or Arrow table in memory;
 - :class:`DatabaseSource`: a table or query in a database given by a URL, an Airflow
-  connection or an engine.
+  connection or an engine;
+- :class:`SparkSource`: a Spark DataFrame, or a path, table or query on a Spark session
+  (``source.engine: spark``).
 
 The engines measure it, quarantine moves it, lineage names it, profiles and Great
 Expectations read it: each through :func:`resolve_source`, so they never disagree
@@ -99,7 +101,60 @@ class DatabaseSource:
         return f"{self.what} in {self.where}"
 
 
-Source = FileSource | FrameSource | DatabaseSource
+@dataclass(frozen=True, eq=False)
+class SparkSource:
+    """Data on Spark: a DataFrame, or a path, table or query read by a Spark session.
+
+    The session is the DataFrame's, or the one that ``master`` (``local[4]``,
+    ``spark://host:7077``), ``remote`` (a Spark Connect URL, ``sc://host:15002``) or the
+    Airflow connection ``conn_id`` names (resolved inside Airflow into master or remote);
+    none of them: the active session.
+    """
+
+    frame: Any = None
+    path: str | None = None
+    format: str | None = None
+    table: str | None = None
+    query: str | None = None
+    master: str | None = None
+    remote: str | None = None
+    conn_id: str | None = None
+
+    def __post_init__(self) -> None:
+        given = [k for k in ("frame", "path", "table", "query") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give one of frame, path, table or query")
+
+    @property
+    def what(self) -> str:
+        if self.frame is not None:
+            kind = type(self.frame)
+            return f"<{kind.__module__.split('.')[0]}.{kind.__name__}>"
+        if self.path is not None:
+            return mask_text(self.path)
+        if self.table is not None:
+            return f"table {self.table!r}"
+        return f"query {_short(self.query or '')!r}"
+
+    @property
+    def where(self) -> str | None:
+        """The session, as it may be shown (a Spark Connect URL's token masked)."""
+        if self.remote:
+            return mask_text(self.remote)
+        if self.conn_id:
+            return f"Airflow connection {self.conn_id!r}"
+        return self.master
+
+    @property
+    def name(self) -> str:
+        """How results name the source: ``table 'sales.orders' on Spark (local[4])``."""
+        if self.frame is not None:
+            return self.what
+        where = self.where
+        return f"{self.what} on Spark" + (f" ({where})" if where else "")
+
+
+Source = FileSource | FrameSource | DatabaseSource | SparkSource
 
 
 def resolve_source(contract: Contract | None, data: Any = None, table: str | None = None) -> Source:
@@ -111,6 +166,11 @@ def resolve_source(contract: Contract | None, data: Any = None, table: str | Non
     query. Raises :class:`DataSourceError` when nothing names the data, or a table is
     given without a database.
     """
+    if isinstance(data, SparkSource):
+        return data  # resolved already (inside Airflow: the connection's session)
+    spark = spark_source(contract, data, table)
+    if spark is not None:
+        return spark
     database = database_source(contract, data, table)
     if database is not None:
         return database
@@ -141,6 +201,34 @@ def source_name(contract: Contract, data: Any = None, table: str | None = None) 
         return mask_text(data) if isinstance(data, str) else None
 
 
+def spark_source(contract: Contract | None, data: Any, table: str | None) -> SparkSource | None:
+    """The Spark source that ``data``, ``table`` and the contract's source name: a Spark
+    DataFrame, or (for a contract with ``source.engine: spark``) its path, table or query,
+    where ``data`` (a path) or ``table`` override the contract's; None otherwise."""
+    if is_spark_frame(data):
+        return SparkSource(frame=data)
+    declared = contract.source if contract is not None else None
+    if declared is None or declared.engine != "spark":
+        return None
+    session = {"master": declared.master, "remote": declared.remote, "conn_id": declared.conn_id}
+    if table is not None:
+        return SparkSource(table=table, **session)
+    if isinstance(data, str | os.PathLike) and not is_database_url(os.fspath(data)):
+        return SparkSource(path=os.fspath(data), format=declared.format, **session)
+    if data is not None:
+        return None  # a database or a frame of another kind overrides the Spark source
+    if declared.path:
+        path = relative_to_contract(contract, declared.path)
+        return SparkSource(path=path, format=declared.format, **session)
+    return SparkSource(table=declared.table, query=declared.query, **session)
+
+
+def is_spark_frame(data: Any) -> bool:
+    """A PySpark DataFrame (classic or Spark Connect), told without importing pyspark."""
+    kind = type(data)
+    return kind.__name__ == "DataFrame" and kind.__module__.startswith("pyspark.sql")
+
+
 def database_source(
     contract: Contract | None, data: Any, table: str | None
 ) -> DatabaseSource | None:
@@ -153,6 +241,8 @@ def database_source(
         where = {"url": data}
     elif data is not None:
         return None
+    elif source is not None and source.engine == "spark":
+        return None  # its conn_id names a Spark session, not a database
     elif source is not None and source.url:
         where = {"url": _relative_sqlite(contract, source.url)}
     elif source is not None and source.conn_id:
