@@ -35,6 +35,7 @@ OPTIONAL_IMPORTS = {
     "airflow.providers.openlineage": "openlineage",
     "openlineage": "openlineage",
     "airflow.providers.common.compat": "openlineage",  # installed with that provider
+    "pyspark": "spark",
 }
 # Needed at run time without an import of ours: FastAPI parses the pages' forms with it.
 USED_WITHOUT_IMPORT = {"python-multipart"}
