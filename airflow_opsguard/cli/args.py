@@ -8,6 +8,9 @@ OverflowError from deep inside a query.
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
+
+from airflow_opsguard.errors import OpsGuardError
 
 # The largest whole number an argument may be: SQL's BIGINT, numpy's int64.
 LARGEST = 2**63 - 1
@@ -53,3 +56,21 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     """``--format text|json`` and ``--store URL``, for the commands that read the store."""
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--store", help="results store URL")
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """``--now``: an ISO 8601 moment (naive is UTC) in UTC, or None for the clock."""
+    if text is None:
+        return None
+    from datetime import UTC
+
+    from airflow_opsguard.contract.text import short_repr
+
+    try:
+        moment = datetime.fromisoformat(text)
+        # In range once in UTC too (9999-12-31T23:00-05:00 is not).
+        return moment if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise OpsGuardError(
+            f"--now: {short_repr(text)} is not an ISO 8601 date and time that exists in UTC"
+        ) from None

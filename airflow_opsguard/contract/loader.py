@@ -99,10 +99,23 @@ def _describe(exc: ValidationError, origin: str, node: yaml.Node | None) -> str:
         loc = (*loc, *_parse_loc(inner.group(1)))
         message = inner.group(2)
     key = _format_loc(loc)
-    line = _line_of(node, loc)
+    line = line_of(node, loc)
     where = f"{origin}:{line}" if line else origin
     more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
     return f"{where}: {key + ': ' if key else ''}{clip(message, 300)}{more}"
+
+
+def each_problem(exc: ValidationError, origin: str, node: yaml.Node | None) -> list[str]:
+    """One line per problem of ``exc`` (``file:line: key: message``), for ``opsguard
+    lint``; a value that no member of a union takes is one problem, as in :func:`_describe`."""
+    groups: dict[tuple[int | str, ...], list[Any]] = {}
+    for error in exc.errors(include_url=False):
+        loc = _clean_loc(error["loc"])
+        groups.setdefault(loc[:-1] if loc and loc[-1] in _MEMBER_KINDS else loc, []).append(error)
+    return [
+        _describe(ValidationError.from_exception_data(exc.title, group), origin, node)
+        for group in groups.values()
+    ]
 
 
 def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
@@ -166,7 +179,7 @@ def _message(error: Mapping[str, Any], loc: tuple[int | str, ...]) -> str:
     return message.removeprefix("Value error, ")
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+def line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """The 1-based line of the deepest YAML node on the path ``loc``."""
     if node is None:
         return None
