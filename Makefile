@@ -6,6 +6,10 @@ PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.opsguard-installed
+# dbt for tests/dbt, in a venv of its own: dbt-core pins protobuf, python-dateutil,
+# pathspec and more-itertools below what Airflow installs (docs/dbt.md).
+DBT_VENV := .venv-dbt
+DBT_STAMP := $(DBT_VENV)/.opsguard-dbt-installed
 
 .PHONY: demo test dashboard lint typecheck pytest bench bench-sql clean
 
@@ -15,6 +19,11 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	@touch $(STAMP)
+
+$(DBT_STAMP): $(STAMP)
+	@test -x $(DBT_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python $(DBT_VENV)
+	$(BIN)/uv pip install --quiet --python $(DBT_VENV)/bin/python 'dbt-core>=1.8,<1.12' 'dbt-duckdb>=1.8,<1.12'
+	@touch $(DBT_STAMP)
 
 demo: $(STAMP)
 	@$(BIN)/python dags_examples/demo.py
@@ -34,7 +43,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(DBT_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
@@ -45,4 +54,4 @@ bench-sql: $(STAMP)
 	$(BIN)/python benchmarks/sql_run.py --rows 1000000 10000000 --out benchmarks/RESULTS_SQL.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DBT_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -56,7 +56,10 @@ def _import_dbt(args: argparse.Namespace) -> int:
             target.write_text(contract.text, encoding="utf-8")
         except OSError as exc:
             raise OpsGuardError(f"{target}: cannot write it: {exc.strerror or exc}") from None
-        print(f"{target}: {contract.kind} {contract.name}, {contract.checks} checks")
+        print(
+            f"{target}: {contract.kind} {contract.name}: "
+            f"{contract.columns} columns, {contract.checks} checks"
+        )
     for contract in found:
         for note in contract.notes:
             print(

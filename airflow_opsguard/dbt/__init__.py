@@ -28,7 +28,8 @@ class ImportedContract:
     file_name: str
     text: str | None
     notes: tuple[str, ...]
-    checks: int
+    columns: int
+    checks: int  # besides the schema's: the column shorthand's and the explicit ones
 
 
 def import_manifest(
@@ -63,14 +64,18 @@ def import_manifest(
         file_name = f"{relation.name}.yml"
         notes = tuple(draft.notes)
         text: str | None = None
-        checks = 0
+        columns = checks = 0
         if relation.materialized == "ephemeral":
             notes = ("an ephemeral model has no table to check", *notes)
         else:
             text = render_contract(draft, manifest, url=url, conn_id=conn_id)
             try:
-                checks = len(parse_contract_text(text, origin=file_name).all_checks)
+                contract = parse_contract_text(text, origin=file_name)
+                checks = len(contract.all_checks)
+                columns = len(contract.schema_.columns) if contract.schema_ else 0
             except ContractError as exc:
                 notes, text = (f"not a valid contract: {exc}", *notes), None
-        found.append(ImportedContract(relation.name, relation.kind, file_name, text, notes, checks))
+        found.append(
+            ImportedContract(relation.name, relation.kind, file_name, text, notes, columns, checks)
+        )
     return found

@@ -24,7 +24,9 @@ UTILS_TESTS = ("accepted_range", "expression_is_true", "unique_combination_of_co
 _PERIODS = {"minute": "m", "hour": "h", "day": "d"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _QUOTED = re.compile(r'^(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\])$')
-_MODEL_ARG = re.compile(r"""(ref|source)\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?""")
+_CALL = r"""(ref|source)\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)"""
+_MODEL_ARG = re.compile(_CALL)  # a test's model: "{{ get_where_subquery(ref('orders')) }}"
+_REFERENCE = re.compile(rf"^\s*{_CALL}\s*$")  # dbt 1.8 keeps a foreign key's to: "ref('x')"
 # Before dbt 1.9 a foreign key is written as an expression: "customers (id)".
 _FOREIGN_EXPRESSION = re.compile(r"^\s*([^\s(]+)\s*\(\s*([^\s,()]+)\s*\)\s*$")
 _RELATION_PART = re.compile(r'"([^"]*)"|`([^`]*)`|([^.]+)')
@@ -215,14 +217,29 @@ def _relation_table(text: str, manifest: Manifest) -> tuple[str, str | None]:
     """``schema.table`` and the database of a relation as dbt writes it
     (``"db"."schema"."table"``), or of a name in an old foreign key expression."""
     wanted = _plain(text)
+    called = _REFERENCE.match(text)
     for relation in manifest.relations.values():
         if relation.relation_name and _plain(relation.relation_name) == wanted:
+            return relation.table, relation.database
+        if (
+            called is not None
+            and relation.name == _called_name(called)
+            and (relation.kind == "source") == (called.group(1) == "source")
+        ):
             return relation.table, relation.database
     parts = [next(p for p in match if p) for match in _RELATION_PART.findall(text.strip())]
     database = parts[-3] if len(parts) >= 3 else None
     if len(parts) < 2:
         return text.strip(), None
     return manifest.table_name(database, parts[-2], parts[-1]), database
+
+
+def _called_name(found: re.Match[str]) -> str:
+    """The name a ``ref('x')`` or ``source('a', 'b')`` refers to, as a relation's name."""
+    kind, first, second = found.groups()
+    if kind == "source":
+        return f"{first}.{second}" if second else first
+    return second or first  # ref('package', 'model') or ref('model')
 
 
 def _plain(relation_name: str) -> str:
@@ -238,8 +255,7 @@ def _test_target(test: DataTest, manifest: Manifest) -> str | None:
         return test.attached_node
     found = _MODEL_ARG.search(str(test.kwargs.get("model", "")))
     if found is not None:
-        kind, first, second = found.groups()
-        name = f"{first}.{second}" if kind == "source" and second else first
+        name = _called_name(found)
         for node in test.depends_on:
             relation = manifest.relations.get(node)
             if relation is not None and relation.name == name:
