@@ -114,7 +114,7 @@ def _from_odcs(path: str, data: dict[str, Any], node: Any) -> tuple[Any, Any, li
         mapped, unmapped = odcs_to_contract(data, origin=path)
     except ContractError as exc:
         return data, None, [_parsed(path, str(exc))]
-    warnings = [Problem(path, None, "warning", f"ODCS {item}: not checked") for item in unmapped]
+    warnings = [Problem(path, None, "warning", f"not checked: ODCS {item}") for item in unmapped]
     return mapped, None, warnings  # the ODCS document's lines are not the contract's
 
 

@@ -174,4 +174,8 @@ def _duration(duration: timedelta, *, exact: bool = False) -> str:
 
 
 def _moment(value: datetime | date) -> str:
-    return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return (
+        value.isoformat(sep=" ", timespec="seconds")
+        if isinstance(value, datetime)
+        else value.isoformat()
+    )

@@ -155,7 +155,10 @@ def test_odcs_documents_are_linted_and_what_does_not_map_is_a_warning(contracts:
     (contracts / "orders.odcs.yaml").write_text(ODCS)
     done = lint("orders.odcs.yaml", cwd=contracts)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.fullmatch(r"orders\.odcs\.yaml: warning: ODCS .+: not checked\n", done.stdout)
+    assert re.fullmatch(
+        r"orders\.odcs\.yaml: warning: not checked: ODCS schema\[orders\]\.properties.+\n",
+        done.stdout,
+    )
     (contracts / "broken.odcs.yaml").write_text(
         ODCS.replace("kind: DataContract\n", "kind: DataContract\nstatus2: x\n")
     )
