@@ -12,7 +12,7 @@ from dbt_runner import BuiltProject, run_dbt
 
 from airflow_opsguard import validate
 from airflow_opsguard.cli import main
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 
 # The seeds were loaded at 2026-12-01 11:45 at the latest.
 NOW = "2026-12-01T12:00:00"

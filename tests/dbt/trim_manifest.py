@@ -34,4 +34,4 @@ def trim(manifest: dict) -> dict:
 if __name__ == "__main__":
     source, target = Path(sys.argv[1]), Path(sys.argv[2])
     trimmed = trim(json.loads(source.read_text(encoding="utf-8")))
-    target.write_text(json.dumps(trimmed, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    target.write_text(json.dumps(trimmed, indent=1) + "\n", encoding="utf-8")
