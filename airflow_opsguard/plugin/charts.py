@@ -1,18 +1,31 @@
-"""Line charts as geometry for inline SVG, drawn on the server (no JavaScript, no CDN).
+"""Charts as geometry for inline SVG, drawn on the server (no JavaScript, no CDN).
 
-The template draws what :func:`line_chart` computes; nothing here writes markup.
+The templates draw what this module computes; nothing here writes markup. A time chart
+places its points by when they were checked (not by index), labels the time axis with
+dates or times as the span asks, the value axis with round numbers in the series' unit
+(durations, percentages, counts) and never the same label twice, and draws thresholds
+as lines and an expected range as a band. Bars compare a reference with the current
+data cell by cell.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
 
 from airflow_opsguard.plugin.formatting import duration
 from airflow_opsguard.plugin.models import SeriesPoint
 
-WIDTH, HEIGHT = 320, 96
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 8, 8, 18
+Unit = Literal["seconds", "fraction", "count"] | None
+WIDTH, HEIGHT = 420, 150
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 10, 10, 22
+Y_TICKS = 4
+X_TICKS = 4
+# Steps of a duration axis: whole minutes, hours, days, weeks.
+DURATION_STEPS = (60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800)
 
 
 @dataclass(frozen=True)
@@ -25,55 +38,209 @@ class Dot:
 
 
 @dataclass(frozen=True)
+class Tick:
+    at: float  # x or y in the SVG
+    label: str
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A horizontal line: a limit the values are judged against."""
+
+    y: float
+    label: str
+    level: Literal["warn", "fail", "expected"]
+
+
+@dataclass(frozen=True)
+class Band:
+    """The expected range, from ``top`` to ``bottom`` (SVG y)."""
+
+    top: float
+    bottom: float
+    label: str
+
+
+@dataclass(frozen=True)
 class Chart:
     width: int
     height: int
     line: str  # the polyline's points, "x,y x,y ..."
     dots: tuple[Dot, ...]
-    top_label: str
-    bottom_label: str
-    first_label: str
-    last_label: str
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
+    thresholds: tuple[Threshold, ...]
+    band: Band | None
     plot_left: int
     plot_right: int
     plot_top: int
     plot_bottom: int
 
 
-def line_chart(points: Sequence[SeriesPoint], unit: str | None = None) -> Chart | None:
-    """A chart of the points that have a value (oldest first); None when none has.
-    ``unit="seconds"`` labels values as durations (``3d 2h``)."""
-    label_of = duration if unit == "seconds" else number
+def formatter(unit: Unit) -> Callable[[float], str]:
+    """How a value of ``unit`` reads on an axis and in a tooltip."""
+    if unit == "seconds":
+        return duration
+    if unit == "fraction":
+        return percent
+    return number
+
+
+def varies(points: Sequence[SeriesPoint]) -> bool:
+    """Whether the points hold at least two different values (else a chart says
+    nothing that the status strip does not)."""
+    return len({p.value for p in points if p.value is not None}) > 1
+
+
+def time_chart(
+    points: Sequence[SeriesPoint],
+    unit: Unit = None,
+    *,
+    thresholds: Sequence[tuple[float, str, Literal["warn", "fail", "expected"]]] = (),
+    band: tuple[float, float, str] | None = None,
+) -> Chart | None:
+    """A chart of the points that have a value (oldest first), placed by time; None
+    when none has. ``thresholds`` are (value, label, level); ``band`` (low, high,
+    label) the expected range. Both are kept inside the value axis."""
+    label_of = formatter(unit)
     valued = [p for p in points if p.value is not None]
     if not valued:
         return None
     values = [float(p.value) for p in valued if p.value is not None]
-    low, high = min(values), max(values)
-    if low == high:  # a flat line sits in the middle
-        low, high = low - 1, high + 1
+    extent = values + [t[0] for t in thresholds] + (list(band[:2]) if band else [])
+    y_ticks_values = nice_ticks(min(extent), max(extent), Y_TICKS, unit)
+    low, high = y_ticks_values[0], y_ticks_values[-1]
     left, right = PAD_LEFT, WIDTH - PAD_RIGHT
     top, bottom = PAD_TOP, HEIGHT - PAD_BOTTOM
-    step = (right - left) / (len(valued) - 1) if len(valued) > 1 else 0.0
-    dots = []
-    for index, (point, value) in enumerate(zip(valued, values, strict=True)):
-        x = left + index * step if len(valued) > 1 else (left + right) / 2
-        y = bottom - (value - low) / (high - low) * (bottom - top)
-        label = f"{point.checked_at:%Y-%m-%d %H:%M} UTC: {label_of(value)} ({point.status})"
-        dots.append(Dot(round(x, 1), round(y, 1), point.status, label, point.run_id))
+
+    def y_of(value: float) -> float:
+        return round(bottom - (value - low) / (high - low) * (bottom - top), 1)
+
+    first, last = valued[0].checked_at, valued[-1].checked_at
+    span = (last - first).total_seconds()
+
+    def x_of(moment: datetime) -> float:
+        if span <= 0:
+            return (left + right) / 2
+        return round(left + (moment - first).total_seconds() / span * (right - left), 1)
+
+    dots = tuple(
+        Dot(
+            x_of(p.checked_at),
+            y_of(v),
+            p.status,
+            f"{p.checked_at:%Y-%m-%d %H:%M} UTC: {label_of(v)} ({p.status})",
+            p.run_id,
+        )
+        for p, v in zip(valued, values, strict=True)
+    )
     return Chart(
         width=WIDTH,
         height=HEIGHT,
         line=" ".join(f"{d.x},{d.y}" for d in dots),
-        dots=tuple(dots),
-        top_label=label_of(high),
-        bottom_label=label_of(low),
-        first_label=f"{valued[0].checked_at:%b %d}",
-        last_label=f"{valued[-1].checked_at:%b %d}",
+        dots=dots,
+        x_ticks=time_ticks(first, last, x_of),
+        y_ticks=tuple(Tick(y_of(v), s) for v, s in distinct_labels(y_ticks_values, unit)),
+        thresholds=tuple(
+            Threshold(y_of(v), f"{text} {label_of(v)}", lv) for v, text, lv in thresholds
+        ),
+        band=Band(y_of(band[1]), y_of(band[0]), band[2]) if band else None,
         plot_left=left,
         plot_right=right,
         plot_top=top,
         plot_bottom=bottom,
     )
+
+
+def nice_ticks(low: float, high: float, count: int, unit: Unit = None) -> list[float]:
+    """Round values from at most ``low`` to at least ``high``, about ``count`` of them
+    (1, 2 or 5 times a power of ten apart; whole minutes, hours or days for
+    durations); a flat series gets a range around it."""
+    if low == high:
+        pad = abs(low) * 0.1 or 1.0
+        low, high = low - pad, high + pad
+        if low < 0 <= high - pad:  # a count or a fraction never reads below zero
+            low = 0.0
+    raw = (high - low) / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    if unit == "seconds" and raw >= 60:
+        step = next((s for s in DURATION_STEPS if s >= raw), math.ceil(raw / 86400) * 86400)
+    start = math.floor(low / step) * step
+    ticks = [start]
+    while ticks[-1] < high - 1e-12 * max(1.0, abs(high)):
+        ticks.append(ticks[-1] + step)
+    return [round(t, 12) for t in ticks]
+
+
+def distinct_labels(values: Sequence[float], unit: Unit) -> list[tuple[float, str]]:
+    """Each tick with a label; more digits when rounding would repeat a label, and a
+    tick dropped when even that does not tell two apart."""
+    label_of = formatter(unit)
+    labels = [label_of(v) for v in values]
+    if len(set(labels)) < len(labels) and unit is None:
+        labels = [f"{v:.6g}" for v in values]
+    kept: list[tuple[float, str]] = []
+    for value, label in zip(values, labels, strict=True):
+        if not kept or kept[-1][1] != label:
+            kept.append((value, label))
+    return kept
+
+
+def time_ticks(
+    first: datetime, last: datetime, x_of: Callable[[datetime], float]
+) -> tuple[Tick, ...]:
+    """Ticks along the time axis: times within a day or two, days within months,
+    months beyond; the date is said once where times repeat it."""
+    span = (last - first).total_seconds()
+    if span <= 0:
+        return (Tick(x_of(first), f"{first:%b %d %H:%M}"),)
+    if span <= 2 * 86400:
+        formats = ("%b %d %H:%M", "%H:%M")
+    elif span <= 120 * 86400:
+        formats = ("%b %d", "%b %d")
+    else:
+        formats = ("%b %Y", "%b %Y")
+    ticks: list[Tick] = []
+    seen: set[str] = set()
+    day = ""
+    for index in range(X_TICKS):
+        moment = first + timedelta(seconds=span * index / (X_TICKS - 1))
+        this_day = f"{moment:%Y-%m-%d}"
+        label = f"{moment:{formats[0] if this_day != day else formats[1]}}"
+        day = this_day
+        if label in seen:
+            continue
+        seen.add(label)
+        ticks.append(Tick(x_of(moment), label))
+    return tuple(ticks)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    reference: float  # shares, 0..1
+    current: float
+    reference_width: float  # in percent of the widest
+    current_width: float
+
+
+def paired_bars(cells: Sequence[dict[str, object]]) -> tuple[Bar, ...]:
+    """Reference against current share per cell (bins or categories), scaled to the
+    largest share so that small differences still show."""
+    rows = [
+        (str(c.get("cell", "")), _share(c.get("reference")), _share(c.get("current")))
+        for c in cells
+    ]
+    widest = max([max(r, c) for _, r, c in rows], default=0.0) or 1.0
+    return tuple(
+        Bar(label, ref, cur, round(ref / widest * 100, 1), round(cur / widest * 100, 1))
+        for label, ref, cur in rows
+    )
+
+
+def _share(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def number(value: float) -> str:
@@ -85,3 +252,8 @@ def number(value: float) -> str:
     if value == int(value):
         return str(int(value))
     return f"{value:.3g}"
+
+
+def percent(value: float) -> str:
+    """A fraction as a percentage: 0.0123 -> 1.23%."""
+    return f"{value * 100:.3g}%"

@@ -110,6 +110,8 @@ class SeriesPoint(Model):
     checked_at: datetime
     status: StatusName
     value: float | None
+    observed: Any = Field(default=None, description="A check's observed value as stored.")
+    expected: Any = Field(default=None, description="What a check expected, as stored.")
 
 
 class Series(Model):
@@ -118,6 +120,7 @@ class Series(Model):
     name: str
     kind: Literal["check", "metric"]
     type: str | None = None
+    column: str | None = None
     unit: Literal["seconds"] | None = Field(
         default=None, description="``seconds`` for a freshness check's data age."
     )

@@ -25,7 +25,6 @@ from airflow_opsguard.plugin.actions import (
     release_batch,
 )
 from airflow_opsguard.plugin.auth import csrf_token, may, require
-from airflow_opsguard.plugin.charts import line_chart
 from airflow_opsguard.plugin.deps import (
     Limit,
     Offset,
@@ -54,7 +53,7 @@ environment.filters.update(
     value=formatting.value,
     short=formatting.short,
 )
-environment.globals.update(line_chart=line_chart, quote=quote, describe=describe)
+environment.globals.update(quote=quote, describe=describe)
 templates = Jinja2Templates(env=environment)
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -104,8 +103,8 @@ def overview(
 def dataset(
     request: Request, reader: ReaderDep, dataset: str, limit: Limit = PAGE_SIZE, offset: Offset = 0
 ) -> HTMLResponse:
-    detail = reader.dashboard.dataset(reader.scope, dataset)
-    if detail is None:
+    view = reader.dashboard.dataset_page(reader.scope, dataset)
+    if view is None:
         raise forbidden() if reader.dashboard.dataset_known(dataset) else not_found("Dataset")
     runs = reader.dashboard.runs(reader.scope, dataset=dataset, limit=limit, offset=offset)
     incidents = reader.dashboard.incidents(
@@ -115,7 +114,9 @@ def dataset(
         request,
         reader,
         "dataset.html",
-        detail=detail,
+        detail=view.detail,
+        grid=view.grid,
+        panels=view.panels,
         runs=runs,
         pages=_pages(runs, request),
         incidents=incidents,

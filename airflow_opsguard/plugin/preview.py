@@ -62,10 +62,12 @@ def _read(record: QuarantineRecord, contract: Any, limit: int) -> tuple[list[str
     from airflow_opsguard.engines.sources import resolve_source
 
     if record.details.get("database"):
+        from airflow_opsguard.connections import engine_for_conn_id
+        from airflow_opsguard.engines.connections import using_connections
         from airflow_opsguard.quarantine import sql as qsql
 
         database = qsql.database_from(dict(record.details["database"]))
-        with database.open() as engine:
+        with using_connections(engine_for_conn_id), database.open() as engine:
             source = resolve_source(contract, engine, table=record.location)
             return _first_rows(open_source(source), limit)
     from airflow_opsguard.quarantine.files import quarantined_data

@@ -25,6 +25,7 @@ from airflow_opsguard.plugin.models import (
     SeriesPoint,
     Verdict,
 )
+from airflow_opsguard.plugin.panels import Panel, panels
 from airflow_opsguard.plugin.preview import Preview, preview
 from airflow_opsguard.store import ResultStore
 from airflow_opsguard.store import dashboard as queries
@@ -125,6 +126,24 @@ class Dashboard:
 
     def dataset(self, scope: Scope, dataset: str) -> DatasetDetail | None:
         """A dataset's history; None when the user may see none of its runs."""
+        found = self._dataset(scope, dataset)
+        return None if found is None else found[0]
+
+    def dataset_page(self, scope: Scope, dataset: str) -> DatasetPage | None:
+        """A dataset's history as its page shows it: the status grid and the charts."""
+        found = self._dataset(scope, dataset)
+        if found is None:
+            return None
+        detail, latest, verdicts = found
+        return DatasetPage(
+            detail=detail,
+            grid=status_grid(detail.checks, verdicts),
+            panels=panels(detail.checks, detail.metrics, latest),
+        )
+
+    def _dataset(
+        self, scope: Scope, dataset: str
+    ) -> tuple[DatasetDetail, dict[str, dict[str, Any]], list[Verdict]] | None:
         with self.store.connection() as connection:
             rows, total = queries.run_rows(
                 connection, scope, dataset=dataset, limit=HISTORY, offset=0
@@ -137,7 +156,10 @@ class Dashboard:
             measured = queries.metric_history(connection, dataset, ids)
         latest = rows[0]
         status_of = {r.run_id: r.status for r in rows}
-        return DatasetDetail(
+        newest = {
+            row.name: dict(row.metrics or {}) for row in checks if row.run_id == latest.run_id
+        }
+        detail = DatasetDetail(
             dataset=dataset,
             status=latest.status,
             checked_at=as_utc(latest.checked_at),
@@ -154,6 +176,11 @@ class Dashboard:
             checks=_check_series(checks),
             metrics=_metric_series(measured, status_of),
         )
+        verdicts = [
+            Verdict(run_id=r.run_id, status=r.status, checked_at=as_utc(r.checked_at))
+            for r in reversed(rows)
+        ]
+        return detail, newest, verdicts
 
     def run_context(self, scope: Scope, report: RunReport) -> RunContext:
         """What the run report shows beside the checks: the previous run of the dataset
@@ -312,7 +339,7 @@ def held(row: sa.Row[Any]) -> QuarantineOut:
 def _check_series(rows: list[sa.Row[Any]]) -> list[Series]:
     """Each check's numeric value per run: its observed number, else the data's age
     (freshness) or a score."""
-    series: dict[str, tuple[str, list[SeriesPoint]]] = {}
+    series: dict[str, tuple[str, str | None, list[SeriesPoint]]] = {}
     for row in rows:
         check = check_result(row)
         value = _number(check.observed)
@@ -320,19 +347,69 @@ def _check_series(rows: list[sa.Row[Any]]) -> list[Series]:
             if value is None and check.metrics:
                 value = _number(check.metrics.get(key))
         point = SeriesPoint(
-            run_id=row.run_id, checked_at=as_utc(row.checked_at), status=check.status, value=value
+            run_id=row.run_id,
+            checked_at=as_utc(row.checked_at),
+            status=check.status,
+            value=value,
+            observed=check.observed,
+            expected=check.expected,
         )
-        series.setdefault(check.name, (check.type, []))[1].append(point)
+        series.setdefault(check.name, (check.type, check.column, []))[2].append(point)
     return [
         Series(
             name=name,
             kind="check",
             type=kind,
+            column=column,
             unit="seconds" if kind == "freshness" else None,
             points=points,
         )
-        for name, (kind, points) in series.items()
+        for name, (kind, column, points) in series.items()
     ]
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One check over the grid's runs: its status in each (None: not in that run)."""
+
+    name: str
+    type: str | None
+    cells: tuple[SeriesPoint | None, ...]
+
+    @property
+    def latest(self) -> str | None:
+        last = self.cells[-1] if self.cells else None
+        return last.status if last is not None else None
+
+
+@dataclass(frozen=True)
+class StatusGrid:
+    """Every check (rows) over the recent runs (columns, oldest first)."""
+
+    runs: tuple[Verdict, ...]
+    rows: tuple[GridRow, ...]
+
+
+def status_grid(checks: list[Series], ordered: list[Verdict]) -> StatusGrid:
+    """The checks' statuses run by run (``ordered``: the runs, oldest first), checks
+    failing now first (contract order kept)."""
+    index = {v.run_id: i for i, v in enumerate(ordered)}
+    rows = []
+    for series in checks:
+        cells: list[SeriesPoint | None] = [None] * len(ordered)
+        for p in series.points:
+            if p.run_id in index:
+                cells[index[p.run_id]] = p
+        rows.append(GridRow(series.name, series.type, tuple(cells)))
+    rows.sort(key=lambda r: r.latest in (None, "pass"))
+    return StatusGrid(tuple(ordered), tuple(rows))
+
+
+@dataclass(frozen=True)
+class DatasetPage:
+    detail: DatasetDetail
+    grid: StatusGrid
+    panels: list[Panel]
 
 
 def _metric_series(rows: list[sa.Row[Any]], status_of: dict[str, str]) -> list[Series]:

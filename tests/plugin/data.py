@@ -30,6 +30,8 @@ def verdict(
 ) -> GateResult:
     """A result with a freshness, a unique and a drift check; ``bad`` fails two."""
     newest = at - (timedelta(days=3) if bad else timedelta(hours=2))
+    if at.day == 21:  # started by hand: the data was written after the reference time
+        newest = at + timedelta(seconds=19)
     checks = (
         CheckResult(
             name="freshness(created_at)",
@@ -64,6 +66,16 @@ def verdict(
             observed=0.31 if bad else 0.04,
             expected="< 0.2",
             message="amount drifted (PSI 0.31)" if bad else "no drift",
+            metrics={
+                "method": "psi",
+                "statistic": 0.31 if bad else 0.04,
+                "warn": 0.1,
+                "fail": 0.2,
+                "bins": [
+                    {"cell": ">= 500", "reference": 0.05, "current": 0.21 if bad else 0.06},
+                    {"cell": "[100, 200)", "reference": 0.3, "current": 0.22 if bad else 0.29},
+                ],
+            },
         ),
     )
     status = "fail" if bad else "pass"
@@ -179,7 +191,7 @@ def orders_frame(bad: bool) -> Any:
 def quarantine_batches(url: str, folder: Any) -> dict[str, Any]:
     """Two failing files that a real gate step set aside (orders_dag), by batch id,
     with where each is held."""
-    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.formats import load_contract
     from airflow_opsguard.pipeline import run_gate
     from airflow_opsguard.quarantine import service
 
@@ -233,7 +245,7 @@ def shop_frame(day: int) -> Any:
 def shop_runs(url: str, folder: Any) -> dict[str, str]:
     """Three real gate runs of shop_orders (shop_dag): pass, a new failure, then a
     renamed column on top of the still failing one, whose batch is quarantined."""
-    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.formats import load_contract
     from airflow_opsguard.pipeline import run_gate
 
     ids: dict[str, str] = {}
