@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from airflow_opsguard.alerts.messages import LinkSettings
-from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.formats import load_contract
 
 FreshnessReference = Literal["data_interval_end", "logical_date", "now"]
 FRESHNESS_REFERENCES: tuple[str, ...] = ("data_interval_end", "logical_date", "now")
 CONFIG_SECTION = "opsguard"
+# Airflow's own fallback for [api] base_url in the links it builds (TaskInstance.log_url).
+AIRFLOW_UI_FALLBACK = "http://localhost:8080/"
 # Executors that run tasks on other machines, each with its own $AIRFLOW_HOME.
 DISTRIBUTED_EXECUTORS = frozenset(
     {
@@ -147,7 +149,7 @@ def warn_if_store_is_local(path: Path) -> bool:
 
 def connection_url(conn_id: str) -> str:
     """A SQLAlchemy URL for an Airflow connection (password included: never log it)."""
-    from airflow_opsguard.engines.connections import engine_for_conn_id
+    from airflow_opsguard.connections import engine_for_conn_id
 
     engine = engine_for_conn_id(conn_id)
     try:
@@ -210,11 +212,14 @@ def attempt_run_id(identity: Mapping[str, Any]) -> str:
 
 def links_in_airflow() -> LinkSettings:
     """``[opsguard] report_url`` and ``[opsguard] base_url`` (else ``[api] base_url``),
-    or the environment's."""
+    or the environment's; and Airflow's own address for links into its UI (a gate's
+    "Data quality" tab): ``[opsguard] base_url``, else ``[api] base_url``, else what
+    Airflow itself falls back to for its task log links (``http://localhost:8080``), so
+    that alerts carry a link without any setting."""
     found = LinkSettings.from_environment()
     report = config_value("report_url") or found.report_url
     base = config_value("base_url") or found.base_url or _api_base_url()
-    return LinkSettings(report_url=report, base_url=base)
+    return LinkSettings(report_url=report, base_url=base, airflow_url=base or AIRFLOW_UI_FALLBACK)
 
 
 def retries_left(task: Any, context: Mapping[str, Any]) -> bool:

@@ -14,7 +14,7 @@ import os
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -22,29 +22,41 @@ from airflow_opsguard.checks.results import GateResult, to_json_value
 from airflow_opsguard.urls import mask_text, mask_url
 
 if TYPE_CHECKING:
-    from airflow_opsguard.checks.incidents import Finding, Transition
+    from airflow_opsguard.checks.incidents import Finding, Member, Transition
     from airflow_opsguard.contract.models import Contract
 
 TITLE_PREFIX = "[opsguard]"
 DEFAULT_REPORT_PATH = "{base_url}/opsguard/runs/{run_id}"
+# The "Data quality" tab of a task instance in Airflow's UI: Airflow's page of the task
+# instance, then the plugin's external view (plugin.TASK_VIEW's url_route).
+TASK_TAB_ROUTE = "opsguard-task"
+TASK_TAB_PATH = (
+    "{base_url}/dags/{dag_id}/runs/{dag_run_id}/tasks/{task_id}/plugin/" + TASK_TAB_ROUTE
+)
 _EVENT_WORDS = {
     "fail": "FAIL",
     "warn": "WARN",
     "escalate": "ESCALATED",
-    "recover": "RECOVERED",
+    "change": "CHANGED",
+    "recover": "RESOLVED",
     "sla_miss": "SLA MISSED",
 }
 
 
 @dataclass(frozen=True)
 class LinkSettings:
-    """Where the report of a run is: ``report_url`` is a template with ``{base_url}``,
-    ``{run_id}`` (the result's id), ``{dataset}``, ``{dag_id}``, ``{dag_run_id}``,
-    ``{task_id}``, ``{map_index}``; without one, ``base_url`` + ``/opsguard/runs/{run_id}``.
+    """Where the report of a run is.
+
+    ``report_url``: a template with ``{base_url}``, ``{run_id}`` (the result's id),
+    ``{dataset}``, ``{dag_id}``, ``{dag_run_id}``, ``{task_id}``, ``{map_index}``.
+    Without one, a verdict of an Airflow task links to that task instance's "Data
+    quality" tab in Airflow's UI (``airflow_url``, else ``base_url``: Airflow's
+    address), and any other verdict to ``base_url`` + ``/opsguard/runs/{run_id}``.
     """
 
     report_url: str | None = None
     base_url: str | None = None
+    airflow_url: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> LinkSettings:
@@ -65,20 +77,28 @@ class LinkSettings:
 
     def link(self, result: GateResult) -> str | None:
         """The report link of ``result``, or None when nothing says where reports are."""
-        template = self.report_url
-        if not template:
-            if not self.base_url:
-                return None
-            template = DEFAULT_REPORT_PATH
+        ctx = result.context
         values = {
             "base_url": (self.base_url or "").rstrip("/"),
             "run_id": result.run_id or "",
             "dataset": result.dataset,
-            "dag_id": result.context.get("dag_id") or "",
-            "dag_run_id": result.context.get("run_id") or "",
-            "task_id": result.context.get("task_id") or "",
-            "map_index": result.context.get("map_index", -1),
+            "dag_id": ctx.get("dag_id") or "",
+            "dag_run_id": ctx.get("run_id") or "",
+            "task_id": ctx.get("task_id") or "",
+            "map_index": ctx.get("map_index", -1),
         }
+        template = self.report_url
+        if not template:
+            airflow = self.airflow_url or self.base_url
+            if airflow and values["dag_id"] and values["dag_run_id"] and values["task_id"]:
+                values["base_url"] = airflow.rstrip("/")
+                template = TASK_TAB_PATH
+                if values["map_index"] not in (-1, None, ""):
+                    template = TASK_TAB_PATH.replace("/plugin/", "/mapped/{map_index}/plugin/")
+            elif self.base_url:
+                template = DEFAULT_REPORT_PATH
+            else:
+                return None
         quoted = {k: v if k == "base_url" else quote(str(v), safe="") for k, v in values.items()}
         try:
             return mask_url(string.Formatter().vformat(template, (), quoted))
@@ -128,7 +148,9 @@ class AlertMessage:
     incident_id: int | None = None
     # "fail" (blocks: page someone) or "warn" (reports).
     severity: str | None = None
-    # The check that explains the incident (the first entry of ``checks``), or None.
+    # The incident's headline check, the first entry of ``checks``: the cause that
+    # explains the others when some are its consequences (None when nothing fails: a
+    # "resolved" message).
     cause: Mapping[str, Any] | None = None
     # Member checks that pass again in this run (a "changed" or "resolved" message),
     # with the same keys as ``checks``.
@@ -219,30 +241,37 @@ class AlertMessage:
         )
 
     def html(self) -> str:
-        """The message as a small HTML document (for e-mail)."""
-        rows = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(str(c.get(k) if c.get(k) is not None else ''))}</td>"
-                for k in ("status", "name", "observed", "expected", "severity", "state", "message")
-            )
-            + "</tr>"
-            for c in self.checks
-        )
+        """The message as a small HTML document (for e-mail): every value escaped."""
         head = "".join(
             f"<th>{h}</th>"
             for h in ("status", "check", "observed", "expected", "severity", "incident", "message")
         )
-        table = f"<table border='1' cellpadding='4'><tr>{head}</tr>{rows}</table>" if rows else ""
+
+        def table(entries: Sequence[Mapping[str, Any]]) -> str:
+            rows = "".join(
+                "<tr>"
+                + "".join(
+                    f"<td>{html.escape(str(c.get(k) if c.get(k) is not None else ''))}</td>"
+                    for k in ("status", "name", "observed", "expected", "severity", "state")
+                )
+                + f"<td>{html.escape(_explained(c))}</td></tr>"
+                for c in entries
+            )
+            return f"<table border='1' cellpadding='4'><tr>{head}</tr>{rows}</table>"
+
+        failing = table(self.checks) if self.checks else ""
+        passing = f"<p>Passing again:</p>{table(self.recovered)}" if self.recovered else ""
         details = "".join(
-            f"<li>{html.escape(line)}</li>" for line in self.text.splitlines()[1:] if line.strip()
+            f"<li>{html.escape(line)}</li>"
+            for line in self.text.splitlines()[1:]
+            if line.strip() and not line.startswith((" ", "-"))
         )
         link = (
             f"<p><a href='{html.escape(self.report_url, quote=True)}'>report</a></p>"
             if self.report_url
             else ""
         )
-        return f"<h3>{html.escape(self.title)}</h3>{table}<ul>{details}</ul>{link}"
+        return f"<h3>{html.escape(self.title)}</h3>{failing}{passing}<ul>{details}</ul>{link}"
 
     def context(self) -> dict[str, Any]:
         """What notifiers find in their context under ``opsguard``: the message, with
@@ -274,116 +303,165 @@ def run_details(result: GateResult) -> dict[str, Any]:
     return run
 
 
-def check_entry(finding: Finding, transition: Transition | None) -> dict[str, Any]:
-    check = finding.check
+# What happened to the incident, by the route event a message is sent for.
+INCIDENT_EVENTS = {
+    "fail": "opened",
+    "warn": "opened",
+    "escalate": "escalated",
+    "change": "changed",
+    "recover": "resolved",
+}
+
+
+def member_entry(
+    member: Member,
+    transition: Transition,
+    finding: Finding | None = None,
+) -> dict[str, Any]:
+    """A member check of an incident as a message lists it."""
+    incident = transition.incident
+    check = finding.check if finding is not None and member.failing else None
+    if not member.failing:
+        member_state = "recovered"
+    elif member.name in transition.added:
+        member_state = "new"
+    else:
+        member_state = "ongoing"
     entry: dict[str, Any] = {
-        "name": finding.key,
-        "type": check.type,
-        "column": check.column,
-        "status": check.status,
-        "severity": check.severity,
-        "observed": to_json_value(check.observed),
-        "expected": to_json_value(check.expected),
-        "message": mask_url(check.message),
+        "name": member.name,
+        "type": member.type,
+        "column": member.column,
+        "status": "pass" if not member.failing else member.status,
+        "severity": check.severity if check is not None else incident.severity,
+        "observed": member.observed,
+        "expected": member.expected,
+        "message": mask_url(member.message),
+        "consequence_of": member.consequence_of,
+        "member_state": member_state,
+        "failures": member.failures,
+        # The incident it belongs to (kept from the per-check model's entries).
+        "incident": incident.id or None,
+        "state": transition.state,
+        "open_since": to_json_value(incident.opened_at),
+        "escalated": incident.escalated_at is not None,
     }
-    if check.failing_count is not None:
+    if not member.failing:
+        entry["failed_status"] = member.status  # how it failed before it passed again
+    if check is not None and check.failing_count is not None:
         entry["failing_count"] = check.failing_count
         entry["failing_fraction"] = check.failing_fraction
-    if transition is not None:
-        incident = transition.incident
-        entry["incident"] = incident.id or None
-        entry["state"] = transition.state
-        entry["failures"] = incident.failures
-        entry["open_since"] = to_json_value(incident.opened_at)
-        entry["escalated"] = incident.escalated_at is not None
     return entry
 
 
 def build(
     event: str,
     result: GateResult,
+    transition: Transition,
     *,
     contract: Contract | None,
-    failing: Sequence[tuple[Finding, Transition | None]],
-    resolved: Sequence[Transition] = (),
+    found: Mapping[str, Finding] | None = None,
+    still_failing: Sequence[str] = (),
     links: LinkSettings | None = None,
     note: str | None = None,
 ) -> AlertMessage:
-    """The message of ``event`` for one run. ``failing``: every enforced check of the run
-    that did not pass, with its incident change; ``resolved``: for a recovery notice."""
+    """The message of ``event`` (``fail``/``warn``: opened, ``escalate``, ``change``,
+    ``recover``: resolved) about the incident ``transition`` changed in one run.
+
+    ``found``: the run's findings by key (for the failing row counts); ``still_failing``:
+    for a resolved incident, the checks that fail in the dataset's other incident.
+    """
+    incident = transition.incident
+    found = found or {}
+    failing = [member_entry(m, transition, found.get(m.name)) for m in incident.failing_members]
+    recovered_names = set(transition.recovered)
+    recovered = [member_entry(m, transition) for m in incident.members if m.name in recovered_names]
     if event == "recover":
-        entries = [check_entry(t.finding, t) for t in resolved if t.finding is not None]
-        entries += [_gate_entry(t) for t in resolved if t.finding is None]
-    else:
-        entries = [check_entry(finding, transition) for finding, transition in failing]
-    still = tuple(f.key for f, _ in failing) if event == "recover" else ()
-    incidents = _incident_ids(entries)
-    title = _title(event, result, entries)
+        failing = []
+    duration = transition.duration
     message = AlertMessage(
         event=event,
         dataset=result.dataset,
-        title=title,
+        title=_title(event, result, transition, failing, recovered),
         text="",
         status=result.status,
         checked_at=to_json_value(result.checked_at),
         rows=result.rows,
-        checks=tuple(entries),
-        still_failing=still,
+        checks=tuple(failing),
+        still_failing=tuple(still_failing),
         run=run_details(result),
         contract_fingerprint=short_fingerprint(result.contract_fingerprint),
         report_url=(links or LinkSettings()).link(result),
         runbook=contract.runbook if contract is not None else None,
         owner=contract.owner if contract is not None else None,
-        incident_ids=incidents,
+        incident_ids=(incident.id,) if incident.id else (),
         note=note,
+        incident_event=INCIDENT_EVENTS.get(event),
+        incident_key=incident.key if incident.id or incident.incident_key else None,
+        incident_id=incident.id or None,
+        severity=incident.severity,
+        cause=next((e for e in failing if e["consequence_of"] is None), None),
+        recovered=tuple(recovered),
+        opened_at=to_json_value(incident.opened_at),
+        resolved_at=to_json_value(incident.resolved_at),
+        duration_seconds=None if duration is None else duration.total_seconds(),
+        failing_runs=incident.failures,
     )
     return _with_text(message, result)
 
 
-def _gate_entry(transition: Transition) -> dict[str, Any]:
-    incident = transition.incident
-    return {
-        "name": incident.check,
-        "type": incident.check_type,
-        "column": incident.column,
-        "status": "pass",
-        "severity": incident.severity,
-        "observed": None,
-        "expected": None,
-        "message": "the data could be checked again",
-        "incident": incident.id or None,
-        "state": "resolved",
-        "failures": incident.failures,
-        "open_since": to_json_value(incident.opened_at),
-        "escalated": incident.escalated_at is not None,
-    }
-
-
-def _incident_ids(entries: Sequence[Mapping[str, Any]]) -> tuple[int, ...]:
-    return tuple(int(e["incident"]) for e in entries if e.get("incident"))
-
-
-def _title(event: str, result: GateResult, entries: Sequence[Mapping[str, Any]]) -> str:
+def _title(
+    event: str,
+    result: GateResult,
+    transition: Transition,
+    failing: Sequence[Mapping[str, Any]],
+    recovered: Sequence[Mapping[str, Any]],
+) -> str:
     word = _EVENT_WORDS.get(event, event.upper())
+    start = f"{TITLE_PREFIX} {word} {result.dataset}"
+    incident = transition.incident
     if event == "recover":
-        n = len(entries)
+        after = f" after {_span(transition.duration)}" if transition.duration else ""
+        what = "no check warns any more" if incident.severity == "warn" else "passing again"
+        runs = incident.failures
         return (
-            f"{TITLE_PREFIX} {word} {result.dataset}: {_count(n)} pass{'' if n > 1 else 'es'} again"
+            f"{start}: {what}{after} ({_count(len(incident.members))} over "
+            f"{runs} failing run{'s' if runs != 1 else ''})"
         )
+    if result.error is not None and result.status == "error":
+        summary = "the data could not be checked"
+    else:
+        summary = _summary(failing)
+    if event == "escalate":
+        runs = incident.failures
+        summary += f", failing for {runs} run{'s' if runs != 1 else ''}"
+    if event == "change":
+        added = [e["name"] for e in failing if e["member_state"] == "new"]
+        if added:
+            summary += f"; new: {', '.join(added)}"
+        if recovered:
+            summary += f"; passing again: {', '.join(e['name'] for e in recovered)}"
+    return f"{start}: {summary}"
+
+
+def _summary(entries: Sequence[Mapping[str, Any]]) -> str:
+    """``3 checks failed``; with a cause: ``schema(amount) failed, 3 checks with it``."""
+    roots = [e for e in entries if not e.get("consequence_of")]
+    folded = len(entries) - len(roots)
+    if folded and roots:
+        head = roots[0]
+        verb = "warned" if head["status"] == "warn" else "failed"
+        summary = f"{head['name']} {verb}, {_count(folded)} with it"
+        if len(roots) > 1:
+            summary += f"; {len(roots) - 1} other{'s' if len(roots) > 2 else ''} too"
+        return summary
     failed = sum(e["status"] in ("fail", "error") for e in entries)
     warned = sum(e["status"] == "warn" for e in entries)
-    if result.error is not None and result.status == "error":
-        return f"{TITLE_PREFIX} {word} {result.dataset}: the data could not be checked"
     parts = []
     if failed:
         parts.append(f"{_count(failed)} failed")
     if warned:
         parts.append(f"{_count(warned)} warned" if not failed else f"{warned} warned")
-    summary = ", ".join(parts) or "no check failed"
-    if event == "escalate":
-        longest = max((int(e.get("failures") or 0) for e in entries), default=0)
-        summary += f", failing for {longest} run{'s' if longest != 1 else ''}"
-    return f"{TITLE_PREFIX} {word} {result.dataset}: {summary}"
+    return ", ".join(parts) or "no check failed"
 
 
 def _count(n: int) -> str:
@@ -399,9 +477,16 @@ def _with_text(message: AlertMessage, result: GateResult) -> AlertMessage:
         f"dataset {result.dataset}: verdict {result.status}{rows}, checked "
         f"{_when(result.checked_at)}"
     )
+    if message.incident_id is not None:
+        lines.append(_incident_line(message))
+    if message.cause is not None and any(e.get("consequence_of") for e in message.checks):
+        lines.append(f"cause: {message.cause['name']}: {message.cause['message']}")
     for entry in message.checks:
-        lines.append(_check_line(entry))
-        lines.append(f"    {entry['message']}")
+        indent = "  " if entry.get("consequence_of") else ""
+        lines.append(indent + _check_line(entry))
+        lines.append(f"{indent}    {entry['message']}")
+    if message.recovered:
+        lines.append("passing again: " + ", ".join(_recovered(e) for e in message.recovered))
     if message.still_failing:
         lines.append(f"still failing: {', '.join(message.still_failing)}")
     run = message.run
@@ -429,29 +514,54 @@ def _with_text(message: AlertMessage, result: GateResult) -> AlertMessage:
     return replace(message, text="\n".join(lines))
 
 
+def _incident_line(message: AlertMessage) -> str:
+    runs = message.failing_runs or 0
+    line = (
+        f"incident #{message.incident_id} ({message.severity}): opened "
+        f"{_when(datetime.fromisoformat(message.opened_at or ''))}, "
+        f"{runs} failing run{'s' if runs != 1 else ''}"
+    )
+    if message.duration_seconds is not None:
+        line += f", resolved after {_span(timedelta(seconds=message.duration_seconds))}"
+    return line
+
+
 def _check_line(entry: Mapping[str, Any]) -> str:
     status = str(entry["status"]).upper()
     numbers = f"observed {_show(entry['observed'])}, expected {_show(entry['expected'])}"
     tags = [f"severity {entry['severity']}"]
-    state = entry.get("state")
-    if state == "new":
+    if entry.get("member_state") == "new":
         tags.append("new")
-    elif state == "worse":
-        tags.append("worse: was a warning")
-    elif state in ("ongoing", "resolved") and entry.get("failures"):
+    elif entry.get("failures"):
         runs = int(entry["failures"])
-        tags.append(
-            f"failing {runs} run{'s' if runs != 1 else ''}" if state == "ongoing" else "resolved"
-        )
-    if entry.get("escalated") and state != "resolved":
+        tags.append(f"failing {runs} run{'s' if runs != 1 else ''}")
+    if entry.get("consequence_of"):
+        tags.append(f"follows from {entry['consequence_of']}")
+    if entry.get("escalated"):
         tags.append("escalated")
     if entry.get("incident"):
         tags.append(f"incident #{entry['incident']}")
     return f"- {status} {entry['name']}: {numbers} ({', '.join(tags)})"
 
 
+def _recovered(entry: Mapping[str, Any]) -> str:
+    return f"{entry['name']} (observed {_show(entry['observed'])})"
+
+
+def _explained(entry: Mapping[str, Any]) -> str:
+    message = str(entry.get("message") or "")
+    cause = entry.get("consequence_of")
+    return f"{message} (follows from {cause})" if cause else message
+
+
 def _show(value: Any) -> str:
     return "-" if value is None else str(value)
+
+
+def _span(duration: timedelta | None) -> str:
+    from airflow_opsguard.contract.durations import format_duration
+
+    return "-" if duration is None else format_duration(duration)
 
 
 def _when(moment: datetime) -> str:

@@ -21,9 +21,6 @@ from airflow_opsguard.contract.models import Contract
 
 # What a notifier object handed over without ``on`` is told of (recoveries follow).
 DEFAULT_OBJECT_EVENTS: tuple[str, ...] = ("fail", "escalate", "sla_miss")
-# The order in which a run's events go to a route that takes several: the first one a
-# route takes is its alert, and it lists every failing check anyway.
-PRIMARY_EVENTS: tuple[str, ...] = ("fail", "escalate", "warn")
 
 
 @dataclass(frozen=True)
@@ -42,13 +39,10 @@ class Route:
     def takes(self, event: str) -> bool:
         return event in self.on
 
-    def primary_event(self, run_events: Iterable[str]) -> str | None:
-        """The event of the run this route hears of (fail before escalate before warn)."""
-        found = set(run_events)
-        return next((e for e in PRIMARY_EVENTS if e in found and e in self.on), None)
-
     def hears_recovery(self, severity: str, escalated: bool) -> bool:
-        """Whether this route gets the recovery notice of such an incident."""
+        """Whether this route gets the notice that such an incident resolved: it takes
+        ``recover``, or it was told of the incident (its severity, or its escalation)
+        and ``send_resolved`` is on."""
         if "recover" in self.on:
             return True
         if not self.send_resolved:
@@ -143,6 +137,8 @@ def _spec_label(spec: AlertRoute) -> str:
         return f"webhook {mask_webhook(spec.webhook)}"
     if spec.notifier is not None:
         return f"notifier {spec.notifier}"
+    if spec.kind != "log":  # slack, pagerduty, teams
+        return spec.describe()
     return "log"
 
 

@@ -29,7 +29,7 @@ from airflow_opsguard.alerts.messages import AlertMessage, LinkSettings, build
 from airflow_opsguard.alerts.routes import Route, routes_for
 from airflow_opsguard.alerts.spool import AlertSpool
 from airflow_opsguard.checks import incidents as incident_rules
-from airflow_opsguard.checks.incidents import Finding, Transition
+from airflow_opsguard.checks.incidents import Transition
 from airflow_opsguard.contract.alerts import Escalation
 from airflow_opsguard.errors import StoreError
 from airflow_opsguard.store.incidents import IncidentStore, OutboxAlert
@@ -206,8 +206,9 @@ def _send(
 
 
 class _Composer:
-    """Makes the outbox alerts of a run's incident changes: per route, one alert for the
-    first event it takes (listing every failing check), and one recovery notice."""
+    """Makes the outbox alerts of a run's incident changes: per route and incident, at
+    most one message, for the first change the route takes (opened, escalated,
+    changed), or the notice that it resolved. Repeats inside an episode say nothing."""
 
     def __init__(
         self,
@@ -221,61 +222,43 @@ class _Composer:
         self.routes = routes
         self.links = links
         self.note: str | None = None
-        self.stored = True  # False: no incident ids, so each run's alerts are its own
+        self.stored = True  # False: no incidents kept, so each run's alerts are its own
 
     def __call__(self, transitions: list[Transition]) -> list[OutboxAlert]:
-        run_events = incident_rules.events(transitions)
-        found = incident_rules.findings(self.result)
-        by_check = {t.incident.check: t for t in transitions}
-        failing: list[tuple[Finding, Transition | None]] = [
-            (f, by_check.get(f.key)) for f in found if f.failing
-        ]
-        triggers = sorted(
-            f"{t.state}{'+escalated' if t.escalated else ''}:{t.incident.id or t.incident.check}"
-            for t in transitions
-            if t.state in ("new", "worse") or t.escalated
-        )
-        resolved = [t for t in transitions if t.state == "resolved"]
+        found = {f.key: f for f in incident_rules.findings(self.result)}
         out: list[OutboxAlert] = []
-        for route in self.routes:
-            event = route.primary_event(run_events)
-            if event is not None:
+        for transition in transitions:
+            others = [t for t in transitions if t is not transition and t.incident.is_open]
+            still = [m.name for t in others for m in t.incident.failing_members]
+            for route in self.routes:
+                event = route_event(route, transition)
+                if event is None:
+                    continue
                 message = build(
                     event,
                     self.result,
+                    transition,
                     contract=self.contract,
-                    failing=failing,
+                    found=found,
+                    still_failing=still if event == "recover" else (),
                     links=self.links,
                     note=self.note,
                 )
-                out.append(self._alert(route, event, message.to_dict(), triggers))
-            heard = [
-                t
-                for t in resolved
-                if route.hears_recovery(t.incident.severity, t.incident.escalated_at is not None)
-            ]
-            if heard:
-                message = build(
-                    "recover",
-                    self.result,
-                    contract=self.contract,
-                    failing=failing,
-                    resolved=heard,
-                    links=self.links,
-                    note=self.note,
-                )
-                ids = sorted(f"resolved:{t.incident.id or t.incident.check}" for t in heard)
-                out.append(self._alert(route, "recover", message.to_dict(), ids))
+                out.append(self._alert(route, event, transition, message.to_dict()))
         return out
 
     def _alert(
-        self, route: Route, event: str, payload: dict[str, Any], triggers: Sequence[str]
+        self, route: Route, event: str, transition: Transition, payload: dict[str, Any]
     ) -> OutboxAlert:
+        incident = transition.incident
+        parts = [self.result.dataset, event, route.key, incident.key]
+        if event == "change":  # each change of the set of failing checks is its own news
+            failing = sorted(m.name for m in incident.failing_members)
+            parts += ["failing", *failing, "recovered", *sorted(transition.recovered)]
         if not self.stored:
-            triggers = [*triggers, f"run:{self.result.run_id}"]
-        text = "\x1f".join([self.result.dataset, event, route.key, *triggers])
+            parts.append(f"run:{self.result.run_id}")
         return OutboxAlert(
-            dedup_key=hashlib.sha256(text.encode()).hexdigest(),
+            dedup_key=hashlib.sha256("\x1f".join(parts).encode()).hexdigest(),
             dataset=self.result.dataset,
             event=event,
             route_key=route.key,
@@ -283,6 +266,26 @@ class _Composer:
             payload=payload,
             created_at=datetime.now(UTC),
         )
+
+
+def route_event(route: Route, transition: Transition) -> str | None:
+    """The event of ``transition`` that ``route`` hears of, if any: a new incident's
+    severity (``fail``, ``warn``), then ``escalate``, then ``change``; ``recover`` for
+    one that resolved (not while the dataset still fails)."""
+    incident = transition.incident
+    if transition.state == "resolved":
+        if transition.silent:
+            return None
+        heard = route.hears_recovery(incident.severity, incident.escalated_at is not None)
+        return "recover" if heard else None
+    candidates: list[str] = []
+    if transition.state == "new":
+        candidates.append(incident.severity)
+    if transition.escalated:
+        candidates.append("escalate")
+    if transition.changed:
+        candidates.append("change")
+    return next((e for e in candidates if route.takes(e)), None)
 
 
 def _deliver_new(

@@ -1,17 +1,22 @@
 """Incidents: what a run's failures mean for on-call. Pure: no I/O, no clock.
 
-A failing (dataset, check) opens an incident; the next failing runs update it instead of
-alerting again; it escalates once, after N failing runs in a row or T open; a passing
-run resolves it. A retry of the same run (same DAG run and task) is the same run: it
-neither counts again nor alerts again.
+An incident is a failure *episode* of a dataset at one severity (``fail`` or
+``warn``): it opens on the first failing run, carries the failing checks as its
+members (a member may recover and another join while it stays open), escalates once
+(after N failing runs or T open), and resolves when no check of its severity fails any
+more. A check whose failure explains others (a missing or renamed column, a source
+that could not be read, stale data with the history checks that depend on it) is the
+*cause*, and the failures it explains are its *consequences*: members too, folded
+under it, so one root cause is one incident. A retry of the same run (same DAG run and
+task) is the same run: it neither counts again nor alerts again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from airflow_opsguard.checks.results import (
@@ -20,19 +25,25 @@ from airflow_opsguard.checks.results import (
     JsonScalar,
     Status,
     to_json_value,
+    worst,
 )
 from airflow_opsguard.contract.alerts import Escalation
 
 IncidentStatus = Literal["open", "acknowledged", "resolved"]
 Severity = Literal["fail", "warn"]
-State = Literal["new", "worse", "ongoing", "resolved"]
-GATE_CHECK = "gate"  # the incident of a gate that could not measure at all
+SEVERITIES: tuple[Severity, ...] = ("fail", "warn")
+State = Literal["new", "ongoing", "resolved"]
+GATE_CHECK = "gate"  # the member of a gate that could not measure at all
+# Checks that judge a metric against the dataset's stored history: stale data (no new
+# rows) makes them fail too, so a failing freshness check explains their failure.
+HISTORY_CHECK_TYPES = frozenset({"anomaly", "row_count_change"})
+EXTRA_COLUMNS_CHECK = "schema(extra columns)"
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One enforced check of a run, under the key its incident is filed by (the check's
-    name, with ``#2``, ``#3`` for a name that repeats within a contract)."""
+    """One enforced check of a run, under the key its incident membership is filed by
+    (the check's name, with ``#2``, ``#3`` for a name that repeats within a contract)."""
 
     key: str
     check: CheckResult
@@ -51,9 +62,70 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Member:
+    """One check of an incident: while it fails, and after it recovered (the incident
+    stays open while other members fail)."""
+
+    name: str
+    type: str
+    column: str | None
+    status: Status  # its status in the last run it did not pass
+    message: str
+    first_failed_at: datetime
+    last_failed_at: datetime
+    failures: int  # failing runs of this check within the incident
+    observed: JsonScalar = None
+    expected: JsonScalar = None
+    recovered_at: datetime | None = None
+    consequence_of: str | None = None  # the member whose failure explains this one
+
+    @property
+    def failing(self) -> bool:
+        return self.recovered_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "name": self.name,
+            "type": self.type,
+            "column": self.column,
+            "status": self.status,
+            "message": self.message,
+            "first_failed_at": self.first_failed_at,
+            "last_failed_at": self.last_failed_at,
+            "failures": self.failures,
+            "observed": self.observed,
+            "expected": self.expected,
+            "recovered_at": self.recovered_at,
+            "consequence_of": self.consequence_of,
+        }
+        return {k: to_json_value(v) for k, v in out.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Member:
+        return cls(
+            name=str(data["name"]),
+            type=str(data.get("type") or "?"),
+            column=data.get("column"),
+            status=data.get("status") or "fail",
+            message=str(data.get("message") or ""),
+            first_failed_at=_when(data["first_failed_at"]),
+            last_failed_at=_when(data["last_failed_at"]),
+            failures=int(data.get("failures") or 1),
+            observed=data.get("observed"),
+            expected=data.get("expected"),
+            recovered_at=None if data.get("recovered_at") is None else _when(data["recovered_at"]),
+            consequence_of=data.get("consequence_of"),
+        )
+
+
+@dataclass(frozen=True)
 class Incident:
-    """An incident as stored: one failing (dataset, check), from its first failing run
-    to the run that passed again (or someone resolved it)."""
+    """An incident as stored: one failure episode of a dataset at one severity.
+
+    ``check``, ``check_type``, ``column``, ``observed``, ``expected`` and ``message``
+    describe its headline check: the cause while one is failing, else the first failing
+    member (the last one, once resolved). ``failures`` counts its failing runs.
+    """
 
     id: int
     dataset: str
@@ -81,6 +153,12 @@ class Incident:
     task_id: str | None = None
     observed: JsonScalar = None
     expected: JsonScalar = None
+    # The episode's stable id (fit as a PagerDuty dedup_key); made when it opens.
+    incident_key: str = ""
+    members: tuple[Member, ...] = ()
+    # An incident of the per-check model (before 0009) that the migration folded into
+    # the episode with this id: kept for history, left out of the mean times.
+    merged_into: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -88,7 +166,23 @@ class Incident:
 
     @property
     def open_key(self) -> str:
-        return open_key(self.dataset, self.check)
+        return open_key(self.dataset, self.severity)
+
+    @property
+    def key(self) -> str:
+        """The stable id of the episode (``incident_key``; the store reads one made of
+        its number for an incident stored before incident keys)."""
+        return self.incident_key or f"opsguard-incident-{self.id}"
+
+    @property
+    def failing_members(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m.failing)
+
+    @property
+    def cause(self) -> Member | None:
+        """The headline member: the first failing one that no other explains."""
+        failing = self.failing_members or self.members
+        return next((m for m in failing if m.consequence_of is None), None)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -117,24 +211,50 @@ class Incident:
             "observed": self.observed,
             "expected": self.expected,
             "message": self.message,
+            "incident_key": self.key,
+            "merged_into": self.merged_into,
         }
-        return {k: to_json_value(v) for k, v in out.items()}
+        converted = {k: to_json_value(v) for k, v in out.items()}
+        converted["members"] = [m.to_dict() for m in self.members]
+        return converted
 
 
 @dataclass(frozen=True)
 class Transition:
     """What one run did to one incident: ``incident`` is its state after the run (id 0
-    for one the store has yet to insert)."""
+    for one the store has yet to insert). ``added``: members that fail in this run and
+    did not in the previous one (every member of a new incident); ``recovered``:
+    members that pass again. ``silent``: resolved without a notice, because the dataset
+    still fails (the ``fail`` incident carries on)."""
 
     state: State
     incident: Incident
-    finding: Finding | None
+    added: tuple[str, ...] = ()
+    recovered: tuple[str, ...] = ()
     escalated: bool = False  # escalated by this run
+    silent: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """An ongoing incident whose set of failing checks changed in this run."""
+        return self.state == "ongoing" and bool(self.added or self.recovered)
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long a resolved incident was open."""
+        incident = self.incident
+        return None if incident.resolved_at is None else incident.resolved_at - incident.opened_at
 
 
-def open_key(dataset: str, check: str) -> str:
-    """The key that keeps one incident per (dataset, check) open at a time."""
-    return hashlib.sha256(f"{dataset}\x1f{check}".encode()).hexdigest()
+def open_key(dataset: str, severity: str) -> str:
+    """The key that keeps one incident per (dataset, severity) open at a time."""
+    return hashlib.sha256(f"{dataset}\x1fepisode\x1f{severity}".encode()).hexdigest()
+
+
+def incident_key(dataset: str, severity: str, run_key: str, opened_at: datetime) -> str:
+    """The stable id of a new episode: its dataset, severity, opening run and moment."""
+    text = "\x1f".join((dataset, severity, run_key, _utc(opened_at).isoformat()))
+    return "opsguard-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def findings(result: GateResult) -> list[Finding]:
@@ -160,8 +280,55 @@ def findings(result: GateResult) -> list[Finding]:
     return out
 
 
+def explain(failing: Sequence[Finding]) -> dict[str, str | None]:
+    """For each failing finding, the key of the failing finding that explains it (None
+    for a cause). Causes, in this order of precedence:
+
+    - the gate itself, when it could not read the source: everything else follows;
+    - a schema check of a missing column: checks on that column, checks that could not
+      be measured because of it (they name it), and ``schema(extra columns)`` (a
+      missing column next to a new one is a rename);
+    - a failing freshness check (stale data): the history checks (anomaly, row count
+      change), which compare a run that brought nothing new.
+    """
+    keys = {f.key for f in failing}
+    cause: dict[str, str | None] = dict.fromkeys(keys)
+
+    def fold(root: str, members: Iterable[Finding]) -> None:
+        for f in members:
+            if f.key != root and cause[f.key] is None and not _is_root(f.key, cause):
+                cause[f.key] = root
+
+    if GATE_CHECK in keys:
+        fold(GATE_CHECK, failing)
+        return cause
+    missing = [f for f in failing if f.check.type == "schema" and f.check.observed == "missing"]
+    for schema in missing:
+        column = schema.check.column or ""
+        fold(
+            schema.key,
+            (
+                f
+                for f in failing
+                if f.check.column == column
+                or (f.status == "error" and f"'{column}'" in f.check.message)
+            ),
+        )
+    if missing:
+        fold(missing[0].key, (f for f in failing if f.check.name == EXTRA_COLUMNS_CHECK))
+    stale = [f for f in failing if f.check.type == "freshness"]
+    if stale:
+        fold(stale[0].key, (f for f in failing if f.check.type in HISTORY_CHECK_TYPES))
+    return cause
+
+
+def _is_root(key: str, cause: Mapping[str, str | None]) -> bool:
+    """Whether ``key`` already explains another finding (a cause stays a cause)."""
+    return any(parent == key for parent in cause.values())
+
+
 def measured(result: GateResult) -> bool:
-    """Whether the run measured the data (so a gate-level incident is over)."""
+    """Whether the run measured the data."""
     return result.error is None
 
 
@@ -176,8 +343,6 @@ def data_newest(result: GateResult) -> datetime | None:
                 continue
     for name, value in result.metrics.items():
         if name.startswith("freshness_lag_seconds(") and isinstance(value, int | float):
-            from datetime import timedelta
-
             return _utc(result.checked_at) - timedelta(seconds=float(value))
     return None
 
@@ -190,140 +355,203 @@ def plan(
     now: datetime,
     escalation: Escalation,
 ) -> list[Transition]:
-    """Every incident this run opens, updates, worsens, escalates or resolves.
+    """Every incident this run opens, updates, escalates or resolves (``fail`` first).
 
-    ``open_incidents`` are the dataset's open (or acknowledged) incidents by check key;
+    ``open_incidents`` are the dataset's open (or acknowledged) incidents by severity;
     ``run_key`` says which run this is: a retry of the same run has the same key.
+    A consequence joins the incident of its cause, whatever its own severity.
     """
     now = _utc(now)
+    failing = [f for f in findings(result) if f.failing]
+    cause = explain(failing)
+    by_key = {f.key: f for f in failing}
+    groups: dict[Severity, list[Finding]] = {s: [] for s in SEVERITIES}
+    for finding in _ordered(failing, cause):
+        root = by_key[_root(finding.key, cause)]
+        groups[root.severity].append(finding)
+    context = _RunContext(result, run_key, now, cause, escalation)
     transitions: list[Transition] = []
-    newest = data_newest(result)
-    identity = _identity(result)
-    for finding in findings(result):
-        current = open_incidents.get(finding.key)
-        if finding.failing:
-            if current is None:
-                incident = _opened(result, finding, run_key, now, newest, identity)
-                transitions.append(_maybe_escalate("new", incident, finding, now, escalation))
-            else:
-                transitions.append(
-                    _continued(result, current, finding, run_key, now, identity, escalation)
-                )
+    for severity in SEVERITIES:
+        current = open_incidents.get(severity)
+        members = groups[severity]
+        if members and current is None:
+            transitions.append(context.opened(severity, members))
+        elif members and current is not None:
+            transitions.append(context.continued(current, members))
         elif current is not None:
-            transitions.append(_resolved(result, current, finding, now))
-    gate = open_incidents.get(GATE_CHECK)
-    if gate is not None and measured(result):
-        transitions.append(_resolved(result, gate, None, now))
+            still_failing = any(groups[s] for s in SEVERITIES)
+            transitions.append(context.resolved(current, silent=still_failing))
     return transitions
 
 
 def events(transitions: Iterable[Transition]) -> set[str]:
-    """The alert events of a run: fail, warn, escalate, recover."""
+    """The route events of a run: fail, warn (an incident opened at that severity),
+    escalate, change (off unless a route asks for it) and recover."""
     found: set[str] = set()
     for t in transitions:
-        if t.state in ("new", "worse"):
+        if t.state == "new":
             found.add(t.incident.severity)
         if t.escalated:
             found.add("escalate")
-        if t.state == "resolved":
+        if t.changed:
+            found.add("change")
+        if t.state == "resolved" and not t.silent:
             found.add("recover")
     return found
 
 
+def _root(key: str, cause: Mapping[str, str | None]) -> str:
+    seen = {key}
+    while (parent := cause.get(key)) is not None and parent not in seen:
+        seen.add(parent)
+        key = parent
+    return key
+
+
+def _ordered(failing: Sequence[Finding], cause: Mapping[str, str | None]) -> list[Finding]:
+    """Causes first (the gate, then missing columns, stale data, then the rest in the
+    contract's order), each followed by the failures it explains."""
+
+    def rank(f: Finding) -> int:
+        if f.key == GATE_CHECK:
+            return 0
+        if f.check.type == "schema" and f.check.observed == "missing":
+            return 1
+        return 2 if f.check.type == "freshness" and _is_root(f.key, cause) else 3
+
+    roots = sorted((f for f in failing if cause[f.key] is None), key=rank)
+    out: list[Finding] = []
+    for root in roots:
+        out.append(root)
+        out.extend(f for f in failing if f.key != root.key and _root(f.key, cause) == root.key)
+    return out
+
+
+@dataclass(frozen=True)
+class _RunContext:
+    result: GateResult
+    run_key: str
+    now: datetime
+    cause: Mapping[str, str | None]
+    escalation: Escalation
+
+    def opened(self, severity: Severity, found: Sequence[Finding]) -> Transition:
+        result, now = self.result, self.now
+        members = tuple(self._member(f, None) for f in found)
+        incident = Incident(
+            id=0,
+            dataset=result.dataset,
+            check="",
+            check_type="",
+            column=None,
+            status="open",
+            severity=severity,
+            last_status="fail",
+            failures=1,
+            opened_at=now,
+            last_failed_at=now,
+            message="",
+            data_newest=data_newest(result),
+            opened_run_id=result.run_id,
+            last_run_id=result.run_id,
+            last_run_key=self.run_key,
+            incident_key=incident_key(result.dataset, severity, self.run_key, now),
+            members=members,
+            **_identity(result),
+        )
+        added = tuple(m.name for m in members)
+        return self._maybe_escalate(Transition("new", _headlined(incident), added=added))
+
+    def continued(self, current: Incident, found: Sequence[Finding]) -> Transition:
+        same_run = current.last_run_key == self.run_key
+        before = {m.name: m for m in current.members}
+        now_failing = {f.key for f in found}
+        members: list[Member] = [self._member(f, before.get(f.key), same_run) for f in found]
+        recovered: list[str] = []
+        for old in current.members:
+            if old.name in now_failing:
+                continue
+            if old.failing:
+                recovered.append(old.name)
+                old = replace(old, recovered_at=self.now)
+            members.append(old)
+        added = tuple(f.key for f in found if f.key not in before or not before[f.key].failing)
+        incident = replace(
+            current,
+            failures=current.failures if same_run else current.failures + 1,
+            last_failed_at=self.now,
+            last_run_id=self.result.run_id,
+            last_run_key=self.run_key,
+            members=tuple(members),
+            **_identity(self.result),
+        )
+        transition = Transition(
+            "ongoing", _headlined(incident), added=added, recovered=tuple(recovered)
+        )
+        return self._maybe_escalate(transition)
+
+    def resolved(self, current: Incident, *, silent: bool) -> Transition:
+        recovered = tuple(m.name for m in current.members if m.failing)
+        members = tuple(
+            replace(m, recovered_at=self.now) if m.failing else m for m in current.members
+        )
+        incident = replace(
+            current,
+            status="resolved",
+            resolved_at=self.now,
+            resolved_by="run",
+            resolved_run_id=self.result.run_id,
+            members=members,
+        )
+        return Transition("resolved", incident, recovered=recovered, silent=silent)
+
+    def _member(self, finding: Finding, before: Member | None, same_run: bool = False) -> Member:
+        check, now = finding.check, self.now
+        counted = before is not None and before.failing and same_run
+        return Member(
+            name=finding.key,
+            type=check.type,
+            column=check.column,
+            status=check.status,
+            message=check.message,
+            first_failed_at=now if before is None else before.first_failed_at,
+            last_failed_at=now,
+            failures=1 if before is None else before.failures + (0 if counted else 1),
+            observed=_scalar(check.observed),
+            expected=_scalar(check.expected),
+            consequence_of=self.cause.get(finding.key),
+        )
+
+    def _maybe_escalate(self, transition: Transition) -> Transition:
+        incident, policy, now = transition.incident, self.escalation, self.now
+        due = incident.escalated_at is None and incident.status == "open"
+        by_count = policy.after_failures is not None and incident.failures >= policy.after_failures
+        by_age = policy.after_open is not None and now - incident.opened_at >= policy.after_open
+        if due and (by_count or by_age):
+            return replace(transition, incident=replace(incident, escalated_at=now), escalated=True)
+        return transition
+
+
+def _headlined(incident: Incident) -> Incident:
+    """The incident with its headline fields taken from its cause."""
+    head = incident.cause
+    if head is None:
+        return incident
+    failing = incident.failing_members
+    return replace(
+        incident,
+        check=head.name,
+        check_type=head.type,
+        column=head.column,
+        message=head.message,
+        observed=head.observed,
+        expected=head.expected,
+        last_status=worst(m.status for m in failing) if failing else head.status,
+    )
+
+
 def _identity(result: GateResult) -> dict[str, Any]:
     return {"dag_id": result.context.get("dag_id"), "task_id": result.context.get("task_id")}
-
-
-def _opened(
-    result: GateResult,
-    finding: Finding,
-    run_key: str,
-    now: datetime,
-    newest: datetime | None,
-    identity: Mapping[str, Any],
-) -> Incident:
-    check = finding.check
-    return Incident(
-        id=0,
-        dataset=result.dataset,
-        check=finding.key,
-        check_type=check.type,
-        column=check.column,
-        status="open",
-        severity=finding.severity,
-        last_status=check.status,
-        failures=1,
-        opened_at=now,
-        last_failed_at=now,
-        message=check.message,
-        data_newest=newest,
-        opened_run_id=result.run_id,
-        last_run_id=result.run_id,
-        last_run_key=run_key,
-        observed=_scalar(check.observed),
-        expected=_scalar(check.expected),
-        **identity,
-    )
-
-
-def _continued(
-    result: GateResult,
-    current: Incident,
-    finding: Finding,
-    run_key: str,
-    now: datetime,
-    identity: Mapping[str, Any],
-    escalation: Escalation,
-) -> Transition:
-    check = finding.check
-    same_run = current.last_run_key == run_key
-    worse = current.severity == "warn" and finding.severity == "fail"
-    incident = replace(
-        current,
-        severity="fail" if worse else current.severity,
-        last_status=check.status,
-        failures=current.failures if same_run else current.failures + 1,
-        last_failed_at=now,
-        message=check.message,
-        last_run_id=result.run_id,
-        last_run_key=run_key,
-        observed=_scalar(check.observed),
-        expected=_scalar(check.expected),
-        **identity,
-    )
-    return _maybe_escalate("worse" if worse else "ongoing", incident, finding, now, escalation)
-
-
-def _maybe_escalate(
-    state: State, incident: Incident, finding: Finding, now: datetime, escalation: Escalation
-) -> Transition:
-    due = incident.escalated_at is None and incident.status == "open"
-    by_count = (
-        escalation.after_failures is not None and incident.failures >= escalation.after_failures
-    )
-    by_age = escalation.after_open is not None and now - incident.opened_at >= escalation.after_open
-    if due and (by_count or by_age):
-        return Transition(state, replace(incident, escalated_at=now), finding, escalated=True)
-    return Transition(state, incident, finding)
-
-
-def _resolved(
-    result: GateResult, current: Incident, finding: Finding | None, now: datetime
-) -> Transition:
-    incident = replace(
-        current,
-        status="resolved",
-        resolved_at=now,
-        resolved_by="run",
-        resolved_run_id=result.run_id,
-    )
-    if finding is not None:
-        incident = replace(
-            incident,
-            observed=_scalar(finding.check.observed),
-            expected=_scalar(finding.check.expected),
-        )
-    return Transition("resolved", incident, finding)
 
 
 def _scalar(value: Any) -> JsonScalar:
@@ -331,6 +559,10 @@ def _scalar(value: Any) -> JsonScalar:
     if converted is None or isinstance(converted, str | int | float | bool):
         return converted
     return str(converted)
+
+
+def _when(value: Any) -> datetime:
+    return _utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
 def _utc(value: datetime) -> datetime:

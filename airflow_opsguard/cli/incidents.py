@@ -39,7 +39,9 @@ def add_incident_commands(commands: Any) -> None:
         add_output_options(action)
         action.set_defaults(func=_ack if name == "ack" else _resolve)
 
-    stats = actions.add_parser("stats", help="counts and mean times to detect and resolve")
+    stats = actions.add_parser(
+        "stats", help="counts and mean times to detect, acknowledge and resolve, per dataset"
+    )
     stats.add_argument("--dataset", help="only this dataset")
     stats.add_argument("--days", type=days, help="only incidents opened in the last N days")
     add_output_options(stats)
@@ -106,11 +108,17 @@ def _resolve(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
-    stats = _incidents(args).stats(dataset=args.dataset, since=since)
+    stats, by_dataset = _incidents(args).stats_by_dataset(since, dataset=args.dataset)
     if args.format == "json":
-        print(json.dumps(stats.to_dict()))
+        out = stats.to_dict()
+        out["datasets"] = {name: s.to_dict() for name, s in by_dataset.items()}
+        print(json.dumps(out))
     else:
         print(render_stats(stats))
+        if len(by_dataset) > 1:
+            for name, figures in by_dataset.items():
+                print(f"\n{name}:")
+                print(render_stats(figures))
     return 0
 
 
@@ -138,8 +146,14 @@ def _line(incident: Incident) -> str:
     age = ""
     if incident.resolved_at is not None:
         age = f", resolved after {format_duration(incident.resolved_at - incident.opened_at)}"
+    members = incident.failing_members or incident.members
+    others = [m.name for m in members if m.name != incident.check]
+    more = ""
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        more = f" (+{len(others)}: {shown})"
     return (
-        f"#{incident.id:<5} {when}  {state:<24} {incident.dataset} / {incident.check}: "
+        f"#{incident.id:<5} {when}  {state:<24} {incident.dataset} / {incident.check}{more}: "
         f"{incident.severity}, {incident.failures} failing run(s), {numbers}{age}"
     )
 

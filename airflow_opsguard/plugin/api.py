@@ -7,6 +7,7 @@ Blocking store reads run in plain ``def`` endpoints (FastAPI's thread pool).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -20,6 +21,12 @@ from airflow_opsguard.plugin.actions import (
 )
 from airflow_opsguard.plugin.auth import CurrentUser, require
 from airflow_opsguard.plugin.deps import Limit, ReaderDep, WriterDep, forbidden, not_found
+from airflow_opsguard.plugin.incident_stats import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    IncidentStatsOut,
+    incident_stats,
+)
 from airflow_opsguard.plugin.models import (
     DatasetDetail,
     DatasetOverview,
@@ -124,6 +131,22 @@ def list_incidents(
     """Incidents, newest first: ``open`` (open or acknowledged), ``resolved`` or ``all``."""
     return reader.dashboard.incidents(
         reader.scope, state=state, dataset=dataset, limit=limit, offset=offset
+    )
+
+
+@router.get("/incidents/stats", tags=["incidents"])
+def get_incident_stats(
+    reader: ReaderDep,
+    days: Annotated[
+        int, Query(ge=1, le=MAX_DAYS, description="The window: incidents opened in these days.")
+    ] = DEFAULT_DAYS,
+    until: Annotated[datetime | None, Query(description="The window's end (default: now).")] = None,
+    dataset: str | None = None,
+) -> IncidentStatsOut:
+    """Mean times to detect, acknowledge and resolve (MTTD, MTTA, MTTR) and counts of the
+    incidents opened in the window, over every dataset you may see and per dataset."""
+    return incident_stats(
+        reader.dashboard.store, reader.scope, days=days, until=until, dataset=dataset
     )
 
 

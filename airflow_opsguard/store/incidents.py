@@ -1,4 +1,4 @@
-"""Incidents and the alert outbox in the results store (tables of revision 0006).
+"""Incidents and the alert outbox in the results store (tables of revisions 0006, 0009).
 
 A run's incident changes and the alerts they call for are written in one transaction,
 so an alert is never decided without being kept: a process that dies before sending
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from airflow_opsguard.checks.incidents import Incident, Transition, open_key
+from airflow_opsguard.checks.incidents import Incident, Member, Transition, open_key
 from airflow_opsguard.checks.results import to_json_value
 from airflow_opsguard.engines.sql_errors import is_conflict
 from airflow_opsguard.store.tables import alerts as alert_rows
@@ -25,6 +25,7 @@ from airflow_opsguard.store.tables import as_utc
 from airflow_opsguard.store.tables import incidents as incident_rows
 
 if TYPE_CHECKING:
+    from airflow_opsguard.store.dashboard import Scope
     from airflow_opsguard.store.store import ResultStore
 
 # A claimed alert whose sender went quiet this long may be claimed again.
@@ -268,28 +269,68 @@ class IncidentStore:
             connection.execute(statement)
         return self.get(incident_id)
 
-    def stats(self, dataset: str | None = None, since: datetime | None = None) -> IncidentStats:
-        """Counts, and the mean times to detect, acknowledge and resolve.
+    def stats(
+        self,
+        dataset: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> IncidentStats:
+        """Counts, and the mean times to detect, acknowledge and resolve, of the
+        incidents opened in ``[since, until)`` (see :func:`summarize`)."""
+        overall, _ = self.stats_by_dataset(since, until, dataset=dataset)
+        return overall
 
-        Time to detect: from the newest timestamp in the data of the run that opened the
-        incident to the moment it was opened (incidents without a known timestamp are
-        left out). Time to resolve: from opened to resolved.
-        """
-        query = sa.select(incident_rows)
+    def stats_by_dataset(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        dataset: str | None = None,
+        scope: Scope | None = None,
+    ) -> tuple[IncidentStats, dict[str, IncidentStats]]:
+        """The same figures over every dataset, and per dataset (by name), for the
+        incidents opened in ``[since, until)``; ``scope``: only those of the DAGs a user
+        may see. Per-check incidents that 0009 folded into an episode are left out."""
+        where: list[sa.ColumnElement[bool]] = [incident_rows.c.merged_into.is_(None)]
+        waiting: list[sa.ColumnElement[bool]] = [alert_rows.c.status == PENDING]
         if dataset is not None:
-            query = query.where(incident_rows.c.dataset == dataset)
+            where.append(incident_rows.c.dataset == dataset)
+            waiting.append(alert_rows.c.dataset == dataset)
         if since is not None:
-            query = query.where(incident_rows.c.opened_at >= as_utc(since))
-        pending = sa.select(sa.func.count()).where(alert_rows.c.status == PENDING)
-        if dataset is not None:
-            pending = pending.where(alert_rows.c.dataset == dataset)
+            where.append(incident_rows.c.opened_at >= as_utc(since))
+        if until is not None:
+            where.append(incident_rows.c.opened_at < as_utc(until))
+        if scope is not None:
+            from airflow_opsguard.store.dashboard import allowed
+
+            where.append(allowed(scope, incident_rows.c.dag_id))
+        pending = sa.select(alert_rows.c.dataset, sa.func.count()).where(*waiting)
         with self.store.connection() as connection:
-            found = [incident_from_row(row) for row in connection.execute(query).all()]
-            waiting = int(connection.execute(pending).scalar() or 0)
-        return summarize(found, waiting)
+            rows = connection.execute(sa.select(incident_rows).where(*where)).all()
+            found = [incident_from_row(row) for row in rows]
+            grouped = connection.execute(pending.group_by(alert_rows.c.dataset)).all()
+            counts: dict[str, int] = {str(name): int(n) for name, n in grouped}
+        by_dataset: dict[str, list[Incident]] = {}
+        for incident in found:
+            by_dataset.setdefault(incident.dataset, []).append(incident)
+        if scope is not None:  # alerts carry no DAG: count those of the datasets shown
+            counts = {name: n for name, n in counts.items() if name in by_dataset}
+        per_dataset = {
+            name: summarize(items, int(counts.get(name, 0)))
+            for name, items in sorted(by_dataset.items())
+        }
+        return summarize(found, int(sum(counts.values()))), per_dataset
 
 
 def summarize(found: Sequence[Incident], pending_alerts: int = 0) -> IncidentStats:
+    """Counts and mean times over ``found``.
+
+    Time to detect: from the newest timestamp in the data of the run that opened the
+    incident to the moment it was opened (incidents without a known timestamp are left
+    out). Time to acknowledge: opened to acknowledged. Time to resolve: opened to
+    resolved (incidents still open are left out).
+    """
+
     def mean(values: list[float]) -> float | None:
         return sum(values) / len(values) if values else None
 
@@ -336,8 +377,11 @@ def _open_incidents(connection: sa.Connection, dataset: str) -> dict[str, Incide
         .order_by(incident_rows.c.id)  # the same lock order in every gate
         .with_for_update()
     )
-    found = [incident_from_row(row) for row in connection.execute(query).all()]
-    return {i.check: i for i in found}
+    found: dict[str, Incident] = {}
+    for row in connection.execute(query).all():
+        incident = incident_from_row(row)
+        found.setdefault(incident.severity, incident)  # one per severity (0009's key)
+    return found
 
 
 def _apply(connection: sa.Connection, transition: Transition) -> Transition:
@@ -358,7 +402,7 @@ def _row(incident: Incident) -> dict[str, Any]:
         "check_name": incident.check[:255],
         "check_type": incident.check_type[:64],
         "column_name": None if incident.column is None else incident.column[:255],
-        "open_key": open_key(incident.dataset, incident.check) if incident.is_open else None,
+        "open_key": open_key(incident.dataset, incident.severity) if incident.is_open else None,
         "status": incident.status,
         "severity": incident.severity,
         "last_status": incident.last_status,
@@ -380,12 +424,16 @@ def _row(incident: Incident) -> dict[str, Any]:
         "observed": incident.observed,
         "expected": incident.expected,
         "message": incident.message,
+        "incident_key": incident.incident_key or None,
+        "members": [m.to_dict() for m in incident.members] or None,
+        "merged_into": incident.merged_into,
     }
 
 
 def incident_from_row(row: sa.Row[Any]) -> Incident:
-    """An incident as stored, from a row of the incidents table."""
-    return Incident(
+    """An incident as stored, from a row of the incidents table (a row stored before
+    0009, without members, is an episode of its one check)."""
+    incident = Incident(
         id=row.id,
         dataset=row.dataset,
         check=row.check_name,
@@ -412,7 +460,26 @@ def incident_from_row(row: sa.Row[Any]) -> Incident:
         task_id=row.task_id,
         observed=row.observed,
         expected=row.expected,
+        incident_key=row.incident_key or f"opsguard-incident-{row.id}",
+        members=tuple(Member.from_dict(m) for m in row.members or ()),
+        merged_into=row.merged_into,
     )
+    if incident.members:
+        return incident
+    only = Member(
+        name=incident.check,
+        type=incident.check_type,
+        column=incident.column,
+        status=incident.last_status,
+        message=incident.message,
+        first_failed_at=incident.opened_at,
+        last_failed_at=incident.last_failed_at,
+        failures=incident.failures,
+        observed=incident.observed,
+        expected=incident.expected,
+        recovered_at=incident.resolved_at,
+    )
+    return replace(incident, members=(only,))
 
 
 def _insert_alert(connection: sa.Connection, alert: OutboxAlert) -> OutboxAlert | None:

@@ -209,6 +209,12 @@ incidents = sa.Table(
     sa.Column("observed", _json()),
     sa.Column("expected", _json()),
     sa.Column("message", _long_text(), nullable=False),
+    # Episodes (0009): an incident is a failure episode of a dataset at one severity;
+    # its stable key, its member checks (JSON) and, for a per-check incident of before,
+    # the episode it was folded into.
+    sa.Column("incident_key", sa.String(64)),
+    sa.Column("members", _json()),
+    sa.Column("merged_into", sa.Integer()),
     sa.Index(None, "dataset", "opened_at"),
     sa.Index(None, "status"),
     **MYSQL_OPTIONS,

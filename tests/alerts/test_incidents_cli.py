@@ -83,30 +83,37 @@ def test_incidents_list_ack_resolve_stats(work: Path, hook: WebhookRecorder) -> 
     check(work, "bad.parquet")
     listed = incidents(work, "list", "--format", "json")
     assert listed.returncode == 0, listed.stderr
-    found = {i["check"]: i for i in json.loads(listed.stdout)}
-    assert set(found) == {"volume", "unique(order_id)", "range(amount)"}
-    volume = found["volume"]
-    assert (volume["status"], volume["observed"], volume["expected"]) == ("open", 3, ">= 5")
+    (found,) = json.loads(listed.stdout)  # one failure episode, three failing checks
+    assert {m["name"] for m in found["members"]} == {"volume", "unique(order_id)", "range(amount)"}
+    assert (found["check"], found["status"], found["observed"], found["expected"]) == (
+        "volume",
+        "open",
+        3,
+        ">= 5",
+    )
+    assert found["incident_key"].startswith("opsguard-")
     text = incidents(work, "list").stdout
-    assert f"#{volume['id']}" in text and "orders / volume: fail, 1 failing run(s)" in text
+    assert f"#{found['id']}" in text
+    assert "orders / volume (+2: unique(order_id), range(amount)): fail, 1 failing run(s)" in text
 
-    acked = incidents(work, "ack", str(volume["id"]), "--by", "alice", "--format", "json")
+    acked = incidents(work, "ack", str(found["id"]), "--by", "alice", "--format", "json")
     assert json.loads(acked.stdout)["acknowledged_by"] == "alice"
-    again = incidents(work, "ack", str(volume["id"]))
+    again = incidents(work, "ack", str(found["id"]))
     assert again.returncode == 2
     assert (
         again.stderr.strip()
-        == f"opsguard: incident #{volume['id']} is acknowledged; it cannot be acknowledged now"
+        == f"opsguard: incident #{found['id']} is acknowledged; it cannot be acknowledged now"
     )
-    unique = found["unique(order_id)"]
-    resolved = incidents(work, "resolve", f"#{unique['id']}", "--format", "json")
+    resolved = incidents(work, "resolve", f"#{found['id']}", "--format", "json")
     assert json.loads(resolved.stdout)["status"] == "resolved"
     assert incidents(work, "resolve", "999").stderr.strip() == "opsguard: no incident #999"
 
-    check(work, "good.parquet")  # resolves the rest: one recovery notice
-    assert hook.events() == ["fail", "recover"]
+    check(work, "bad.parquet")  # resolved by hand: the next failing run opens a new one
+    check(work, "good.parquet")  # and the passing run resolves it: one notice
+    assert hook.events() == ["fail", "fail", "recover"]
     stats = json.loads(incidents(work, "stats", "--format", "json").stdout)
-    assert (stats["total"], stats["open"], stats["resolved"]) == (3, 0, 3)
+    assert (stats["total"], stats["open"], stats["resolved"]) == (2, 0, 2)
+    assert stats["datasets"]["orders"]["total"] == 2
     # Detected at --now (12:00); the newest row of the failing data was 11:00.
     assert stats["mean_time_to_detect_seconds"] == 3600
     assert stats["mean_time_to_resolve_seconds"] is not None
@@ -114,5 +121,5 @@ def test_incidents_list_ack_resolve_stats(work: Path, hook: WebhookRecorder) -> 
     assert "mean time to detect:      1h" in incidents(work, "stats").stdout
     assert incidents(work, "list").stdout.strip() == "no incidents"
     assert (
-        len(json.loads(incidents(work, "list", "--status", "all", "--format", "json").stdout)) == 3
+        len(json.loads(incidents(work, "list", "--status", "all", "--format", "json").stdout)) == 2
     )

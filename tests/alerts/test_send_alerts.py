@@ -60,10 +60,17 @@ def test_one_alert_lists_all_three_failing_checks_with_their_numbers(
         "result_id": result.run_id,
     }
     assert alert["contract_fingerprint"] == contract.fingerprint[:12]
-    assert alert["report_url"] == f"https://airflow.example.com/opsguard/runs/{result.run_id}"
+    # Into Airflow's UI: the gate task instance's "Data quality" tab.
+    assert alert["report_url"] == (
+        "https://airflow.example.com/dags/orders_daily/runs/scheduled__2026-11-26/tasks/gate"
+        "/plugin/opsguard-task"
+    )
     assert alert["runbook"] == "https://wiki.example.com/runbooks/orders"
     assert alert["owner"] == "data-platform@example.com"
-    assert len(alert["incident_ids"]) == 3
+    assert len(alert["incident_ids"]) == 1  # one failure episode, three failing checks
+    assert (alert["incident_event"], alert["severity"]) == ("opened", "fail")
+    assert alert["incident_key"].startswith("opsguard-")
+    assert alert["cause"]["name"] == "volume"  # no check explains another: the first
     text = alert["text"]
     for line in (
         "- FAIL volume: observed 3, expected >= 5 (severity fail, new",
@@ -92,19 +99,24 @@ def test_dedup_across_runs_then_escalation_then_one_recovery(
     escalated = hook.bodies("escalate")[0]
     assert escalated["title"].endswith("3 checks failed, failing for 3 runs")
     recovered = hook.bodies("recover")[0]
-    assert {c["name"] for c in recovered["checks"]} == {
+    assert recovered["checks"] == []
+    assert {c["name"] for c in recovered["recovered"]} == {
         "volume",
         "unique(order_id)",
         "range(amount)",
     }
-    assert recovered["title"] == f"[opsguard] RECOVERED {dataset}: 3 checks pass again"
-    assert len(incidents) == 3
-    for incident in incidents:
-        assert incident.status == "resolved"
-        assert incident.failures == 4
-        assert incident.opened_at == NOW
-        assert incident.escalated_at == NOW + timedelta(hours=2)
-        assert incident.resolved_at == NOW + timedelta(hours=5)
+    assert recovered["title"] == (
+        f"[opsguard] RESOLVED {dataset}: passing again after 5h (3 checks over 4 failing runs)"
+    )
+    assert (recovered["incident_event"], recovered["duration_seconds"]) == ("resolved", 5 * 3600)
+    assert recovered["incident_key"] == hook.bodies("fail")[0]["incident_key"]
+    (incident,) = incidents
+    assert incident.status == "resolved"
+    assert incident.failures == 4
+    assert incident.opened_at == NOW
+    assert incident.escalated_at == NOW + timedelta(hours=2)
+    assert incident.resolved_at == NOW + timedelta(hours=5)
+    assert {m.failures for m in incident.members} == {4}
 
 
 def test_a_retry_of_the_same_run_alerts_nothing(
@@ -226,7 +238,12 @@ def test_gates_racing_on_one_failure_open_one_incident_and_alert_once(
     assert errors == []
     with ResultStore(store_url) as store:
         incidents = IncidentStore(store).incidents(dataset=dataset)
-    assert sorted(i.check for i in incidents) == ["range(amount)", "unique(order_id)", "volume"]
+    (incident,) = incidents
+    assert sorted(m.name for m in incident.members) == [
+        "range(amount)",
+        "unique(order_id)",
+        "volume",
+    ]
     assert hook.events() == ["fail"]
 
 

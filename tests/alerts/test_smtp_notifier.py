@@ -54,7 +54,7 @@ def test_the_smtp_notifier_mails_the_alert_and_the_recovery(
             assert all(d.ok for d in report.deliveries), report.deliveries
     assert [m["Subject"] for m in mail.messages] == [
         "[opsguard] FAIL orders: 3 checks failed",
-        "[opsguard] RECOVERED orders: 3 checks pass again",
+        "[opsguard] RESOLVED orders: passing again (3 checks over 2 failing runs)",
     ]
     first = mail.messages[0]
     assert first["To"] == "oncall@example.com"
