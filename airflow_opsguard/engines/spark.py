@@ -201,6 +201,9 @@ def _frame(session: Any, source: SparkSource) -> Any:
 
 def read_path(session: Any, path: str, file_format: str | None) -> Any:
     """A path (file, folder, glob or URL the cluster reads) as a lazy DataFrame."""
+    if "://" not in path and not any(c in path for c in "*?[{") and not os.path.exists(path):
+        # Said as the file engine says it (Spark's own text names a file: URL).
+        raise DataSourceError(f"{path}: no such file or directory")
     kind = file_format or _format_of(path)
     reader_format, options = _READERS[kind]
     reader = session.read.format(reader_format).options(**options)
