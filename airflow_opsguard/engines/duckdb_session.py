@@ -5,7 +5,8 @@ opens one per set of settings and keeps it: a CLI call over many files, a worker
 runs gate after gate, and the test suite pay for it once. Each check works in a session
 of its own: a connection (a DuckDB cursor: the database is shared, the session is not)
 whose views are temporary, seen by it alone and dropped when it closes. Connections for
-queries that run beside the session's replay its views.
+queries that run beside the session's replay its views and register its in-memory data
+again (DuckDB scans the same buffers from every connection).
 
 DuckDB's threads do not survive a fork, so the databases no session is using are closed
 before the process forks, and a child never uses one its parent opened.
@@ -65,7 +66,19 @@ class Session:
         self.raw: Any = connection.connection.driver_connection  # DuckDB's own API
         self._database = database
         self._replayed: list[str] = []  # views and settings, for side connections
+        self._registered: list[tuple[str, Any]] = []  # in-memory data, for side connections
         self._sides: list[Any] = []  # side connections open now
+
+    def memory_limit(self) -> int | None:
+        """The database's memory limit in bytes (None: a size this module cannot read)."""
+        return parse_bytes(self._database.settings.memory)
+
+    def register(self, name: str, data: Any) -> None:
+        """In-memory data (a pandas DataFrame, an Arrow table) as a view of this session
+        and of its side connections. DuckDB reads it where it is: each connection that
+        registers it scans the same buffers, so several queries read it at once."""
+        self.raw.register(name, data)
+        self._registered.append((name, data))
 
     def create_view(self, name: str, select: str) -> None:
         """A temporary view: this session's (and its side connections') alone."""
@@ -96,10 +109,12 @@ class Session:
     @contextmanager
     def side_connection(self) -> Iterator[sa.Connection]:
         """Another connection with this session's views, for a query that runs beside
-        the others on a thread of its own (a registered DataFrame is not among them)."""
+        the others on a thread of its own."""
         with self._database.engine.connect() as connection:
             raw: Any = connection.connection.driver_connection
             try:
+                for name, data in self._registered:
+                    raw.register(name, data)
                 for statement in self._replayed:
                     raw.execute(statement)
             except Exception as exc:  # duckdb raises several unrelated types here
@@ -137,6 +152,7 @@ class _Database:
         self.engine = sa.create_engine(
             "duckdb:///:memory:", creator=self._cursor, poolclass=sa.pool.NullPool
         )
+        self.settings = settings
         self.sessions = 0  # open on it now; changed under the lock
 
     def _cursor(self) -> Any:

@@ -24,6 +24,7 @@ from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract, ReconcileTarget, ReferenceTarget
 from airflow_opsguard.contract.paths import relative_to_contract
 from airflow_opsguard.engines.duckdb_session import Session, session, threads_of
+from airflow_opsguard.engines.duckdb_unique import bitmap_counter
 from airflow_opsguard.engines.executor import Parallel, measure
 from airflow_opsguard.engines.listing import list_files
 from airflow_opsguard.engines.opened import OpenedSource
@@ -106,11 +107,11 @@ def measure_data(
     name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
     with session() as opened:
         try:
-            opened.raw.register(VIEW, data)
+            opened.register(VIEW, in_memory(data))
         except Exception as exc:  # duckdb raises several unrelated types here
             raise DataSourceError(
                 f"cannot check a {type(data).__name__}: give a path, a URL, "
-                "a pandas DataFrame or an Arrow table"
+                "a pandas or polars DataFrame or an Arrow table"
             ) from exc
         columns = _describe(opened.connection)
         return _measure(
@@ -123,6 +124,19 @@ def measure_data(
             progress,
             reference,
         )
+
+
+def in_memory(data: Any) -> Any:
+    """What DuckDB scans for in-memory ``data``: a polars DataFrame as Arrow, once (its
+    buffers, mostly without a copy), rather than once per connection that registers it;
+    pandas and Arrow as they are (DuckDB reads numeric and Arrow-backed columns in
+    place, and converting object columns to Arrow costs more than DuckDB's scan)."""
+    module = type(data).__module__.split(".")[0]
+    if module == "polars" and hasattr(data, "to_arrow"):
+        if hasattr(data, "collect"):  # a LazyFrame: its result
+            data = data.collect()
+        return data.to_arrow()
+    return data
 
 
 def _measure_files(
@@ -179,14 +193,12 @@ def _measure(
     *,
     files: FileSet | None = None,
 ) -> Observations:
-    # Files can be read by several connections at once; a registered DataFrame is seen
-    # by its own connection only.
+    # Files and in-memory data are read by several connections at once: the uniqueness
+    # queries run beside the scan.
     connection = opened.connection
-    parallel = None
-    if files is not None:
-        threads = threads_of(opened.raw)
-        split = _too_few_row_groups(opened.raw, files, threads)
-        parallel = Parallel(opened.side_connection, threads, split)
+    threads = threads_of(opened.raw)
+    split = files is not None and _too_few_row_groups(opened.raw, files, threads)
+    parallel = Parallel(opened.side_connection, threads, split)
     with _reporting(opened, progress):
         return measure(
             connection,
@@ -200,7 +212,7 @@ def _measure(
             others=_other_files(opened, contract),
             reference=reference,
             parallel=parallel,
-            count_distinct=True,
+            count_distinct=bitmap_counter(opened.memory_limit(), threads),
         )
 
 
@@ -238,7 +250,7 @@ def open_data(data: Any, *, file_format: str | None = None) -> Iterator[OpenedSo
     name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
     with session() as opened:
         try:
-            opened.raw.register(VIEW, data)
+            opened.register(VIEW, in_memory(data))
         except Exception as exc:  # duckdb raises several unrelated types here
             raise DataSourceError(
                 f"cannot read a {type(data).__name__}: give a path, a URL, "

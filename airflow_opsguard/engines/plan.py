@@ -77,6 +77,7 @@ class PlannedCheck:
     # unique on one column: its distinct and its non-null values, which prove it unique
     # when they are as many (for databases that count them faster than they group).
     distinct: Select[int, int] | None = None
+    distinct_column: ColumnElement[Any] | None = None  # the column ``distinct`` counts
     # The failing rows counted by a query of their own (reference: an anti-join).
     failing_query: Select[Any] | None = None
     sample_rows: bool = False  # samples are whole rows (dicts), not distinct values
@@ -263,6 +264,7 @@ class _Planner:
             planned.distinct = sa.select(
                 sa.func.count(sa.distinct(cols[0])), sa.func.count(cols[0])
             ).select_from(self.source)
+            planned.distinct_column = cols[0]
         # The count is the last column; its label must not clash with a checked column's.
         count_label = "n"
         while count_label in check.columns:
