@@ -25,7 +25,7 @@ $(DBT_STAMP): $(STAMP)
 	$(BIN)/uv pip install --quiet --python $(DBT_VENV)/bin/python 'dbt-core>=1.8,<1.12' 'dbt-duckdb>=1.8,<1.12'
 	@touch $(DBT_STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(DBT_STAMP)
 	@$(BIN)/python dags_examples/demo.py
 
 # After `make demo`: its dashboard at http://127.0.0.1:8080/opsguard/, login admin / admin.
