@@ -48,6 +48,13 @@ class DatasetOverview(Model):
     )
     open_incidents: int
     recent: list[Verdict] = Field(description="The latest verdicts, oldest first.")
+    failing_checks: list[str] = Field(
+        default_factory=list, description="The checks that did not pass in the latest run."
+    )
+    pass_rate: float | None = Field(
+        default=None, description="The share of ``recent`` verdicts that passed (0..1)."
+    )
+    quarantined_batches: int = Field(default=0, description="Batches awaiting review.")
 
 
 class RunSummary(Model):

@@ -93,9 +93,16 @@ def _pages(page: Page[Any], request: Request) -> dict[str, str | None]:
 def overview(
     request: Request, reader: ReaderDep, limit: Limit = PAGE_SIZE, offset: Offset = 0
 ) -> HTMLResponse:
-    page = reader.dashboard.overview(reader.scope, limit=limit, offset=offset)
+    page = reader.dashboard.overview(reader.scope, limit=limit, offset=offset, failing_first=True)
+    summary = reader.dashboard.summary(reader.scope)
     return _render(
-        request, reader, "overview.html", page=page, pages=_pages(page, request), nav="overview"
+        request,
+        reader,
+        "overview.html",
+        page=page,
+        summary=summary,
+        pages=_pages(page, request),
+        nav="overview",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,6 +47,20 @@ class RunContext:
     preview: Preview | None
 
 
+@dataclass(frozen=True)
+class Summary:
+    """What the overview's cards say."""
+
+    failing: int
+    open_incidents: int
+    quarantined: int
+    days: int
+    mttd_seconds: float | None
+    mttr_seconds: float | None
+    incidents_in_window: int | None
+
+
+SUMMARY_DAYS = 30  # the window of the overview's mean times
 STRIP = 20  # verdicts in an overview's strip
 HISTORY = 60  # runs in a dataset page's charts
 
@@ -74,15 +88,22 @@ class Dashboard:
         with self.store.connection() as connection:
             return queries.dag_ids(connection)
 
-    def overview(self, scope: Scope, *, limit: int, offset: int) -> Page[DatasetOverview]:
+    def overview(
+        self, scope: Scope, *, limit: int, offset: int, failing_first: bool = False
+    ) -> Page[DatasetOverview]:
         with self.store.connection() as connection:
-            latest, total = queries.latest_runs(connection, scope, limit=limit, offset=offset)
+            latest, total = queries.latest_runs(
+                connection, scope, limit=limit, offset=offset, failing_first=failing_first
+            )
             names = [r.dataset for r in latest]
             strips = queries.recent_statuses(connection, scope, names, STRIP)
             newest = queries.freshness_of(connection, [r.run_id for r in latest])
             counts = queries.open_incident_counts(connection, scope, names)
+            failing = queries.failing_checks(connection, [r.run_id for r in latest])
+            waiting = queries.waiting_batches(connection, scope)
         items = []
         for run in latest:
+            recent = strips.get(run.dataset, [])
             data_newest = _instant(newest.get(run.run_id))
             lag = (self.now - data_newest).total_seconds() if data_newest else None
             items.append(
@@ -98,12 +119,38 @@ class Dashboard:
                     freshness_lag_seconds=lag,
                     open_incidents=counts.get(run.dataset, 0),
                     recent=[
-                        Verdict(run_id=i, status=s, checked_at=as_utc(t))
-                        for i, s, t in strips.get(run.dataset, [])
+                        Verdict(run_id=i, status=s, checked_at=as_utc(t)) for i, s, t in recent
                     ],
+                    failing_checks=[name for name, _ in failing.get(run.run_id, [])],
+                    pass_rate=(
+                        sum(s == "pass" for _, s, _ in recent) / len(recent) if recent else None
+                    ),
+                    quarantined_batches=waiting.get(run.dataset, 0),
                 )
             )
         return Page(items=items, total=total, limit=limit, offset=offset)
+
+    def summary(self, scope: Scope, days: int = SUMMARY_DAYS) -> Summary:
+        """The overview's figures: failing datasets, open incidents, batches awaiting
+        review, and (for users who see every DAG) mean times to detect and resolve."""
+        from airflow_opsguard.store.incidents import IncidentStore
+
+        with self.store.connection() as connection:
+            failing = queries.failing_total(connection, scope)
+            incidents = queries.open_incident_total(connection, scope)
+            waiting = sum(queries.waiting_batches(connection, scope).values())
+        stats = None
+        if scope.dag_ids is None and scope.dagless:  # the store's figures are not per DAG
+            stats = IncidentStore(self.store).stats(since=self.now - timedelta(days=days))
+        return Summary(
+            failing=failing,
+            open_incidents=incidents,
+            quarantined=waiting,
+            days=days,
+            mttd_seconds=stats.mean_time_to_detect if stats else None,
+            mttr_seconds=stats.mean_time_to_resolve if stats else None,
+            incidents_in_window=stats.total if stats else None,
+        )
 
     def runs(
         self,

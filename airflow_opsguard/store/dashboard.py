@@ -31,6 +31,13 @@ class Scope:
 
 
 RUN_DAG = runs.c.context["dag_id"].as_string()
+
+
+def state_order(status: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """Failing datasets first: fail and error, then warn, then pass."""
+    return sa.case({"fail": 0, "error": 0, "warn": 1}, value=status, else_=2)
+
+
 OPEN = ("open", "acknowledged")
 
 
@@ -65,14 +72,21 @@ class LatestRun:
 
 
 def latest_runs(
-    connection: sa.Connection, scope: Scope, *, limit: int, offset: int
+    connection: sa.Connection,
+    scope: Scope,
+    *,
+    limit: int,
+    offset: int,
+    failing_first: bool = False,
 ) -> tuple[list[LatestRun], int]:
-    """The newest visible run of each dataset (by name), and how many datasets there are."""
+    """The newest visible run of each dataset (by name; ``failing_first``: failing,
+    then warning, then passing datasets, each by name), and how many datasets there are."""
     ranked = _ranked(scope)
+    order = (state_order(ranked.c.status),) if failing_first else ()
     query = (
         sa.select(ranked)
         .where(ranked.c.newest == 1)
-        .order_by(ranked.c.dataset)
+        .order_by(*order, ranked.c.dataset)
         .limit(limit)
         .offset(offset)
     )
@@ -137,6 +151,25 @@ def freshness_of(connection: sa.Connection, run_ids: Sequence[str]) -> dict[str,
         if value and (row.run_id not in newest or str(value) < str(newest[row.run_id])):
             newest[row.run_id] = value  # several freshness checks: the stalest counts
     return newest
+
+
+def open_incident_total(connection: sa.Connection, scope: Scope) -> int:
+    """Open (or acknowledged) incidents of every visible dataset."""
+    query = sa.select(sa.func.count()).where(
+        incidents.c.status.in_(OPEN), allowed(scope, incidents.c.dag_id)
+    )
+    return int(connection.execute(query).scalar_one())
+
+
+def failing_total(connection: sa.Connection, scope: Scope) -> int:
+    """How many datasets fail (or could not be checked) in their latest visible run."""
+    ranked = _ranked(scope)
+    query = (
+        sa.select(sa.func.count())
+        .select_from(ranked)
+        .where(ranked.c.newest == 1, ranked.c.status.in_(("fail", "error")))
+    )
+    return int(connection.execute(query).scalar_one())
 
 
 def open_incident_counts(

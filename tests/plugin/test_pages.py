@@ -146,3 +146,24 @@ def test_quarantine_page_reviews_with_a_form(
     released = page(client, "/quarantine?status=released", "reader", tokens).text
     assert "released by editor" in released and "without re-check" in released
     assert "&lt;b&gt;reviewed&lt;/b&gt;" in released
+
+
+def test_overview_puts_failing_datasets_first_with_what_fails(
+    client: Any, tokens: dict[str, str], ids: dict[str, str], store_url: str, tmp_path: Any
+) -> None:
+    from data import quarantine_batches
+
+    quarantine_batches(store_url, tmp_path)
+    html = page(client, "/", "reader", tokens).text
+    order = [html.index(f'data-dataset="{name}"') for name in ("orders", "orders_landing")]
+    assert order[0] < html.index('data-dataset="adhoc"') < html.index('data-dataset="payments"')
+    assert order[1] < html.index('data-dataset="adhoc"')
+    orders = html[order[0] : html.index("</tr>", order[0])]
+    assert "freshness(created_at)" in orders and "unique(order_id)" in orders
+    assert "71%" in orders  # 5 of the last 7 passed
+    assert "1 open incident" in orders
+    assert "2 quarantined" in html
+    assert (
+        '<span class="label">Awaiting review</span><span class="big s-text-warn">2</span>' in html
+    )
+    assert "MTTR · 30d" in html  # a viewer of every DAG sees the store's mean times
