@@ -31,6 +31,9 @@ EXTRAS: dict[str, Extra] = {
     "airflow.providers.openlineage": Extra("apache-airflow-providers-openlineage", "openlineage"),
     "openlineage": Extra("openlineage-python", "openlineage"),
     "pyspark": Extra("pyspark", "spark"),
+    "airflow.providers.slack": Extra("apache-airflow-providers-slack", "slack"),
+    "slack_sdk": Extra("apache-airflow-providers-slack", "slack"),
+    "airflow.providers.pagerduty": Extra("apache-airflow-providers-pagerduty", "pagerduty"),
 }
 
 

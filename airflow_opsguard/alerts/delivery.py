@@ -1,8 +1,12 @@
 """Delivery: hand one alert to one route, retrying with backoff; never raise.
 
 Routes deliver through the built-in JSON webhook, the log, an Airflow notifier
-(``BaseNotifier``: called with a context, as Airflow calls it) or a plain callable.
-Airflow is never imported here: a notifier is recognised by what it does.
+(``BaseNotifier``: called with a context, as Airflow calls it), a plain callable, or a
+service's own layout: Slack Block Kit (:mod:`.slack`), a PagerDuty event
+(:mod:`.pagerduty`), a Teams Adaptive Card (:mod:`.teams`). Airflow is never imported
+here by name: a notifier is recognised by what it does, and a provider's class is
+imported by its path when a route uses it (a missing provider is one line naming the
+extra to install).
 """
 
 from __future__ import annotations
@@ -104,6 +108,19 @@ class Deliverer:
         elif spec.kind == "log":
             level = logging.WARNING if payload.get("event") in _LOUD_EVENTS else logging.INFO
             log.log(level, "%s", payload.get("text") or payload.get("title"))
+        elif spec.slack is not None:
+            from airflow_opsguard.alerts.slack import send_slack
+
+            message = AlertMessage.from_dict(payload)
+            send_slack(spec.slack, message, self._context(payload), timeout=spec.timeout)
+        elif spec.pagerduty is not None:
+            from airflow_opsguard.alerts.pagerduty import send_pagerduty
+
+            send_pagerduty(spec.pagerduty, AlertMessage.from_dict(payload), timeout=spec.timeout)
+        elif spec.teams is not None:
+            from airflow_opsguard.alerts.teams import send_teams
+
+            send_teams(spec.teams, AlertMessage.from_dict(payload), timeout=spec.timeout)
         else:
             assert spec.notifier is not None
             call_path(spec.notifier, spec.args, self._context(payload))
@@ -138,6 +155,22 @@ def import_object(path: str) -> Any:
     except (ImportError, AttributeError, ValueError) as exc:
         raise DeliveryError(f"cannot import notifier {path}: {exc}", retryable=False) from None
     return found
+
+
+def provider_class(path: str) -> Any:
+    """The class at ``path`` (``module:Class``) from an optional provider; a missing
+    provider is a :class:`DeliveryError` (not retryable) that names the extra."""
+    from airflow_opsguard.extras import missing_extra_message
+
+    module_name, _, attribute = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        hint = missing_extra_message(exc)
+        raise DeliveryError(
+            hint or f"cannot import {module_name}: {exc}", retryable=False
+        ) from None
+    return getattr(module, attribute)
 
 
 def call_path(path: str, args: Mapping[str, Any], context: dict[str, Any]) -> None:

@@ -10,6 +10,9 @@
       - on: [fail]
         notifier: airflow.providers.smtp.notifications.smtp.SmtpNotifier
         args: {to: oncall@example.com, smtp_conn_id: smtp_default}
+      - {on: [fail, escalate, recover], slack: {conn_id: slack_api, channel: "#data-alerts"}}
+      - {on: [fail, escalate, recover], pagerduty: {routing_key_env: ORDERS_PD_KEY}}
+      - {on: [fail], teams: {url: "${ORDERS_TEAMS_WORKFLOW}"}}
     escalation: {after_failures: 3, after_open: 4h}
     mode: shadow            # the whole contract: measured, stored, shown; never blocks or pages
 
@@ -28,9 +31,13 @@ from airflow_opsguard.contract.base import Duration, StrictModel
 from airflow_opsguard.contract.text import short_repr
 
 # What a route may be told of. ``fail`` covers checks that failed and checks (or a whole
-# gate) that could not be measured: a gate never passes silently.
-AlertEvent = Literal["fail", "warn", "recover", "escalate", "sla_miss"]
+# gate) that could not be measured: a gate never passes silently. ``change``: an open
+# incident's set of failing checks changed (off unless a route asks for it).
+AlertEvent = Literal["fail", "warn", "recover", "escalate", "sla_miss", "change"]
 ALERT_EVENTS: tuple[str, ...] = get_args(AlertEvent)
+# Where a route sends: exactly one of these keys.
+RouteKind = Literal["webhook", "log", "notifier", "slack", "pagerduty", "teams"]
+ROUTE_KINDS: tuple[RouteKind, ...] = get_args(RouteKind)
 
 _DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*([:.][A-Za-z_][\w]*(\.[A-Za-z_]\w*)*)?$")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -45,6 +52,84 @@ def _yaml_on_key(value: Any) -> Any:
     return value
 
 
+def _http_url(value: str, what: str) -> str:
+    text = value.strip()
+    if not re.match(r"^(https?://|\$\{)", text, re.IGNORECASE):
+        raise ValueError(f"{what} is an http:// or https:// URL (or ${{ENV_VAR}})")
+    return text
+
+
+class SlackTarget(StrictModel):
+    """A Slack message in Block Kit, sent by the Slack provider's notifiers: with
+    ``channel``, through the Web API (``chat.postMessage``, a connection of type
+    ``slack`` holding a bot token); without, through an incoming webhook (a connection
+    of type ``slackwebhook``)."""
+
+    conn_id: str = Field(min_length=1, description="The Airflow connection to Slack.")
+    channel: str | None = Field(
+        None,
+        min_length=1,
+        description="The channel (#name or id) for a Web API connection; none for a webhook.",
+    )
+
+
+PagerDutySeverity = Literal["critical", "error", "warning", "info"]
+
+
+class PagerDutyTarget(StrictModel):
+    """A PagerDuty Events API v2 event: ``trigger`` when an incident opens or
+    escalates, ``resolve`` when it resolves, with the incident's key as ``dedup_key``
+    so that PagerDuty groups and resolves it. The routing (integration) key comes from
+    an Airflow connection (type ``pagerduty_events``, the PagerDuty provider's) or from
+    an environment variable: exactly one of ``conn_id`` and ``routing_key_env``."""
+
+    conn_id: str | None = Field(
+        None, min_length=1, description="A pagerduty_events connection holding the key."
+    )
+    routing_key_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The environment variable that holds the routing key.",
+    )
+    severity: PagerDutySeverity | None = Field(
+        None,
+        description="The event's severity; default: error for a failure, critical once "
+        "escalated, warning for a warning.",
+    )
+    source: str = Field("airflow-opsguard", min_length=1, description="The event's source.")
+    events_url: str = Field(
+        "https://events.pagerduty.com",
+        description="The Events API (https://events.eu.pagerduty.com in the EU region).",
+    )
+
+    @field_validator("events_url")
+    @classmethod
+    def _events_url(cls, value: str) -> str:
+        return _http_url(value, "events_url").rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> PagerDutyTarget:
+        if (self.conn_id is None) == (self.routing_key_env is None):
+            raise ValueError("give exactly one of conn_id and routing_key_env")
+        return self
+
+
+class TeamsTarget(StrictModel):
+    """A Microsoft Teams message as an Adaptive Card, posted to a Teams workflow
+    webhook ("When a Teams webhook request is received"), which takes Adaptive Cards
+    only. ``${NAME}`` in the URL is read from the environment when sending."""
+
+    url: str = Field(description="The workflow's webhook URL.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value, "a Teams workflow url")
+
+    def __repr_args__(self) -> Any:
+        yield "url", mask_webhook(self.url)
+
+
 def _events(value: Any) -> Any:
     if isinstance(value, str):
         return (value,)
@@ -52,20 +137,23 @@ def _events(value: Any) -> Any:
 
 
 class AlertRoute(StrictModel):
-    """Where the alerts of some events go: exactly one of ``webhook``, ``log`` or
-    ``notifier``.
+    """Where the alerts of some events go: exactly one of ``webhook``, ``log``,
+    ``notifier``, ``slack``, ``pagerduty`` or ``teams``.
 
     ``webhook``: a URL that receives the alert as JSON (POST), with a ``text`` field, so a
-    Slack or Teams incoming webhook takes it as it is. ``${NAME}`` in the URL or in a
+    Slack incoming webhook takes it as it is. ``${NAME}`` in the URL or in a
     header is read from the environment when the alert is sent, so a secret need not be
     in the contract; URLs are shown masked everywhere.
     ``notifier``: an importable Airflow notifier class or callable, ``module.Class`` or
     ``module:callable``, made with ``args``.
+    ``slack``, ``pagerduty``, ``teams``: the alert laid out for that service (Block Kit,
+    an Events API v2 event, an Adaptive Card); see :class:`SlackTarget`,
+    :class:`PagerDutyTarget`, :class:`TeamsTarget`.
     """
 
     on: tuple[AlertEvent, ...] = Field(
         min_length=1,
-        description="The events routed here: fail, warn, recover, escalate, sla_miss.",
+        description="The events routed here: fail, warn, recover, escalate, sla_miss, change.",
     )
     webhook: str | None = Field(None, description="A URL that receives the alert as JSON.")
     headers: dict[str, str] = Field(
@@ -79,13 +167,18 @@ class AlertRoute(StrictModel):
     args: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments of the notifier."
     )
+    slack: SlackTarget | None = Field(None, description="A Slack message in Block Kit.")
+    pagerduty: PagerDutyTarget | None = Field(None, description="A PagerDuty Events v2 event.")
+    teams: TeamsTarget | None = Field(None, description="A Teams Adaptive Card.")
     name: str | None = Field(None, description="A name for the route in logs and the store.")
     send_resolved: bool = Field(
         True,
         description="Also send the recovery notice of incidents this route was told of "
         "(as Alertmanager's send_resolved).",
     )
-    timeout: float = Field(10.0, gt=0, le=300, description="Seconds to wait for a webhook.")
+    timeout: float = Field(
+        10.0, gt=0, le=300, description="Seconds to wait for a webhook, Slack, PagerDuty or Teams."
+    )
     retries: int = Field(2, ge=0, le=10, description="Retries of a delivery that failed.")
     backoff: float = Field(
         1.0, ge=0, le=300, description="Seconds before the first retry; doubled each time."
@@ -102,12 +195,7 @@ class AlertRoute(StrictModel):
     @field_validator("webhook")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        text = value.strip()
-        if not re.match(r"^(https?://|\$\{)", text, re.IGNORECASE):
-            raise ValueError("a webhook is an http:// or https:// URL (or ${ENV_VAR})")
-        return text
+        return None if value is None else _http_url(value, "a webhook")
 
     @field_validator("notifier")
     @classmethod
@@ -121,12 +209,13 @@ class AlertRoute(StrictModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> AlertRoute:
-        targets = [
-            k for k in ("webhook", "log", "notifier") if getattr(self, k) not in (None, False)
-        ]
+        targets = [k for k in ROUTE_KINDS if getattr(self, k) not in (None, False)]
         if len(targets) != 1:
             found = " and ".join(targets) if targets else "none"
-            raise ValueError(f"give exactly one of webhook, log: true or notifier (got {found})")
+            raise ValueError(
+                "give exactly one of webhook, log: true, notifier, slack, pagerduty or teams "
+                f"(got {found})"
+            )
         if self.args and self.notifier is None:
             raise ValueError("'args' go with 'notifier'")
         if self.headers and self.webhook is None:
@@ -146,11 +235,26 @@ class AlertRoute(StrictModel):
                 yield key, value
 
     @property
-    def kind(self) -> Literal["webhook", "log", "notifier"]:
+    def kind(self) -> RouteKind:
+        for kind in ROUTE_KINDS:
+            if kind != "log" and getattr(self, kind) is not None:
+                return kind
+        return "log"
+
+    def describe(self) -> str:
+        """The route as it may be shown in logs and the store (URLs masked)."""
         if self.webhook is not None:
-            return "webhook"
+            return f"webhook {mask_webhook(self.webhook)}"
         if self.notifier is not None:
-            return "notifier"
+            return f"notifier {self.notifier}"
+        if self.slack is not None:
+            where = f" {self.slack.channel}" if self.slack.channel else ""
+            return f"slack {self.slack.conn_id}{where}"
+        if self.pagerduty is not None:
+            key = self.pagerduty.conn_id or f"${{{self.pagerduty.routing_key_env}}}"
+            return f"pagerduty {key}"
+        if self.teams is not None:
+            return f"teams {mask_webhook(self.teams.url)}"
         return "log"
 
 
