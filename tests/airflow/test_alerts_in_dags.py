@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import pendulum
@@ -133,7 +134,11 @@ def test_one_alert_lists_the_three_failing_checks_and_no_secret_is_kept_anywhere
         "try_number": 1,
         "result_id": result["run_id"],
     }
-    assert alert["report_url"] == f"https://airflow.example.com/opsguard/runs/{result['run_id']}"
+    # The gate task instance's "Data quality" tab, in Airflow's UI.
+    assert alert["report_url"] == (
+        f"https://airflow.example.com/dags/alerts_three/runs/{quote(run.run_id, safe='')}"
+        "/tasks/gate/plugin/opsguard-task"
+    )
     assert alert["contract_fingerprint"] == result["contract_fingerprint"][:12]
     assert alert["runbook"] == "https://wiki.example.com/runbooks/orders"
     assert alert["owner"] == "data-platform@example.com"
@@ -165,13 +170,14 @@ def test_dedup_across_retries_and_runs_then_escalation_then_recovery(
     assert good.states == {"gate": "success", "train": "success"}
     assert hook.events() == ["fail", "escalate", "recover"]
     recovered = hook.bodies("recover")[0]
-    assert {c["name"] for c in recovered["checks"]} == {
+    assert {c["name"] for c in recovered["recovered"]} == {
         "volume",
         "unique(order_id)",
         "range(amount)",
     }
+    assert recovered["incident_key"] == hook.bodies("fail")[0]["incident_key"]
     found = incidents("alerts_lifecycle")
-    assert len(found) == 3
+    assert len(found) == 1  # one failure episode
     assert {(i.status, i.failures, i.escalated_at is not None) for i in found} == {
         ("resolved", 3, True)
     }
