@@ -35,8 +35,8 @@ from airflow_opsguard.alerts.sla import (
     send_sla_miss,
     sla_default,
 )
-from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.runtime import resolve_contract_path, store_url_in_airflow
 
 # Keys of a route mapping that go with a notifier object (see alerts.routes.from_object).

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_opsguard.checks.evaluate import as_utc
 from airflow_opsguard.checks.keys import FRESHNESS_KEY
@@ -28,6 +28,9 @@ from airflow_opsguard.contract.durations import format_duration
 from airflow_opsguard.contract.models import Column, Contract, Schema
 from airflow_opsguard.contract.sections import FUTURE_TOLERANCE
 from airflow_opsguard.errors import DataSourceError
+
+if TYPE_CHECKING:
+    from airflow_opsguard.engines.connections import ConnectionResolver
 
 SourceKind = Literal["column", "mtime", "asset"]
 SOURCE_KINDS: tuple[str, ...] = ("column", "mtime", "asset")
@@ -169,9 +172,12 @@ def observe(
     *,
     data: str | None = None,
     table: str | None = None,
+    connections: ConnectionResolver | None = None,
 ) -> Observation:
     """Read the newest timestamp of a column or of files. Never raises for a source that
-    cannot be read: the observation carries the error, and the caller tries again."""
+    cannot be read: the observation carries the error, and the caller tries again.
+    ``connections`` resolves a ``source.conn_id`` (the sensor hands in Airflow's)."""
+    from airflow_opsguard.engines.connections import using_connections
     from airflow_opsguard.engines.sources import source_name
 
     try:
@@ -180,7 +186,8 @@ def observe(
             return Observation(newest=newest_mtime(location), source=location)
         if kind != "column" or contract is None or contract.freshness is None:
             raise ValueError(f"cannot observe a {kind!r} source here")
-        value = newest_in_column(contract, data, table)
+        with using_connections(connections):
+            value = newest_in_column(contract, data, table)
         column = contract.freshness.column
         where = source_name(contract, data or None, table)
         return Observation(newest=as_timestamp(value, column), source=where)

@@ -29,15 +29,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_opsguard.contract.loader import ContractLike, load_contract
+from airflow_opsguard.contract.loader import ContractLike
 from airflow_opsguard.decision import Action, Decision, OnFail, decide
+from airflow_opsguard.engines.connections import using_connections
 from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.formats import load_contract
 
 if TYPE_CHECKING:
     from airflow_opsguard.alerts.messages import LinkSettings
     from airflow_opsguard.alerts.service import AlertReport
     from airflow_opsguard.checks.results import GateResult
     from airflow_opsguard.contract.models import Contract
+    from airflow_opsguard.engines.connections import ConnectionResolver
     from airflow_opsguard.engines.files import Progress
     from airflow_opsguard.quarantine.settlement import Settlement, Target
     from airflow_opsguard.store.store import ResultStore
@@ -95,6 +98,7 @@ def run_gate(
     will_retry: bool = False,
     progress: Progress | None = None,
     gx_suites: Sequence[Any] = (),
+    connections: ConnectionResolver | None = None,
 ) -> GateRun:
     """Run a gate: check ``data`` against ``contract``, record, settle, decide, alert.
 
@@ -109,6 +113,11 @@ def run_gate(
     verdict's id (default: a new one; a retried attempt passes its own, so storing it
     twice is a no-op). ``record=False``: do not record the verdict (the store is still
     read, for baselines and history).
+
+    ``connections`` resolves Airflow connection ids (a contract's ``source.conn_id``,
+    ``conn_id``) into engines: the Airflow layer hands in Airflow's
+    (:func:`airflow_opsguard.connections.engine_for_conn_id`); without one, a connection
+    id to read is the verdict's one-line error.
 
     ``act``: move the data as the verdict says (quarantine, publish, split), resuming
     what a crashed try did. ``alert``: track incidents and alert the contract's routes
@@ -125,37 +134,41 @@ def run_gate(
     if conn_id:
         table = None
     outcome: OnFail = on_fail or spec.on_fail
-    opened = _open_store(store)
-    try:
-        target = None
-        if act:
-            batch = batch_id or _batch_id(spec, identity)
-            target = _target(spec, outcome, batch, data, table)
-        with ExitStack() as claimed:
-            if target is not None and not isinstance(target, DataSourceError):
-                # Tries of one batch take turns from resume to settle (a lock in the data
-                # database): a later try resumes what the first decided, and never
-                # checks the staging table that the first one emptied.
-                _step(lambda: claimed.enter_context(_claim(target)))
-                settled = _step(lambda: _resume(target, opened))
-                if settled is not None:
-                    return _resumed(spec, settled, opened)
-            result = _judge(spec, data, table, now, opened, identity, run_id, progress, gx_suites)
-            if opened is not None and record:
-                opened.record(result)  # never raises: a store outage never changes the verdict
-            settled = _settle(spec, result, target, outcome, opened) if act else None
-        decision = decide(result, outcome)
-        if settled is not None and settled.action == "split":
-            decision = replace(decision, action="continue")  # the clean rows go on
-        report = None
-        if alert:
-            retried = will_retry and decision.action == "retry"
-            report = _alert(
-                spec, result, routes, opened, notify_context, links, incident_time, retried
-            )
-    finally:
-        if opened is not None and opened is not store:
-            opened.close()
+    # Connection ids resolve through the caller's resolver wherever the run reaches.
+    with using_connections(connections):
+        opened = _open_store(store)
+        try:
+            target = None
+            if act:
+                batch = batch_id or _batch_id(spec, identity)
+                target = _target(spec, outcome, batch, data, table)
+            with ExitStack() as claimed:
+                if target is not None and not isinstance(target, DataSourceError):
+                    # Tries of one batch take turns from resume to settle (a lock in the data
+                    # database): a later try resumes what the first decided, and never
+                    # checks the staging table that the first one emptied.
+                    _step(lambda: claimed.enter_context(_claim(target)))
+                    settled = _step(lambda: _resume(target, opened))
+                    if settled is not None:
+                        return _resumed(spec, settled, opened)
+                result = _judge(
+                    spec, data, table, now, opened, identity, run_id, progress, gx_suites
+                )
+                if opened is not None and record:
+                    opened.record(result)  # never raises: a store outage never changes the verdict
+                settled = _settle(spec, result, target, outcome, opened) if act else None
+            decision = decide(result, outcome)
+            if settled is not None and settled.action == "split":
+                decision = replace(decision, action="continue")  # the clean rows go on
+            report = None
+            if alert:
+                retried = will_retry and decision.action == "retry"
+                report = _alert(
+                    spec, result, routes, opened, notify_context, links, incident_time, retried
+                )
+        finally:
+            if opened is not None and opened is not store:
+                opened.close()
     payload = result.to_dict()
     if settled is not None:
         payload["quarantine"] = settled.to_dict()
@@ -173,6 +186,7 @@ def validate(
     progress: Progress | None = None,
     record: bool = True,
     gx_suites: Sequence[Any] = (),
+    connections: ConnectionResolver | None = None,
 ) -> GateResult:
     """Check ``data`` against ``contract`` and return the verdict.
 
@@ -197,6 +211,9 @@ def validate(
     a check result of type ``gx`` in the same verdict. A broken suite raises
     :class:`ContractError` before any data is read.
 
+    ``connections`` resolves a contract's ``source.conn_id`` (an Airflow connection);
+    :func:`airflow_opsguard.validate` hands in Airflow's.
+
     It runs the same pipeline as a gate task (:func:`run_gate`), without moving data or
     alerting.
     """
@@ -210,6 +227,7 @@ def validate(
         record=record,
         progress=progress,
         gx_suites=gx_suites,
+        connections=connections,
     )
     assert run.result is not None  # only a resumed quarantine has none
     return run.result

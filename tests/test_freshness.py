@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_opsguard.contract.loader import load_contract, parse_contract
+from airflow_opsguard.contract.loader import parse_contract
 from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.freshness import (
     Observation,
     Reading,

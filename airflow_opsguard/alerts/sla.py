@@ -25,8 +25,8 @@ from airflow_opsguard.alerts.routes import Route, routes_for
 from airflow_opsguard.alerts.service import deliver_message
 from airflow_opsguard.checks.results import to_json_value
 from airflow_opsguard.contract.durations import format_duration
-from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.urls import mask_url
 
 if TYPE_CHECKING:

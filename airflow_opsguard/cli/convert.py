@@ -42,9 +42,10 @@ def add_convert_commands(commands: Any) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from airflow_opsguard.formats import load_contract
     from airflow_opsguard.gx.convert import export_suite
 
-    suite, skipped = export_suite(args.contract, args.name)
+    suite, skipped = export_suite(load_contract(args.contract), args.name)
     _write(args.out, json.dumps(suite, indent=2) + "\n", "suite")
     _report(args.contract, "not exported", skipped)
     return 0

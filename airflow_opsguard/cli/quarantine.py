@@ -94,6 +94,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
+    from airflow_opsguard.connections import engine_for_conn_id
     from airflow_opsguard.quarantine.service import ReleaseRefused, release
 
     try:
@@ -104,6 +105,7 @@ def _release(args: argparse.Namespace) -> int:
             force=args.force,
             store=args.store,
             database=args.data,
+            connections=engine_for_conn_id,
         )
     except ReleaseRefused as exc:
         if args.format == "json":
@@ -125,10 +127,16 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _drop(args: argparse.Namespace) -> int:
+    from airflow_opsguard.connections import engine_for_conn_id
     from airflow_opsguard.quarantine.service import drop
 
     record = drop(
-        args.batch_id, by=args.by, reason=args.reason, store=args.store, database=args.data
+        args.batch_id,
+        by=args.by,
+        reason=args.reason,
+        store=args.store,
+        database=args.data,
+        connections=engine_for_conn_id,
     )
     if args.format == "json":
         print(json.dumps(record.to_dict()))

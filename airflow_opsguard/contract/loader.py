@@ -15,44 +15,33 @@ from airflow_opsguard.contract.contract import Contract
 from airflow_opsguard.contract.safe_load import load_yaml, load_yaml_file
 from airflow_opsguard.contract.text import clip, short_repr
 from airflow_opsguard.errors import ContractError
-from airflow_opsguard.odcs import is_odcs
 
 ContractLike = Contract | str | os.PathLike[str] | Mapping[str, Any]
 
 
-def load_contract(contract: ContractLike) -> Contract:
-    """Return a :class:`Contract` from a path to a YAML file, a mapping, or a Contract.
-
-    Raises :class:`ContractError` with one line naming the file, line and key at fault.
-    """
-    if isinstance(contract, Contract):
-        return contract
-    if isinstance(contract, Mapping):
-        return parse_contract(contract, origin="<contract>")
-    origin = os.fspath(contract)
-    data, node = load_yaml_file(origin, what="contract")
-    loaded = _from_document(data, node, origin=clip(origin, 300)).with_origin(origin)
-    if loaded.gx_suite:
-        from airflow_opsguard.gx.suites import contract_suites
-
-        contract_suites(loaded)  # a missing or malformed suite file fails the load (no GX)
-    return loaded
+def read_contract_file(path: str | os.PathLike[str]) -> tuple[Any, yaml.Node | None]:
+    """The YAML document of a contract file and its node tree (for line numbers), read
+    within the limits of :mod:`airflow_opsguard.contract.safe_load`. Which format the
+    document is written in is decided above this layer
+    (:func:`airflow_opsguard.formats.load_contract`)."""
+    return load_yaml_file(os.fspath(path), what="contract")
 
 
 def parse_contract_text(text: str, *, origin: str = "<contract>") -> Contract:
     """Parse a contract from YAML text; ``origin`` names it in error messages. The text
     is read within the limits of :mod:`airflow_opsguard.contract.safe_load`."""
     data, node = load_yaml(text, origin=origin, what="contract")
-    return _from_document(data, node, origin=origin)
+    return parse_contract(contract_mapping(data, origin=origin), origin=origin, node=node)
 
 
-def _from_document(data: Any, node: yaml.Node | None, *, origin: str) -> Contract:
+def contract_mapping(data: Any, *, origin: str) -> Mapping[str, Any]:
+    """``data`` as the mapping that a contract document is, or one line saying why not."""
     if not isinstance(data, Mapping):
         kind = "empty" if data is None else f"a {_kind(data)}"
         raise ContractError(
             f"{origin}: a contract is a mapping with at least a 'dataset' key, not {kind}"
         )
-    return parse_contract(data, origin=origin, node=node)
+    return data
 
 
 def _kind(data: Any) -> str:
@@ -63,15 +52,8 @@ def _kind(data: Any) -> str:
 def parse_contract(
     data: Mapping[str, Any], *, origin: str = "<contract>", node: yaml.Node | None = None
 ) -> Contract:
-    """A contract from its mapping: ours, or an Open Data Contract Standard v3 document
-    (``apiVersion: v3.x``, ``kind: DataContract``), whose rules that do not map are
-    listed in one warning."""
-    if is_odcs(data):
-        from airflow_opsguard.odcs.reading import odcs_to_contract, warn_unmapped
-
-        data, unmapped = odcs_to_contract(data, origin=origin)
-        warn_unmapped(origin, unmapped)
-        node = None  # the lines of the ODCS document are not those of the contract
+    """A contract from its mapping, in our format (an ODCS document is converted first,
+    by :func:`airflow_opsguard.formats.parse_document`)."""
     try:
         return Contract.model_validate(data)
     except ValidationError as exc:

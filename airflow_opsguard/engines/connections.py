@@ -3,7 +3,8 @@
 ``postgresql://``, ``postgres://``, ``mysql://`` and ``mariadb://`` URLs mean the drivers
 of airflow-opsguard's extras (psycopg 3: ``[postgres]``, PyMySQL: ``[mysql]``); without
 the extra, the error says what to install. An Airflow connection (``conn_id``)
-becomes an engine through Airflow's own hook machinery, imported only when one is used.
+becomes an engine through the resolver the caller hands in (:func:`using_connections`):
+the engines never import Airflow.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -22,14 +26,11 @@ from airflow_opsguard.urls import database_url, mask_text, mask_url, with_instal
 
 CONNECT_TIMEOUT = 30  # seconds to wait for a server that does not answer
 
-# Airflow connection types whose URL we can build from the connection's fields.
-_CONN_TYPES = {
-    "postgres": "postgresql+psycopg",
-    "postgresql": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mariadb+pymysql",
-    "sqlite": "sqlite",
-}
+# An Airflow connection id in, an engine out (the Airflow layer provides one).
+ConnectionResolver = Callable[[str], sa.Engine]
+# A context variable, not a global: the resolver is in force only within the entry point
+# that handed it in (engines are made there, before any worker thread starts).
+_resolver: ContextVar[ConnectionResolver | None] = ContextVar("opsguard_connections", default=None)
 # Dialects that ship with SQLAlchemy; others register through entry points.
 _BUILTIN_DIALECTS = frozenset(
     {"postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle"}
@@ -128,67 +129,31 @@ def _require_sqlite_file(url: sa.URL) -> None:
 
 
 def engine_for_conn_id(conn_id: str) -> sa.Engine:
-    """An engine for an Airflow connection, through Airflow's hook machinery.
-
-    The connection's hook builds the engine when it can (``get_sqlalchemy_engine`` of the
-    SQL providers, which knows each warehouse's authentication); otherwise the URL is
-    built from the connection's fields for PostgreSQL, MySQL/MariaDB and SQLite.
-    """
-    try:
-        from airflow.sdk import BaseHook
-    except ImportError:
+    """An engine for an Airflow connection id, through the resolver in force (see
+    :func:`using_connections`). Raises :class:`DataSourceError` when none is."""
+    resolver = _resolver.get()
+    if resolver is None:
         raise DataSourceError(
-            f"source.conn_id {conn_id!r} is an Airflow connection, and Airflow is not "
-            "installed here; give source.url (a SQLAlchemy URL) or --data URL instead"
-        ) from None
-    try:
-        connection = BaseHook.get_connection(conn_id)
-    except Exception as exc:  # AirflowNotFoundException, or the API server did not answer
-        missing = type(exc).__name__ == "AirflowNotFoundException"
-        raise DataSourceError(
-            f"Airflow connection {conn_id!r}: {_first_line(exc)}", retryable=not missing
-        ) from None
-    engine = _hook_engine(connection)
-    if engine is not None:
-        return engine
-    drivername = connection.extra_dejson.get("sqlalchemy_scheme") or _CONN_TYPES.get(
-        str(connection.conn_type)
-    )
-    if drivername is None:
-        raise DataSourceError(
-            f"Airflow connection {conn_id!r} is of type {connection.conn_type!r}, which has no "
-            "SQLAlchemy engine here: install its provider, or give source.url"
+            f"source.conn_id {conn_id!r} is an Airflow connection, and nothing resolves "
+            "one here: run the gate from Airflow, validate() or opsguard check, or give "
+            "source.url (a SQLAlchemy URL)"
         )
-    if drivername == "sqlite":
-        url = sa.URL.create("sqlite", database=connection.host or connection.schema)
-    else:
-        url = sa.URL.create(
-            drivername,
-            username=connection.login or None,
-            password=connection.password or None,
-            host=connection.host or None,
-            port=connection.port or None,
-            database=connection.schema or None,
-        )
-    return create_engine(normalise_url(url))
+    return resolver(conn_id)
 
 
-def _hook_engine(connection: Any) -> sa.Engine | None:
-    """The engine the connection's hook builds, or None when it builds none."""
+@contextmanager
+def using_connections(resolver: ConnectionResolver | None) -> Iterator[None]:
+    """Resolve Airflow connection ids with ``resolver`` within the block, wherever the
+    work reaches (the engines, GX, quarantine's moves); None keeps the one in force.
+
+    The engines do not import Airflow: the Airflow layer's resolver
+    (:func:`airflow_opsguard.connections.engine_for_conn_id`) is handed in by the entry
+    points (``run_gate(connections=...)``, the operators, the CLI, ``validate()``)."""
+    if resolver is None:
+        yield
+        return
+    token = _resolver.set(resolver)
     try:
-        hook = connection.get_hook()
-    except Exception:  # no provider for this connection type: build the URL ourselves
-        return None
-    get_engine = getattr(hook, "get_sqlalchemy_engine", None)
-    if not callable(get_engine):
-        return None
-    try:
-        engine = get_engine()
-    except Exception:  # the hook cannot build a URL, or its driver is missing
-        return None
-    return engine if isinstance(engine, sa.Engine) else None
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+        yield
+    finally:
+        _resolver.reset(token)

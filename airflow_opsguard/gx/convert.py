@@ -6,25 +6,27 @@ convert is returned with the reason, for the caller to list.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.gx.mapping import META_KEY, Skipped
 
+if TYPE_CHECKING:
+    from airflow_opsguard.contract.models import Contract
+
 
 def export_suite(
-    contract_path: str, name: str | None = None
+    contract: Contract, name: str | None = None
 ) -> tuple[dict[str, Any], list[Skipped]]:
-    """The GX suite (JSON mapping) of a contract file, and what it could not state."""
-    from airflow_opsguard.contract.loader import load_contract
+    """The GX suite (JSON mapping) of a loaded contract (see
+    :func:`airflow_opsguard.load_contract`: ours or ODCS), and what it could not state."""
     from airflow_opsguard.gx.exporting import contract_to_expectations
 
-    contract = load_contract(contract_path)
     expectations, skipped = contract_to_expectations(contract)
     suite = {
         "name": name or contract.dataset,
         "expectations": expectations,
         "meta": {META_KEY: {"dataset": contract.dataset, "contract": contract.fingerprint}},
-        "notes": f"Exported by opsguard export-gx from {contract_path}.",
+        "notes": f"Exported by opsguard export-gx from {contract.origin or contract.dataset}.",
     }
     return suite, skipped
 

@@ -8,13 +8,13 @@ from typing import Any
 
 def to_opsguard(path: str, object_name: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """Our contract (a mapping) from a contract file, ODCS or ours, and what did not map."""
-    from airflow_opsguard.contract.loader import load_contract, parse_contract
+    from airflow_opsguard.contract.loader import parse_contract
     from airflow_opsguard.odcs import is_odcs
     from airflow_opsguard.odcs.reading import odcs_to_contract
 
-    data = _read(path)
+    data, node = _read(path)
     if not is_odcs(data):
-        contract = load_contract(path)
+        contract = parse_contract(data, origin=path, node=node)
         return contract.model_dump(mode="json", by_alias=True, exclude_unset=True), []
     mapping, unmapped = odcs_to_contract(data, origin=path, object_name=object_name)
     parse_contract(mapping, origin=f"{path} (as an opsguard contract)")
@@ -23,26 +23,26 @@ def to_opsguard(path: str, object_name: str | None = None) -> tuple[dict[str, An
 
 def to_odcs(path: str, object_name: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """The ODCS document of a contract file (ours, or ODCS read and written again)."""
-    from airflow_opsguard.contract.loader import load_contract, parse_contract
+    from airflow_opsguard.contract.loader import parse_contract
     from airflow_opsguard.odcs import is_odcs
     from airflow_opsguard.odcs.reading import odcs_to_contract
     from airflow_opsguard.odcs.writing import contract_to_odcs
 
-    data = _read(path)
+    data, node = _read(path)
     unmapped: list[str] = []
     if is_odcs(data):
         mapping, unmapped = odcs_to_contract(data, origin=path, object_name=object_name)
         contract = parse_contract(mapping, origin=f"{path} (as an opsguard contract)")
     else:
-        contract = load_contract(path)
+        contract = parse_contract(data, origin=path, node=node)
     document, more = contract_to_odcs(contract)
     return document, [*unmapped, *more]
 
 
-def _read(path: str) -> Any:
-    """The document in a contract file, read as every contract file is (within the
-    limits of :mod:`airflow_opsguard.contract.safe_load`)."""
-    from airflow_opsguard.contract.safe_load import load_yaml_file
+def _read(path: str) -> tuple[Any, Any]:
+    """The mapping in a contract file and its YAML nodes, read as every contract file is
+    (within the limits of :mod:`airflow_opsguard.contract.safe_load`)."""
+    from airflow_opsguard.contract.loader import contract_mapping, read_contract_file
 
-    data, _node = load_yaml_file(path, what="contract")
-    return data
+    data, node = read_contract_file(path)
+    return contract_mapping(data, origin=path), node

@@ -53,7 +53,7 @@ def dataset_of(contract: Contract, data: Any, table: str | None) -> LineageDatas
         if source.engine is not None:
             url = source.engine.url
         elif source.conn_id is not None:
-            from airflow_opsguard.engines.connections import engine_for_conn_id
+            from airflow_opsguard.connections import engine_for_conn_id
 
             url = engine_for_conn_id(source.conn_id).url
         else:

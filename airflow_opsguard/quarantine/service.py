@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_opsguard.contract.models import Contract, Source
+from airflow_opsguard.engines.connections import using_connections
 from airflow_opsguard.errors import ContractError, OpsGuardError
 from airflow_opsguard.quarantine import STATUSES
 from airflow_opsguard.quarantine import files as qfiles
@@ -50,6 +51,7 @@ from airflow_opsguard.urls import mask_url
 
 if TYPE_CHECKING:
     from airflow_opsguard.checks.results import GateResult
+    from airflow_opsguard.engines.connections import ConnectionResolver
     from airflow_opsguard.store.store import ResultStore
 
 
@@ -138,6 +140,7 @@ def release(
     store: ResultStore | str | None = None,
     database: str | None = None,
     now: datetime | None = None,
+    connections: ConnectionResolver | None = None,
 ) -> Released:
     """Publish a quarantined batch after review.
 
@@ -149,9 +152,11 @@ def release(
     contract publishes nowhere), in one transaction. ``database``: the database URL
     when the stored one had its password masked and the contract file the gate read
     does not give it (it is gone, changed, or the gate was given another URL).
+    ``connections`` resolves an Airflow connection id the batch was read through
+    (:func:`airflow_opsguard.connections.engine_for_conn_id`, as the CLI passes).
     """
     who, moment = by or _user(), now or datetime.now(UTC)
-    with using_store(store) as opened:
+    with using_connections(connections), using_store(store) as opened:
         record = _open_record(opened, batch_id)
         original = _original_contract(record)
         contract = original or _contract(record)
@@ -221,10 +226,12 @@ def drop(
     store: ResultStore | str | None = None,
     database: str | None = None,
     now: datetime | None = None,
+    connections: ConnectionResolver | None = None,
 ) -> QuarantineRecord:
-    """Delete a quarantined batch's data for good, recording who, why and when."""
+    """Delete a quarantined batch's data for good, recording who, why and when
+    (``connections``: as for :func:`release`)."""
     who, moment = by or _user(), now or datetime.now(UTC)
-    with using_store(store) as opened:
+    with using_connections(connections), using_store(store) as opened:
         record = _open_record(opened, batch_id)
         if record.details.get("database"):
             target = _database(record, database, _original_contract(record))
@@ -273,7 +280,7 @@ def _contract(record: QuarantineRecord) -> Contract:
 def _original_contract(record: QuarantineRecord) -> Contract | None:
     """The contract file the gate read, with its credentials, when it is still there
     and says what the record keeps (secrets aside); None otherwise."""
-    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.formats import load_contract
 
     origin = record.details.get("origin")
     if not isinstance(origin, str) or not os.path.isfile(origin):

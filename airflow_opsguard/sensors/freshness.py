@@ -11,6 +11,7 @@ from airflow.sdk import Asset, BaseSensorOperator, PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
 
+from airflow_opsguard.connections import engine_for_conn_id
 from airflow_opsguard.contract.durations import format_duration, parse_duration
 from airflow_opsguard.contract.models import Contract, Source
 from airflow_opsguard.errors import StoreError
@@ -262,6 +263,7 @@ class FreshnessSensor(BaseSensorOperator):
                 freshness_only(contract) if self.source == "column" and contract else contract,
                 data=self.data or None,
                 table=None if self.conn_id else self.table or None,
+                connections=engine_for_conn_id,
             )
         reading = Reading(
             self._dataset(contract),

@@ -10,6 +10,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_opsguard.connections import engine_for_conn_id
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.freshness import (
     SOURCE_KINDS,
@@ -118,7 +119,12 @@ class FreshnessTrigger(BaseTrigger):
                     return
             else:
                 observation = await asyncio.to_thread(
-                    observe, self.source, contract, data=self.data, table=self.table
+                    observe,
+                    self.source,
+                    contract,
+                    data=self.data,
+                    table=self.table,
+                    connections=engine_for_conn_id,
                 )
                 now = datetime.now(UTC)
                 reading = Reading(

@@ -19,7 +19,7 @@ import pendulum
 import pytest
 from conftest import STORE_URL, parse, run_dag, write_dag
 
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.freshness import WaitState, freshness_only, start_waiting
 from airflow_opsguard.store import ResultStore, SlaMiss
 from airflow_opsguard.triggers.freshness import CLASSPATH, FreshnessTrigger

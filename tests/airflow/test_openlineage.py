@@ -92,7 +92,7 @@ def test_a_gate_reports_its_verdict_as_data_quality_facets(
 
 
 def test_dataset_names_follow_the_openlineage_naming_spec(tmp_path: Path) -> None:
-    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.formats import load_contract
     from airflow_opsguard.operators.lineage import LineageDataset, dataset_of
 
     spec = load_contract({"dataset": "orders"})

@@ -22,7 +22,7 @@ def test_the_alert_modules_import_nothing_heavy() -> None:
         "import airflow_opsguard.alerts as a\n"
         "from airflow_opsguard.alerts import send_alerts, send_sla_miss, IncidentStore\n"
         "import airflow_opsguard.cli.incidents\n"
-        "from airflow_opsguard.contract.loader import load_contract\n"
+        "from airflow_opsguard.formats import load_contract\n"
         "load_contract({'dataset': 'x', 'alerts': [{'on': ['fail'], 'log': True}]})"
     )
     assert not loaded & HEAVY, loaded & HEAVY

@@ -11,7 +11,7 @@ from datetime import timedelta
 from airflow_opsguard.alerts.messages import AlertMessage
 from airflow_opsguard.alerts.routes import to_route
 from airflow_opsguard.alerts.sla import deadline_message, sla_message
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 
 SECRETS = ("RbT0k", "RpS1g", "Pw0rd", "N0teK3y", "Ch3ckPw", "0bsT0k")
 

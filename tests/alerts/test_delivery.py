@@ -196,7 +196,7 @@ def test_a_callable_that_raises_is_retried() -> None:
 
 
 def test_routes_are_the_contracts_then_the_operators_without_repeats() -> None:
-    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.formats import load_contract
 
     contract = load_contract({"dataset": "x", "alerts": [{"on": ["fail"], "log": True}]})
     routes = routes_for(contract, [{"on": ["fail"], "log": True}, print])

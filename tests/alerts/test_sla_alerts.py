@@ -13,8 +13,8 @@ import pytest
 from recorders import WebhookRecorder
 
 from airflow_opsguard.alerts.sla import send_sla_miss
-from airflow_opsguard.contract.loader import load_contract
 from airflow_opsguard.deadlines import SlaMissAlerter, deadline_alert, on_deadline_missed
+from airflow_opsguard.formats import load_contract
 
 DUE = datetime(2026, 11, 26, 8, tzinfo=UTC)
 

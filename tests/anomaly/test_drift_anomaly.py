@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from airflow_opsguard import validate
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.errors import ContractError
 from airflow_opsguard.store import ResultStore
 

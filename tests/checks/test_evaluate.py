@@ -19,7 +19,7 @@ from airflow_opsguard.checks.evaluate import (
 )
 from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.checks.results import GateResult, worst
-from airflow_opsguard.contract import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.contract.models import (
     Freshness,
     NotNullCheck,

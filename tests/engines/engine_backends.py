@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard import GateResult, validate
 from airflow_opsguard.checks.observations import Observations
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.engines.measuring import measure
 
 TABLE = "eng_orders"

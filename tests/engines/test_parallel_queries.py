@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.engines import files
 from airflow_opsguard.engines.duckdb_session import Session, session
 from airflow_opsguard.engines.executor import Parallel, measure

@@ -14,8 +14,11 @@ import sqlalchemy as sa
 from engine_backends import SQL_TYPES, TABLE, Backend, orders
 
 from airflow_opsguard import DataSourceError, validate
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.connections import engine_for_conn_id
+from airflow_opsguard.formats import load_contract
+from airflow_opsguard.engines.connections import using_connections
 from airflow_opsguard.engines.measuring import measure
+from airflow_opsguard.pipeline import run_gate
 
 NOT_NULL = {"dataset": "orders", "checks": [{"type": "not_null", "column": "order_id"}]}
 AMOUNT_RANGE = {"type": "range", "column": "amount", "min": 0}
@@ -27,7 +30,7 @@ def source_error(contract: dict[str, Any], data: Any = None, **kwargs: Any) -> D
     assert result.status == "error"
     assert result.checks == ()
     assert result.error is not None and "\n" not in result.error
-    with pytest.raises(DataSourceError) as caught:
+    with pytest.raises(DataSourceError) as caught, using_connections(engine_for_conn_id):
         measure(load_contract(contract), data, **kwargs)
     assert str(caught.value) == result.error
     return caught.value
@@ -451,6 +454,18 @@ def test_an_airflow_connection_without_airflow(monkeypatch: pytest.MonkeyPatch) 
     error = source_error(contract)
     assert "Airflow is not installed" in str(error) and "source.url" in str(error)
     assert not error.retryable
+
+
+def test_a_connection_id_without_a_resolver_is_a_one_line_error() -> None:
+    # The pipeline below the Airflow layer resolves no connection id by itself: only
+    # the entry points (validate(), the operators, the CLI) hand in Airflow's resolver.
+    contract = {**NOT_NULL, "source": {"conn_id": "warehouse", "table": TABLE}}
+    run = run_gate(contract)
+    assert run.result is not None and run.result.status == "error"
+    error = run.result.error or ""
+    assert "'warehouse'" in error and "source.url" in error and "\n" not in error
+    with pytest.raises(DataSourceError, match="nothing resolves one here"):
+        measure(load_contract(contract))
 
 
 def test_a_relative_sqlite_file_is_read_from_the_contract_folder(

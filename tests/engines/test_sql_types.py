@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from engine_backends import Backend
 
 from airflow_opsguard.checks.observations import ObservedColumn
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.engines.types import from_sqlalchemy
 from airflow_opsguard.engines.measuring import measure
 

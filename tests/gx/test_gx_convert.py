@@ -52,7 +52,7 @@ def _schema(contract: Contract) -> Any:
 def _round_trip(tmp_path: Path, text: str) -> tuple[Contract, Contract]:
     source = tmp_path / "contract.yml"
     source.write_text(text, encoding="utf-8")
-    suite, skipped = export_suite(str(source))
+    suite, skipped = export_suite(load_contract(str(source)))
     assert skipped == []
     suite_path = tmp_path / "suite.json"
     suite_path.write_text(json.dumps(suite), encoding="utf-8")
@@ -97,7 +97,7 @@ def test_the_exported_suite_runs_in_gx_with_the_same_verdicts(tmp_path: Path) ->
         "volume: {min_rows: 1}\n",
         encoding="utf-8",
     )
-    suite, _ = export_suite(str(source))
+    suite, _ = export_suite(load_contract(str(source)))
     only_gx = {"dataset": "orders", "gx_suite": [suite]}
     for bad in (False, True):
         ours = validate(source, orders(bad=bad))

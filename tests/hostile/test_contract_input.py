@@ -908,7 +908,7 @@ def test_the_sensor_takes_data_written_after_the_interval_end_as_fresh() -> None
 
 
 def test_the_contracts_allowance_reaches_the_sensor() -> None:
-    from airflow_opsguard.contract import load_contract
+    from airflow_opsguard.formats import load_contract
     from airflow_opsguard.freshness import Observation, Reading, future_tolerance
 
     contract = load_contract(

@@ -27,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.pipeline import run_gate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "alerts"))

@@ -22,7 +22,7 @@ from quarantine_helpers import (
     row,
 )
 
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.store import ResultStore
 
 OPSGUARD = str(Path(sys.executable).with_name("opsguard"))

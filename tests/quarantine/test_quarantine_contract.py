@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.errors import ContractError
 from airflow_opsguard.quarantine.rows import row_rules
 

@@ -15,7 +15,7 @@ from quarantine_helpers import (
     ids,
 )
 
-from airflow_opsguard.contract.loader import load_contract
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.quarantine import service
 from airflow_opsguard.store import ResultStore
 

@@ -1,0 +1,92 @@
+"""Airflow connections as SQLAlchemy engines: the Airflow layer's connection resolver.
+
+The engines read a contract's ``source.conn_id`` through the resolver the entry point
+hands in (:func:`airflow_opsguard.engines.connections.using_connections`): the operators,
+``@task.opsguard``, the sensors, ``validate()`` and the CLI hand in this one. Airflow is
+imported only when a connection id is resolved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from airflow_opsguard.engines.connections import create_engine, normalise_url
+from airflow_opsguard.errors import DataSourceError
+
+# Airflow connection types whose URL we can build from the connection's fields.
+_CONN_TYPES = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+    "sqlite": "sqlite",
+}
+
+
+def engine_for_conn_id(conn_id: str) -> sa.Engine:
+    """An engine for an Airflow connection, through Airflow's hook machinery.
+
+    The connection's hook builds the engine when it can (``get_sqlalchemy_engine`` of the
+    SQL providers, which knows each warehouse's authentication); otherwise the URL is
+    built from the connection's fields for PostgreSQL, MySQL/MariaDB and SQLite.
+    """
+    try:
+        from airflow.sdk import BaseHook
+    except ImportError:
+        raise DataSourceError(
+            f"source.conn_id {conn_id!r} is an Airflow connection, and Airflow is not "
+            "installed here; give source.url (a SQLAlchemy URL) or --data URL instead"
+        ) from None
+    try:
+        connection = BaseHook.get_connection(conn_id)
+    except Exception as exc:  # AirflowNotFoundException, or the API server did not answer
+        missing = type(exc).__name__ == "AirflowNotFoundException"
+        raise DataSourceError(
+            f"Airflow connection {conn_id!r}: {_first_line(exc)}", retryable=not missing
+        ) from None
+    engine = _hook_engine(connection)
+    if engine is not None:
+        return engine
+    drivername = connection.extra_dejson.get("sqlalchemy_scheme") or _CONN_TYPES.get(
+        str(connection.conn_type)
+    )
+    if drivername is None:
+        raise DataSourceError(
+            f"Airflow connection {conn_id!r} is of type {connection.conn_type!r}, which has no "
+            "SQLAlchemy engine here: install its provider, or give source.url"
+        )
+    if drivername == "sqlite":
+        url = sa.URL.create("sqlite", database=connection.host or connection.schema)
+    else:
+        url = sa.URL.create(
+            drivername,
+            username=connection.login or None,
+            password=connection.password or None,
+            host=connection.host or None,
+            port=connection.port or None,
+            database=connection.schema or None,
+        )
+    return create_engine(normalise_url(url))
+
+
+def _hook_engine(connection: Any) -> sa.Engine | None:
+    """The engine the connection's hook builds, or None when it builds none."""
+    try:
+        hook = connection.get_hook()
+    except Exception:  # no provider for this connection type: build the URL ourselves
+        return None
+    get_engine = getattr(hook, "get_sqlalchemy_engine", None)
+    if not callable(get_engine):
+        return None
+    try:
+        engine = get_engine()
+    except Exception:  # the hook cannot build a URL, or its driver is missing
+        return None
+    return engine if isinstance(engine, sa.Engine) else None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
