@@ -176,7 +176,7 @@ class AlertMessage:
             object.__setattr__(self, "cause", _masked_check(self.cause))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON body of a webhook post (``text`` makes it a valid Slack/Teams message)."""
+        """The JSON body of a webhook post (``text`` makes it a valid Slack message)."""
         return {
             "source": "airflow-opsguard",
             "event": self.event,
