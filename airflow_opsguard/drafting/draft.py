@@ -74,7 +74,7 @@ def draft(
         drift = tuple(r.facts.name for r in columns if r.drifts)
         reference = f"{PurePath(os.fspath(out)).stem}.profile.json" if out and drift else None
         profile = profile_opened(opened, drift, now=moment) if reference else None
-    source, note = _source_section(resolved, data, out)
+    source, note = _source_section(resolved, out, file_format)
     parts = DraftParts(
         dataset=dataset or _dataset_name(data, table),
         described=facts.source,
@@ -97,10 +97,11 @@ def draft_contract(
     dataset: str | None = None,
     out: str | os.PathLike[str] | None = None,
     now: datetime | None = None,
+    file_format: str | None = None,
 ) -> str:
     """The YAML text of a contract drafted from ``data`` (see :func:`draft`). With
     ``out``, the contract and its reference profile are also written there."""
-    drafted = draft(data, table, dataset=dataset, out=out, now=now)
+    drafted = draft(data, table, dataset=dataset, out=out, now=now, file_format=file_format)
     if out is not None:
         drafted.write(out)
     return drafted.text
@@ -112,19 +113,27 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _source_section(
-    resolved: Source | None, data: Any, out: str | os.PathLike[str] | None
+    resolved: Source, out: str | os.PathLike[str] | None, file_format: str | None
 ) -> tuple[dict[str, str] | None, str | None]:
     from airflow_opsguard.engines.sources import DatabaseSource, FileSource
 
     if isinstance(resolved, FileSource):
-        location = resolved.location
-        if out is not None and "://" not in location:
+        section = {"path": resolved.location}
+        note = None
+        if out is not None and "://" not in resolved.location:
             folder = os.path.dirname(os.path.abspath(os.fspath(out)))
-            location = os.path.relpath(os.path.abspath(location), folder)
-            return {"path": location}, "Relative paths are read from this file's folder."
-        return {"path": location}, None
-    if isinstance(resolved, DatabaseSource) and resolved.url is not None:
-        return _database_section(resolved, out)
+            section["path"] = os.path.relpath(os.path.abspath(resolved.location), folder)
+            note = "Relative paths are read from this file's folder."
+        if file_format:
+            section["format"] = file_format
+        return section, note
+    if isinstance(resolved, DatabaseSource):
+        if resolved.url is not None:
+            return _database_section(resolved, out)
+        return None, (
+            f"No source: drafted through an engine; give url (or conn_id) and "
+            f"table: {resolved.table} for the contract to name its data."
+        )
     return None, "No source: drafted from data in memory; a gate's `data=` names it."
 
 

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from airflow_opsguard.drafting.facts import MAX_ALLOWED, ColumnFacts, DataFacts
+from airflow_opsguard.contract.distribution import Distribution
+from airflow_opsguard.drafting.facts import MAX_ALLOWED, PATTERNS, ColumnFacts, DataFacts
 
 # A range's bounds sit this share of the observed span outside the extremes.
 RANGE_MARGIN = 0.1
@@ -24,6 +25,9 @@ VOLUME_LOW, VOLUME_HIGH = 0.5, 2.0
 # A text column becomes an allowed set when each value appears at least this often on
 # average (so a small table of names does not become a list of its names).
 MIN_REPEATS = 5
+# Drift is judged on at least this many values of a column (the distribution section's
+# default min_rows): a column with fewer would only warn that it cannot be judged.
+DRIFT_MIN_VALUES: int = Distribution.model_fields["min_rows"].default
 # Durations a freshness threshold is rounded up to.
 _LADDER = tuple(
     timedelta(seconds=s)
@@ -72,9 +76,9 @@ class ColumnRules:
     @property
     def drifts(self) -> bool:
         """A column whose distribution is worth watching: numbers that are not keys,
-        and categories (allowed sets, booleans)."""
+        and categories (allowed sets, booleans), with enough values to judge drift."""
         kind = self.facts.type
-        if self.unique or self.facts.values == 0:
+        if self.unique or self.facts.values < DRIFT_MIN_VALUES:
             return False
         return kind in ("integer", "float", "decimal", "boolean") or self.allowed is not None
 
@@ -127,8 +131,6 @@ def column_rules(facts: ColumnFacts, rows: int) -> ColumnRules:
     pattern = None
     pattern_name = None
     if pattern_key is not None:
-        from airflow_opsguard.drafting.facts import PATTERNS
-
         pattern, pattern_name = PATTERNS[pattern_key], _PATTERN_NAMES[pattern_key]
         reasons.append(f"all {facts.values:,} values are {pattern_name}")
     return ColumnRules(

@@ -3,6 +3,7 @@ from, in a stable order, so that the same data gives the same bytes."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from airflow_opsguard.drafting.rules import ColumnRules, FreshnessRule, VolumeRule
+from airflow_opsguard.drafting.rules import DRIFT_MIN_VALUES, ColumnRules, FreshnessRule, VolumeRule
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,11 @@ def _volume(rule: VolumeRule | None) -> list[str]:
 
 def _distribution(parts: DraftParts) -> list[str]:
     if not parts.drift_columns:
+        if 0 < parts.rows < DRIFT_MIN_VALUES:
+            return _comment(
+                f"No distribution section: drift is judged on at least {DRIFT_MIN_VALUES} "
+                f"values of a column, and the data has {parts.rows:,} rows."
+            )
         return []
     if parts.reference is None:
         return [
@@ -151,11 +157,20 @@ def _distribution(parts: DraftParts) -> list[str]:
 def _comment(text: str, indent: int = 0) -> list[str]:
     """``text`` as comment lines of at most 88 characters."""
     pad = " " * indent + "# "
+    # A name from the data may hold a character that would end the comment's line in
+    # YAML (NEL, LS, PS) or that YAML does not allow (controls): it reads as a space.
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
     return textwrap.wrap(text, width=88, initial_indent=pad, subsequent_indent=pad) or [pad]
 
 
 def _scalar(value: Any) -> str:
-    """A value as YAML in flow style (quoted when YAML would read it as something else)."""
+    """A value as YAML in flow style (quoted when YAML would read it as something else).
+    Text with characters that are not printable is written with JSON's escapes (a valid
+    YAML double-quoted scalar), so that no line separator is written raw."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_scalar(item) for item in value) + "]"
+    if isinstance(value, str) and not value.isprintable():
+        return json.dumps(value)
     text = yaml.safe_dump(
         value, default_flow_style=True, allow_unicode=True, width=1_000_000, sort_keys=False
     )

@@ -154,3 +154,26 @@ def test_an_empty_table_is_drafted_without_rules_it_cannot_back(tmp_path: Path) 
     ]
     assert "volume" not in document and "# No volume band: the data had no rows." in text
     assert validate(load_contract(document), data=empty, now=NOW).would_be == "pass"
+
+
+def test_names_that_yaml_would_misread_are_quoted_and_comments_stay_comments() -> None:
+    names = ["a: b # c", "new\nline", "x\u2028y", "'quoted'", "true", "- dash", "tab\there"]
+    frame = pd.DataFrame({name: [1, 2, 3, 4, 5] for name in names})
+    frame["null"] = ["yes", "no", "yes", "no", "yes"]
+    text = draft_contract(frame, dataset="odd: name", now=NOW)
+    document = yaml.safe_load(text)
+    assert document["dataset"] == "odd: name"
+    assert [c["name"] for c in document["schema"]["columns"]] == [*names, "null"]
+    assert text.isascii() and all(ch.isprintable() for ch in text.replace("\n", ""))
+    assert validate(load_contract(document), data=frame, now=NOW).would_be == "pass"
+
+
+def test_a_file_whose_name_does_not_tell_its_format_keeps_the_format(tmp_path: Path) -> None:
+    export = tmp_path / "export.txt"
+    export.write_text("sku_code,price\nA-1,3.5\nA-2,4.25\nA-3,10\n")
+    out = tmp_path / "export.yml"
+    text = draft_contract(export, out=out, now=NOW, file_format="csv")
+    document = yaml.safe_load(text)
+    assert document["source"] == {"path": "export.txt", "format": "csv"}
+    assert document["schema"]["columns"][0]["unique"] is True  # named like a key
+    assert validate(load_contract(out), now=NOW).would_be == "pass"
