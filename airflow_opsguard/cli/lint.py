@@ -42,20 +42,26 @@ def add_lint_command(commands: Any) -> None:
     lint = commands.add_parser(
         "lint", help="check contract files without data (keys, referenced files, ODCS, GX)"
     )
-    lint.add_argument("contracts", nargs="+", metavar="CONTRACT", help="contract files (YAML)")
+    lint.add_argument(
+        "contracts",
+        nargs="+",
+        metavar="CONTRACT",
+        help="contract files (YAML), or folders: every .yml and .yaml file below them",
+    )
     lint.add_argument("--format", choices=("text", "json"), default="text")
     lint.set_defaults(func=_lint)
 
 
 def _lint(args: argparse.Namespace) -> int:
-    problems = [p for path in args.contracts for p in lint_contract(path)]
+    files = [path for given in args.contracts for path in _contract_files(given)]
+    problems = [p for path in files for p in lint_contract(path)]
     errors = sum(p.level == "error" for p in problems)
     if args.format == "json":
         print(
             json.dumps(
                 {
                     "status": "error" if errors else "ok",
-                    "files": len(args.contracts),
+                    "files": len(files),
                     "errors": errors,
                     "warnings": len(problems) - errors,
                     "problems": [asdict(p) for p in problems],
@@ -65,14 +71,28 @@ def _lint(args: argparse.Namespace) -> int:
     else:
         for problem in problems:
             print(problem)
-        files = len(args.contracts)
         print(
-            f"{files} contract{'s' if files != 1 else ''}: {errors} error"
+            f"{len(files)} contract{'s' if len(files) != 1 else ''}: {errors} error"
             f"{'s' if errors != 1 else ''}, {len(problems) - errors} warning"
             f"{'s' if len(problems) - errors != 1 else ''}",
             file=sys.stderr,
         )
     return EXIT_INVALID if errors else EXIT_OK
+
+
+def _contract_files(given: str) -> list[str]:
+    """A file as given; a folder as the YAML files below it (hidden names skipped)."""
+    if not os.path.isdir(given):
+        return [given]
+    found = []
+    for folder, subfolders, names in os.walk(given):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        found += [
+            os.path.join(folder, name)
+            for name in sorted(names)
+            if name.endswith((".yml", ".yaml")) and not name.startswith(".")
+        ]
+    return found
 
 
 def lint_contract(path: str) -> list[Problem]:

@@ -219,3 +219,14 @@ def test_the_hook_entry_lints_the_files_pre_commit_passes(contracts: Path) -> No
     )
     assert good.returncode == 0
     assert bad.returncode != 0 and "bad.yml:6: volume.min_row" in bad.stdout
+
+
+def test_a_folder_stands_for_the_contract_files_below_it(contracts: Path) -> None:
+    (contracts / "nested").mkdir()
+    (contracts / "nested" / "more.yaml").write_text("dataset: more\n")
+    (contracts / ".hidden.yml").write_text("not: a contract\n")
+    (contracts / "notes.txt").write_text("not yaml")
+    done = lint(".", "--format", "json", cwd=contracts)
+    report = json.loads(done.stdout)
+    assert report["files"] == 3  # bad.yml, orders.yml, nested/more.yaml
+    assert {p["file"] for p in report["problems"]} == {"./bad.yml"}
