@@ -459,6 +459,12 @@ def evaluate_check(
         metrics.update(min=observation.minimum, max=observation.maximum)
     samples = () if withhold else tuple(observation.samples)
     message = _row_message(check, failing, considered, fraction, samples, ok)
+    if observation.proof:  # the database enforces it: nothing was scanned for it
+        message = (
+            f"{_expected_text(check)}: proven by the {observation.proof} "
+            f"({considered:,} rows), not scanned"
+        )
+        metrics["proven_by"] = observation.proof
     if withhold and failing and not isinstance(check, NotNullCheck):
         message += " (values withheld)"
     return CheckResult(

@@ -47,6 +47,7 @@ class CheckObservation:
     samples: tuple[Any, ...] = ()
     error: str | None = None
     compared: Any = None  # the other table's aggregate, for a reconcile check
+    proof: str | None = None  # the database's constraint that proves the check, unscanned
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,8 @@ class PlannedCheck:
     # samples are fetched, duplicates are only counted, no extreme values are measured,
     # and a database's error message (which may quote a value) is not kept.
     withheld: bool = False
+    # The database's constraint that proves the check (engines/proofs.py): not measured.
+    proof: str | None = None
 
 
 @dataclass

@@ -17,6 +17,9 @@ Each check runs on a connection of its own with, where the database supports the
 - read-only transactions (PostgreSQL, MySQL and MariaDB), so a query cannot write;
 - the UTC time zone (PostgreSQL, MySQL and MariaDB), so naive timestamps read as UTC.
 
+A table's NOT NULL constraints, primary key and unique indexes prove the checks they
+guarantee, which then scan nothing (:mod:`airflow_opsguard.engines.proofs`).
+
 The connection is discarded afterwards, so these settings never reach a pool.
 """
 
@@ -37,6 +40,7 @@ from airflow_opsguard.engines.connections import (
 )
 from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, measure
 from airflow_opsguard.engines.opened import OpenedSource
+from airflow_opsguard.engines.proofs import NO_PROOFS, Proofs, read_proofs
 from airflow_opsguard.engines.relations import OTHER_ALIAS, OtherNotFound, OtherRelation
 from airflow_opsguard.engines.sources import DatabaseSource
 from airflow_opsguard.engines.sql_columns import query_source, table_columns
@@ -110,10 +114,24 @@ def measure_database(
                 others=_other_tables(connection, source),
                 reference=reference,
                 parallel=_beside_the_scan(engine, failure),
+                proofs=_proofs(connection, relation, contract, failure),
             )
     finally:
         if source.engine is None:  # ours: close it; a caller's engine stays theirs
             engine.dispose()
+
+
+def _proofs(
+    connection: Connection, relation: FromClause, contract: Contract, failure: _Failure
+) -> Proofs:
+    """The table's constraints that prove checks (none for a query)."""
+    if not isinstance(relation, sa.TableClause):
+        return NO_PROOFS
+    try:
+        return read_proofs(connection, relation.name, relation.schema, contract)
+    except sa.exc.DBAPIError as exc:
+        _rollback(connection)
+        raise failure.error(exc, "cannot read the catalogue") from None
 
 
 def _beside_the_scan(engine: sa.Engine, failure: _Failure) -> Parallel | None:
