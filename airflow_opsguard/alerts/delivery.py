@@ -157,22 +157,6 @@ def import_object(path: str) -> Any:
     return found
 
 
-def provider_class(path: str) -> Any:
-    """The class at ``path`` (``module:Class``) from an optional provider; a missing
-    provider is a :class:`DeliveryError` (not retryable) that names the extra."""
-    from airflow_opsguard.extras import missing_extra_message
-
-    module_name, _, attribute = path.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        hint = missing_extra_message(exc)
-        raise DeliveryError(
-            hint or f"cannot import {module_name}: {exc}", retryable=False
-        ) from None
-    return getattr(module, attribute)
-
-
 def call_path(path: str, args: Mapping[str, Any], context: dict[str, Any]) -> None:
     """Make and call the notifier named by ``path``: a class is made with ``args`` (and
     the message as its subject, text or content when it takes them and ``args`` does

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_opsguard.alerts.messages import AlertMessage
+from airflow_opsguard.alerts.providers import provider_class
 from airflow_opsguard.alerts.webhook import DeliveryError, post_json
 
 EVENTS_HOOK = "airflow.providers.pagerduty.hooks.pagerduty_events:PagerdutyEventsHook"
@@ -102,8 +103,6 @@ def _routing_key(target: Any) -> str:
                 retryable=False,
             )
         return key
-    from airflow_opsguard.alerts.delivery import provider_class
-
     hook_class = provider_class(EVENTS_HOOK)
     try:
         key = hook_class(pagerduty_events_conn_id=target.conn_id).integration_key

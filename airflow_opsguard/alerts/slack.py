@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_opsguard.alerts.messages import AlertMessage
+from airflow_opsguard.alerts.providers import provider_class
 from airflow_opsguard.alerts.webhook import RETRYABLE_STATUS, DeliveryError
 from airflow_opsguard.contract.alerts import mask_webhook
 
@@ -97,8 +98,6 @@ def send_slack(
 ) -> None:
     """Send ``message`` through the Slack provider's notifier for ``target`` (a
     :class:`~airflow_opsguard.contract.alerts.SlackTarget`)."""
-    from airflow_opsguard.alerts.delivery import provider_class
-
     common = {
         "text": slack_text(message),
         "blocks": slack_blocks(message),
