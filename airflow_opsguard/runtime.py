@@ -158,6 +158,46 @@ def connection_url(conn_id: str) -> str:
         engine.dispose()
 
 
+def spark_endpoint(conn_id: str) -> dict[str, str]:
+    """The Spark session an Airflow connection names, for a Spark source's ``conn_id``:
+    ``{"remote": "sc://..."}`` for a Spark Connect connection (``spark_connect``, its URL
+    as the Apache Spark provider's hook builds it, token included), ``{"master": ...}``
+    for a Spark connection (``spark``: host ``local[4]``, ``yarn``, ``spark://host`` and
+    port, as spark-submit reads it)."""
+    from airflow.sdk import BaseHook
+
+    from airflow_opsguard.errors import DataSourceError
+
+    try:
+        connection = BaseHook.get_connection(conn_id)
+    except Exception as exc:  # AirflowNotFoundException, or the API server did not answer
+        missing = type(exc).__name__ == "AirflowNotFoundException"
+        text = str(exc).strip().splitlines()
+        reason = text[0] if text else type(exc).__name__
+        raise DataSourceError(
+            f"Airflow connection {conn_id!r}: {reason}", retryable=not missing
+        ) from None
+    kind = str(connection.conn_type)
+    host = connection.host or ""
+    if kind == "spark_connect":
+        try:
+            from airflow.providers.apache.spark.hooks.spark_connect import SparkConnectHook
+        except ImportError:
+            url = host if "://" in host else f"sc://{host}"
+            url = f"{url}:{connection.port}" if connection.port else url
+            return {
+                "remote": url + (f"/;token={connection.password}" if connection.password else "")
+            }
+        return {"remote": SparkConnectHook(conn_id).get_connection_url()}
+    if kind == "spark" and host:
+        master = host if ("://" in host or not connection.port) else f"spark://{host}"
+        return {"master": f"{master}:{connection.port}" if connection.port else master}
+    raise DataSourceError(
+        f"Airflow connection {conn_id!r} is of type {kind!r}{'' if host else ' without a host'}; "
+        "a Spark source needs a spark connection (host: its master) or a spark_connect one"
+    )
+
+
 def reference_time(context: Mapping[str, Any], reference: FreshnessReference) -> datetime:
     """The "now" a run judges freshness against.
 

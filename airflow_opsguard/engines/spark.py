@@ -21,8 +21,9 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -144,16 +145,30 @@ def _fingerprint(source: SparkSource) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- sessions
 
+# An Airflow connection id -> the session it names: {"master": ...} or {"remote": ...}.
+SparkConnectionResolver = Callable[[str], dict[str, str]]
+_spark_connections: ContextVar[SparkConnectionResolver | None] = ContextVar(
+    "opsguard_spark_connections", default=None
+)
+
+
+@contextmanager
+def using_spark_connections(resolver: SparkConnectionResolver | None) -> Iterator[None]:
+    """Resolve a Spark source's ``conn_id`` with ``resolver`` within the block: the
+    Airflow layer hands in :func:`airflow_opsguard.runtime.spark_endpoint`."""
+    token = _spark_connections.set(resolver)
+    try:
+        yield
+    finally:
+        _spark_connections.reset(token)
+
 
 def spark_session(source: SparkSource) -> Any:
     """The session that reads ``source`` (see the module's docstring)."""
     if source.frame is not None:
         return source.frame.sparkSession
     if source.conn_id and not (source.master or source.remote):
-        raise DataSourceError(
-            f"source.conn_id {source.conn_id!r} names an Airflow Spark connection, which is "
-            "resolved inside an Airflow task; elsewhere give source.master or source.remote"
-        )
+        source = _with_connection(source)
     SparkSession = _pyspark_session_class()
     try:
         if source.remote:
@@ -170,6 +185,21 @@ def spark_session(source: SparkSource) -> Any:
         raise DataSourceError(
             f"cannot start a Spark session ({where}): {_first_line(exc)}", retryable=True
         ) from None
+
+
+def _with_connection(source: SparkSource) -> SparkSource:
+    """The source with the master or Spark Connect URL its Airflow connection names."""
+    from dataclasses import replace
+
+    assert source.conn_id is not None
+    resolver = _spark_connections.get()
+    if resolver is None:
+        raise DataSourceError(
+            f"source.conn_id {source.conn_id!r} names an Airflow Spark connection, which is "
+            "resolved inside an Airflow task; elsewhere give source.master or source.remote"
+        )
+    endpoint = resolver(source.conn_id)
+    return replace(source, master=endpoint.get("master"), remote=endpoint.get("remote"))
 
 
 def _pyspark_session_class() -> Any:
