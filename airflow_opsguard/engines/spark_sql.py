@@ -48,7 +48,7 @@ class SparkCompiler(compiler.SQLCompiler):
         value = bindparam.effective_value if not bindparam.expanding else None
         if isinstance(value, date) or _temporal_list(bindparam):
             kw["literal_execute"] = True  # rendered by render_literal_value below
-        return str(super().visit_bindparam(bindparam, **kw))
+        return str(super().visit_bindparam(bindparam, **kw))  # type: ignore[no-untyped-call]
 
     def render_literal_value(self, value: Any, type_: Any) -> str:
         if isinstance(value, datetime):
@@ -57,8 +57,6 @@ class SparkCompiler(compiler.SQLCompiler):
             return f"TIMESTAMP '{value.astimezone(UTC).isoformat(sep=' ')}'"
         if isinstance(value, date):
             return f"DATE '{value.isoformat()}'"
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
         return str(super().render_literal_value(value, type_))
 
     def limit_clause(self, select: Any, **kw: Any) -> str:
@@ -71,8 +69,9 @@ class SparkCompiler(compiler.SQLCompiler):
 
 
 def _temporal_list(bindparam: Any) -> bool:
-    values = bindparam.value if bindparam.expanding else None
-    return bool(values) and all(isinstance(v, date) for v in values)
+    if not bindparam.expanding or not bindparam.value:
+        return False
+    return all(isinstance(v, date) for v in bindparam.value)
 
 
 class SparkIdentifierPreparer(compiler.IdentifierPreparer):
@@ -92,7 +91,7 @@ class SparkDialect(default.DefaultDialect):
     driver = "pyspark"
     paramstyle = "named"
     statement_compiler = SparkCompiler
-    preparer = SparkIdentifierPreparer
+    preparer = SparkIdentifierPreparer  # type: ignore[assignment]
     supports_statement_cache = True
     supports_native_boolean = True
     supports_native_decimal = True
@@ -117,12 +116,6 @@ class SparkDialect(default.DefaultDialect):
 
     def get_isolation_level(self, dbapi_connection: Any) -> Any:
         raise NotImplementedError
-
-    def _get_server_version_info(self, connection: Any) -> Any:
-        return None
-
-    def _get_default_schema_name(self, connection: Any) -> str | None:
-        return None
 
     def do_ping(self, dbapi_connection: Any) -> bool:
         return True
