@@ -39,6 +39,7 @@ from airflow_opsguard.errors import DataSourceError
 
 if TYPE_CHECKING:
     from airflow_opsguard.drift.reference import Reference
+    from airflow_opsguard.engines.opened import AfterMeasuring
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,13 @@ def measure_data(
     sample_size: int = 5,
     progress: Progress | None = None,
     reference: Reference | None = None,
+    then: AfterMeasuring | None = None,
 ) -> Observations:
     """Measure ``contract`` on a path, glob, fsspec URL, pandas DataFrame or Arrow table.
 
-    ``reference`` is the distribution reference, loaded by the caller."""
+    ``reference`` is the distribution reference, loaded by the caller. ``then`` is
+    handed the source while it is still open, once it is measured, so that the steps
+    after measuring (a profile, GX suites) read the data without opening it again."""
     if isinstance(data, str | os.PathLike):
         files = resolve_files(str(data), file_format)
         fingerprint = {
@@ -96,13 +100,13 @@ def measure_data(
             )
         try:
             return _measure_files(
-                contract, files, fingerprint, sample_size, progress, False, reference
+                contract, files, fingerprint, sample_size, progress, False, reference, then
             )
         except _TypeGuessFailed:
             # A CSV or JSON value far down the file broke the types DuckDB guessed from the
             # first rows: read again, guessing from every row.
             return _measure_files(
-                contract, files, fingerprint, sample_size, progress, True, reference
+                contract, files, fingerprint, sample_size, progress, True, reference, then
             )
     name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
     with session() as opened:
@@ -123,6 +127,7 @@ def measure_data(
             sample_size,
             progress,
             reference,
+            then=then,
         )
 
 
@@ -147,6 +152,7 @@ def _measure_files(
     progress: Progress | None,
     thorough: bool,
     reference: Reference | None,
+    then: AfterMeasuring | None,
 ) -> Observations:
     with session() as opened:
         declared = {c.name: c.type for c in contract.schema_.columns} if contract.schema_ else {}
@@ -162,6 +168,7 @@ def _measure_files(
                 progress,
                 reference,
                 files=files,
+                then=then,
             )
         except DataSourceError as exc:
             cause = exc.__cause__
@@ -192,6 +199,7 @@ def _measure(
     reference: Reference | None,
     *,
     files: FileSet | None = None,
+    then: AfterMeasuring | None = None,
 ) -> Observations:
     # Files and in-memory data are read by several connections at once: the uniqueness
     # queries run beside the scan.
@@ -200,7 +208,7 @@ def _measure(
     split = files is not None and _too_few_row_groups(opened.raw, files, threads)
     parallel = Parallel(opened.side_connection, threads, split)
     with _reporting(opened, progress):
-        return measure(
+        observations = measure(
             connection,
             contract,
             sa.table(VIEW),
@@ -214,6 +222,11 @@ def _measure(
             parallel=parallel,
             count_distinct=bitmap_counter(opened.memory_limit(), threads),
         )
+    if then is not None:
+        # The steps after measuring (a profile, GX suites) read this same open source.
+        explain = lambda exc: _as_source_error(exc, name)  # noqa: E731
+        then(OpenedSource(connection, sa.table(VIEW), tuple(columns), name, explain))
+    return observations
 
 
 def _too_few_row_groups(raw: Any, files: FileSet, threads: int) -> bool:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from airflow_opsguard.contract.models import Contract
     from airflow_opsguard.drift.reference import Reference
     from airflow_opsguard.engines.files import Progress
+    from airflow_opsguard.engines.opened import AfterMeasuring
 
 
 def measure_source(
@@ -31,11 +32,14 @@ def measure_source(
     *,
     reference: Reference | None = None,
     progress: Progress | None = None,
+    then: AfterMeasuring | None = None,
 ) -> Observations:
     """Measure the contract's checks on a resolved source, with the engine for it.
 
     ``reference`` is the distribution reference, loaded by the caller (without one a
-    distribution check reports that it was not measured).
+    distribution check reports that it was not measured). ``then`` is handed the source,
+    still open, once it is measured, by the engines that can (files and frames); it is
+    not called when the engine cannot, or when measuring fails.
     Raises :class:`~airflow_opsguard.errors.DataSourceError` when the data cannot be
     read; its ``retryable`` says whether the source failed (try again later) rather
     than the request.
@@ -57,8 +61,9 @@ def measure_source(
             file_format=source.format,
             progress=progress,
             reference=reference,
+            then=then,
         )
-    return measure_data(contract, source.frame, progress=progress, reference=reference)
+    return measure_data(contract, source.frame, progress=progress, reference=reference, then=then)
 
 
 def measure(

@@ -1,4 +1,4 @@
-"""A data source opened for work other than a contract's checks (profiles).
+"""A data source opened for work other than a contract's checks (profiles, GX suites).
 
 The file engine (DuckDB) and the SQL engine each open their sources the way they do for
 checks, with the same settings (memory limit, statement timeout, read-only session), and
@@ -27,3 +27,8 @@ class OpenedSource:
     name: str
     # A failed query as a one-line DataSourceError that names the source (no secrets).
     explain: Callable[[BaseException], DataSourceError]
+
+
+# What a run does with the source the engine measured, while it is still open (a
+# profile, GX suites): the data is opened once per run.
+AfterMeasuring = Callable[[OpenedSource], None]

@@ -30,6 +30,7 @@ from airflow_opsguard.urls import mask_text
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from airflow_opsguard.engines.opened import OpenedSource
     from airflow_opsguard.engines.sources import DatabaseSource
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,21 @@ def run_on_data(
     try:
         frame = as_frame(data, file_format)
     except DataSourceError as exc:
-        return _all_errors(suites, f"GX could not read the data: {exc}")
+        return all_errors(suites, f"GX could not read the data: {exc}")
+    return _run_on_frame(suites, frame)
+
+
+def run_on_opened(suites: Sequence[PreparedSuite], opened: OpenedSource) -> list[CheckResult]:
+    """Run ``suites`` on a source the file engine has open (DuckDB): its rows read as one
+    pandas DataFrame on the connection the checks read, without opening the data again."""
+    try:
+        frame = frame_of(opened)
+    except DataSourceError as exc:
+        return all_errors(suites, f"GX could not read the data: {exc}")
+    return _run_on_frame(suites, frame)
+
+
+def _run_on_frame(suites: Sequence[PreparedSuite], frame: Any) -> list[CheckResult]:
     with _context() as context:
         source = context.data_sources.add_pandas("opsguard")
         asset = source.add_dataframe_asset("data")
@@ -74,7 +89,7 @@ def run_on_database(suites: Sequence[PreparedSuite], database: DatabaseSource) -
     try:
         url = _database_url(database)
     except DataSourceError as exc:
-        return _all_errors(suites, f"GX could not open {database.name}: {exc}")
+        return all_errors(suites, f"GX could not open {database.name}: {exc}")
     with _context() as context:
         try:
             source = context.data_sources.add_sql(
@@ -90,7 +105,7 @@ def run_on_database(suites: Sequence[PreparedSuite], database: DatabaseSource) -
             definition = asset.add_batch_definition_whole_table("all")
         except Exception as exc:  # GX validates the asset against the database here
             message = mask_text(_first_line(exc), url)
-            return _all_errors(suites, f"GX could not open {database.name}: {message}")
+            return all_errors(suites, f"GX could not open {database.name}: {message}")
         return _run(suites, definition.get_batch, url)
 
 
@@ -147,7 +162,7 @@ def _errors(prepared: PreparedSuite, message: str) -> list[CheckResult]:
     ]
 
 
-def _all_errors(suites: Sequence[PreparedSuite], message: str) -> list[CheckResult]:
+def all_errors(suites: Sequence[PreparedSuite], message: str) -> list[CheckResult]:
     return [result for prepared in suites for result in _errors(prepared, message)]
 
 
@@ -182,14 +197,23 @@ def as_frame(data: Any, file_format: str | None = None) -> Any:
     to_pandas = getattr(data, "to_pandas", None)
     if callable(to_pandas) and not isinstance(data, str | os.PathLike):
         return to_pandas()  # an Arrow table
-    from airflow_opsguard.engines.files import VIEW, open_data
+    from airflow_opsguard.engines.files import open_data
 
     with open_data(data, file_format=file_format) as opened:
-        raw: Any = opened.connection.connection.driver_connection
-        try:
-            return raw.execute(f"SELECT * FROM {VIEW}").df()
-        except Exception as exc:  # duckdb raises several unrelated types here
-            raise opened.explain(exc) from exc
+        return frame_of(opened)
+
+
+def frame_of(opened: OpenedSource) -> Any:
+    """The rows of a source the file engine has open, as one pandas DataFrame (DuckDB's
+    own reader, on the open connection)."""
+    import sqlalchemy as sa
+
+    query = sa.select(sa.text("*")).select_from(opened.relation)
+    raw: Any = opened.connection.connection.driver_connection
+    try:
+        return raw.execute(str(query.compile(dialect=opened.connection.dialect))).df()
+    except Exception as exc:  # duckdb raises several unrelated types here
+        raise opened.explain(exc) from exc
 
 
 def _database_url(database: DatabaseSource) -> sa.URL:
