@@ -101,7 +101,12 @@ def target_for(
     contract: Contract, batch_id: str, *, data: Any = None, table: str | None = None
 ) -> Target:
     """Where the batch is: files (a path, glob or URL) or a staging table."""
-    from airflow_opsguard.engines.sources import DatabaseSource, FileSource, resolve_source
+    from airflow_opsguard.engines.sources import (
+        DatabaseSource,
+        FileSource,
+        SparkSource,
+        resolve_source,
+    )
 
     section = contract.quarantine
     source = resolve_source(contract, data, table)
@@ -124,6 +129,11 @@ def target_for(
             quarantine_table=(section.location if section and section.location else None)
             or f"{home}_quarantine",
             batch_id=batch_id,
+        )
+    if isinstance(source, SparkSource):
+        raise DataSourceError(
+            f"{contract.dataset}: quarantine does not move data on Spark (source.engine: "
+            "spark); use on_fail fail, skip or retry"
         )
     if not isinstance(source, FileSource):
         raise DataSourceError(

@@ -210,3 +210,17 @@ def test_spark_source_keys_are_strict(tmp_path: Path, source: dict[str, Any], me
     with pytest.raises(ContractError, match=message) as raised:
         load_contract(path)
     assert str(path) in str(raised.value)
+
+
+def test_a_failing_spark_gate_that_would_quarantine_says_it_cannot(spark: Any) -> None:
+    from airflow_opsguard.pipeline import QuarantineError, run_gate
+
+    spark.range(5).selectExpr("id % 2 AS id").createOrReplaceGlobalTempView("opsguard_q")
+    spec = {
+        "dataset": "q",
+        "source": {"engine": "spark", "table": "global_temp.opsguard_q"},
+        "checks": [{"type": "unique", "column": "id"}],
+        "on_fail": "quarantine",
+    }
+    with pytest.raises(QuarantineError, match="quarantine does not move data on Spark"):
+        run_gate(spec, act=True)
