@@ -441,5 +441,5 @@ def test_a_dag_with_an_opsguard_deadline_alert_parses_and_serializes(
     assert not bag.import_errors, bag.import_errors
     dag = bag.get_dag("alerts_deadline")
     text = json.dumps(DagSerialization.serialize_dag(dag), default=str)
-    assert "airflow_opsguard.alerts.sla.on_deadline_missed" in text
+    assert "airflow_opsguard.deadlines.on_deadline_missed" in text
     assert str(contract) in text and "s3cr3t" not in text  # the route stays in the contract
