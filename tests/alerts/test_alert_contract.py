@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from airflow_opsguard.contract.alerts import AlertRoute, mask_webhook
-from airflow_opsguard.contract.loader import load_contract, parse_contract_text
+from airflow_opsguard.contract.loader import parse_contract_text
 from airflow_opsguard.errors import ContractError
+from airflow_opsguard.formats import load_contract
 
 SECRET = "https://hooks.example.com/services/T000/B000/XXXXsecretXXXX"
 
@@ -48,10 +49,15 @@ def test_the_documented_form_parses_with_yaml_on_keys() -> None:
 @pytest.mark.parametrize(
     ("route", "message"),
     [
-        ("{on: [fail]}", "alerts[0]: give exactly one of webhook, log: true or notifier"),
+        (
+            "{on: [fail]}",
+            "alerts[0]: give exactly one of webhook, log: true, notifier, slack, pagerduty or "
+            "teams",
+        ),
         (
             "{on: [fail], log: true, webhook: 'https://x.example.com'}",
-            "give exactly one of webhook, log: true or notifier (got webhook and log)",
+            "give exactly one of webhook, log: true, notifier, slack, pagerduty or teams "
+            "(got webhook and log)",
         ),
         ("{on: [explode], log: true}", "alerts[0].on[0]: 'explode' is not allowed"),
         ("{on: [], log: true}", "alerts[0].on: "),
