@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.opsguard-installed
 # dbt for tests/dbt, in a venv of its own: dbt-core pins protobuf, python-dateutil,
-# pathspec and more-itertools below what Airflow installs (docs/dbt.md).
+# pathspec and more-itertools below what Airflow installs (docs/dbt.md). Its DuckDB is
+# ours, so that each reads the files the other writes.
 DBT_VENV := .venv-dbt
 DBT_STAMP := $(DBT_VENV)/.opsguard-dbt-installed
 
@@ -22,7 +23,8 @@ $(STAMP): pyproject.toml
 
 $(DBT_STAMP): $(STAMP)
 	@test -x $(DBT_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python $(DBT_VENV)
-	$(BIN)/uv pip install --quiet --python $(DBT_VENV)/bin/python 'dbt-core>=1.8,<1.12' 'dbt-duckdb>=1.8,<1.12'
+	$(BIN)/uv pip install --quiet --python $(DBT_VENV)/bin/python 'dbt-core>=1.8,<1.12' \
+		'dbt-duckdb>=1.8,<1.12' "duckdb==$$($(BIN)/python -c 'import duckdb; print(duckdb.__version__)')"
 	@touch $(DBT_STAMP)
 
 demo: $(STAMP) $(DBT_STAMP)

@@ -63,10 +63,11 @@ def render_contract(
     if relation.relation_name:
         lines.append(f"  # dbt's relation: {relation.relation_name}")
     if not url and not conn_id:
-        lines.append(
-            "  # the database: `opsguard check --data URL`, the operator's conn_id, or a "
-            "url or conn_id key here"
-        )
+        lines += [
+            "  # the database is not named here: add url or conn_id (import-dbt --url or",
+            "  # --conn-id), or give it where the contract runs: opsguard check --data URL,",
+            "  # QualityGateOperator(conn_id=..., table=...), validate(data=URL)",
+        ]
     lines += [f"  {key}: {_flow(value)}" for key, value in mapping["source"].items()]
     if "schema" in mapping:
         enforced = "the dbt model contract is enforced: dbt builds exactly these columns"
