@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_opsguard.checks.results import GateResult
+    from airflow_opsguard.pipeline import GateRun
 
 XCOM_KEY = "opsguard_result"
+QUARANTINED_XCOM_KEY = "opsguard_quarantined"
 
 
 class QualityGateFailed(AirflowFailException):
@@ -168,6 +170,9 @@ class GateMixin:
                 raise AirflowException(str(exc)) from None
             raise AirflowFailException(str(exc)) from None
         context["ti"].xcom_push(key=XCOM_KEY, value=run.payload)
+        if run.settlement is not None and run.settlement.action in ("quarantined", "split"):
+            # Read when the DAG run ends, to say so in its note (plugin.run_notes).
+            context["ti"].xcom_push(key=QUARANTINED_XCOM_KEY, value=quarantined(run))
         if run.resumed:
             assert run.settlement is not None
             quarantine_step.finish(run.settlement, run.decision.reason, self.quarantine_then)
@@ -304,6 +309,19 @@ class QualityGateOperator(GateMixin, BaseOperator):
         # that rendered empty) means the contract's own source.
         data = None if isinstance(self.data, str) and not self.data else self.data
         return self._judge(context, contract, data=data, table=self.table, conn_id=self.conn_id)
+
+
+def quarantined(run: GateRun) -> dict[str, Any]:
+    """What a DAG run's note says of a batch its gate set aside."""
+    assert run.settlement is not None
+    held = run.settlement.to_dict()
+    return {
+        "dataset": run.contract.dataset,
+        "action": held["action"],
+        "batch_id": held["batch_id"],
+        "rows": held["rows"],
+        "run_id": run.result.run_id if run.result is not None else None,
+    }
 
 
 def asset_summary(result: GateResult) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Registered through the ``airflow.plugins`` entry point (never copied into
 ``plugins/``). The API server mounts the FastAPI app under ``/opsguard``; the UI shows
 its pages through ``external_views``: a "Data quality" entry in the navigation and a
 "Data quality" tab on task instances. Gate operators carry the "Quality report" link
-(:mod:`airflow_opsguard.operators.report_link`).
+(:mod:`airflow_opsguard.operators.report_link`). A listener notes quarantines on DAG runs
+(:mod:`airflow_opsguard.plugin.run_notes`).
 
 Airflow imports every installed plugin in each task's process, in the scheduler and in
 the DAG processor, not only in the API server. So this module imports nothing of the
@@ -54,6 +55,14 @@ class OpsGuardPlugin(AirflowPlugin):
 
     name = "opsguard"
     external_views = [NAV_VIEW, TASK_VIEW]  # noqa: RUF012 (AirflowPlugin declares lists)
+
+    @property
+    def listeners(self) -> list[Any]:  # type: ignore[override]
+        """A DAG run whose data a gate quarantined says so in its note; imported when
+        Airflow builds its listeners (where DAG runs end), not with the plugin."""
+        from airflow_opsguard.plugin import run_notes
+
+        return [run_notes]
 
     @property
     def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
