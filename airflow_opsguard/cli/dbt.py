@@ -27,15 +27,20 @@ def add_dbt_commands(commands: Any) -> None:
     imported.add_argument(
         "--select",
         nargs="+",
+        action="extend",
         metavar="MODEL",
         default=[],
         help="only these: a model's name, source:NAME or source:NAME.TABLE "
         "(default: every model and source of the project)",
     )
-    imported.add_argument("--out", required=True, help="the folder to write the contracts to")
+    imported.add_argument(
+        "--out", required=True, metavar="DIR", help="the folder to write the contracts to"
+    )
     where = imported.add_mutually_exclusive_group()
     where.add_argument("--url", help="the database's SQLAlchemy URL, as source.url")
-    where.add_argument("--conn-id", help="an Airflow connection id, as source.conn_id")
+    where.add_argument(
+        "--conn-id", metavar="ID", help="an Airflow connection id, as source.conn_id"
+    )
     imported.set_defaults(func=_import_dbt)
 
 

@@ -319,6 +319,14 @@ def test_selection_and_ephemeral_models(tmp_path: Path) -> None:
     assert ephemeral.notes == ("an ephemeral model has no table to check",)
     assert [c.name for c in import_manifest(manifest, ["fx"])] == ["fx"]
     assert [c.name for c in import_manifest(manifest, ["model.shop.orders"])] == ["orders"]
+    out = tmp_path / "out"
+    assert (
+        main(
+            ["import-dbt", str(manifest), "--select", "orders", "--select", "fx", "--out", str(out)]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["fx.yml", "orders.yml"]
 
 
 def test_the_written_text_is_commented_and_stable(tmp_path: Path) -> None:
