@@ -1,7 +1,9 @@
 """SQL functions whose spelling differs between databases.
 
 The plan is written once in SQLAlchemy Core; these constructs compile per dialect, so
-a check means the same thing on DuckDB, SQLite, PostgreSQL and MariaDB.
+a check means the same thing on DuckDB, SQLite, PostgreSQL, MariaDB and the warehouses
+(Snowflake, BigQuery, Databricks SQL, Trino; their statements are kept as reviewed
+snapshots in tests/warehouses/snapshots/).
 """
 
 from __future__ import annotations
@@ -44,6 +46,26 @@ def _regex_default(element: regex_search, compiler: SQLCompiler, **kw: Any) -> s
 def _regex_duckdb(element: regex_search, compiler: SQLCompiler, **kw: Any) -> str:
     # DuckDB's `~` matches the whole string; regexp_matches searches like `re.search`.
     return f"regexp_matches({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(regex_search, "snowflake")
+def _regex_snowflake(element: regex_search, compiler: SQLCompiler, **kw: Any) -> str:
+    # REGEXP_LIKE and RLIKE match the whole string in Snowflake (an implicit ^...$);
+    # REGEXP_INSTR gives the position of the first match anywhere, 0 for none.
+    return f"REGEXP_INSTR({compiler.process(element.clauses, **kw)}) > 0"
+
+
+@compiles(regex_search, "trino")
+def _regex_trino(element: regex_search, compiler: SQLCompiler, **kw: Any) -> str:
+    # Trino's regexp_like is true when the pattern matches anywhere (Java syntax).
+    return f"regexp_like({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(regex_search, "databricks")
+def _regex_databricks(element: regex_search, compiler: SQLCompiler, **kw: Any) -> str:
+    # Spark SQL's RLIKE finds the pattern anywhere in the string (Java syntax).
+    value, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({value} RLIKE {pattern})"
 
 
 @compiles(regex_search, "mysql")
@@ -94,6 +116,12 @@ class exact_text(FunctionElement[str]):
 def _exact_default(element: exact_text, compiler: SQLCompiler, **kw: Any) -> str:
     # PostgreSQL, SQLite and DuckDB compare text exactly by default.
     return compiler.process(element.clauses, **kw)
+
+
+@compiles(exact_text, "snowflake")
+def _exact_snowflake(element: exact_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # A column may carry a collation ('en-ci' ignores case); 'utf8' compares code points.
+    return f"COLLATE({compiler.process(element.clauses, **kw)}, 'utf8')"
 
 
 @compiles(exact_text, "mysql")

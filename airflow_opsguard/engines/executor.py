@@ -135,6 +135,7 @@ def mark_inexpressible(plan: Plan, dialect: Dialect) -> None:
                     f"not measured: the {dialect.name} dialect cannot express "
                     f"{planned.key} ({problem})"
                 )
+                planned.aggregates = {}  # out of the scan, which must still compile
                 break
 
 

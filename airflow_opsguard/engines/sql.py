@@ -13,9 +13,14 @@ Each check runs on a connection of its own with, where the database supports the
 
 - a statement timeout: ``$OPSGUARD_STATEMENT_TIMEOUT`` seconds (default 300; ``0``
   turns it off). PostgreSQL ``statement_timeout``; MariaDB ``max_statement_time``;
-  MySQL ``max_execution_time``. SQLite and other dialects: not supported.
+  MySQL ``max_execution_time``; Snowflake ``STATEMENT_TIMEOUT_IN_SECONDS``; Databricks
+  SQL ``STATEMENT_TIMEOUT``; Trino ``query_max_execution_time``. SQLite, BigQuery and
+  other dialects: not supported.
 - read-only transactions (PostgreSQL, MySQL and MariaDB), so a query cannot write;
 - the UTC time zone (PostgreSQL, MySQL and MariaDB), so naive timestamps read as UTC.
+
+Snowflake and Databricks SQL are set to UTC too (:func:`warehouse_session`); no
+warehouse has read-only sessions: docs/warehouses.md says what a gate's role needs.
 
 A table's NOT NULL constraints, primary key and unique indexes prove the checks they
 guarantee, which then scan nothing (:mod:`airflow_opsguard.engines.proofs`).
@@ -57,6 +62,7 @@ if TYPE_CHECKING:
     from airflow_opsguard.checks.observations import Observations, ObservedColumn
     from airflow_opsguard.contract.models import Contract, ReconcileTarget, ReferenceTarget
     from airflow_opsguard.drift.reference import Reference
+    from airflow_opsguard.engines.opened import AfterMeasuring
     from airflow_opsguard.engines.relations import OtherResolver
 
 STATEMENT_TIMEOUT_ENV = "OPSGUARD_STATEMENT_TIMEOUT"
@@ -87,9 +93,11 @@ def measure_database(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     timeout: float | None = None,
     reference: Reference | None = None,
+    then: AfterMeasuring | None = None,
 ) -> Observations:
     """Measure every check of ``contract`` on a database table or query; ``reference``
-    is the distribution reference, loaded by the caller.
+    is the distribution reference, loaded by the caller. ``then`` is handed the table or
+    query on the same checking connection once it is measured (a profile reads it there).
 
     ``timeout`` is the statement timeout in seconds (default: ``$OPSGUARD_STATEMENT_TIMEOUT``,
     else 300; 0 turns it off). Raises :class:`DataSourceError`, with ``retryable=True``
@@ -102,7 +110,7 @@ def measure_database(
     try:
         with _checking_connection(engine, failure) as connection:
             relation, columns, fingerprint = _relation(connection, source, failure)
-            return measure(
+            observations = measure(
                 connection,
                 contract,
                 relation,
@@ -116,6 +124,10 @@ def measure_database(
                 parallel=_beside_the_scan(engine, failure),
                 proofs=_proofs(connection, relation, contract, failure),
             )
+            if then is not None:
+                explain = partial(_explain, source, failure)
+                then(OpenedSource(connection, relation, tuple(columns), source.name, explain))
+            return observations
     finally:
         if source.engine is None:  # ours: close it; a caller's engine stays theirs
             engine.dispose()
@@ -155,12 +167,7 @@ def open_database(
     timeout = statement_timeout() if timeout is None else (timeout or None)
     engine = _engine(source)
     failure = _Failure(source, engine.url, timeout)
-
-    def explain(exc: BaseException) -> DataSourceError:
-        if isinstance(exc, sa.exc.DBAPIError):
-            return failure.error(exc, "a query failed")
-        return DataSourceError(f"{source.name}: {exc}")
-
+    explain = partial(_explain, source, failure)
     try:
         with _checking_connection(engine, failure) as connection:
             relation, columns, _ = _relation(connection, source, failure)
@@ -168,6 +175,13 @@ def open_database(
     finally:
         if source.engine is None:
             engine.dispose()
+
+
+def _explain(source: DatabaseSource, failure: _Failure, exc: BaseException) -> DataSourceError:
+    """A failed query on an opened source, as one line that names the source."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        return failure.error(exc, "a query failed")
+    return DataSourceError(f"{source.name}: {exc}")
 
 
 def _engine(source: DatabaseSource) -> sa.Engine:
@@ -220,10 +234,46 @@ def _prepare_session(connection: Connection, timeout: float | None) -> None:
             else:
                 statement = "SET SESSION max_execution_time = :ms"
                 connection.execute(sa.text(statement), {"ms": max(1, round(timeout * 1000))})
+    elif backend in WAREHOUSES:
+        for statement in warehouse_session(backend, timeout):
+            connection.execute(sa.text(statement))
     else:
         return
     # Commit, so that the settings hold for the session, whatever is rolled back later.
     connection.commit()
+
+
+# Dialects whose sessions take settings by statements of their own (docs/warehouses.md).
+WAREHOUSES = ("snowflake", "databricks", "trino")
+
+
+def warehouse_session(backend: str, timeout: float | None) -> list[str]:
+    """The statements that prepare a warehouse session: UTC where the session has a time
+    zone, and the statement timeout (whole seconds, at least one). None of these
+    warehouses has a read-only session: a gate's role grants SELECT only (see
+    docs/warehouses.md). BigQuery has no session settings (a job cap is its URL's
+    ``maximum_bytes_billed``)."""
+    seconds = None if timeout is None else max(1, round(timeout))
+    if backend == "snowflake":
+        statements = [
+            "ALTER SESSION SET TIMEZONE = 'UTC'",
+            "ALTER SESSION SET QUERY_TAG = 'airflow-opsguard'",
+        ]
+        if seconds is not None:
+            statements.append(f"ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = {seconds}")
+        return statements
+    if backend == "databricks":
+        statements = ["SET TIME ZONE 'UTC'"]
+        if seconds is not None:
+            statements.append(f"SET STATEMENT_TIMEOUT = {seconds}")
+        return statements
+    if backend == "trino":
+        # Trino's naive timestamps are read as UTC whatever the session's zone; its
+        # client keeps SET SESSION properties for the connection's later queries.
+        if seconds is None:
+            return []
+        return [f"SET SESSION query_max_execution_time = '{seconds}s'"]
+    return []
 
 
 def _relation(

@@ -44,6 +44,11 @@ def from_sqlalchemy(
     TIME ZONE``, ``TINYINT(1)``) rather than in SQLAlchemy's generic spelling.
     """
     native = _native(type_, dialect)
+    warehouse = _warehouse_timestamp(type_, dialect)
+    if warehouse is not None:
+        return ObservedColumn(name, native, "timestamp", timezone_aware=warehouse)
+    if isinstance(type_, sa.types.TypeDecorator):  # a dialect's wrapper of a generic type
+        type_ = type_.impl_instance
     kind: str | None = None
     aware = False
     if isinstance(type_, sa.Boolean) or _is_mysql_boolean(type_):
@@ -62,6 +67,27 @@ def from_sqlalchemy(
     elif isinstance(type_, sa.String | sa.Enum | sa.Uuid):
         kind = "string"
     return ObservedColumn(name, native, kind, timezone_aware=aware)
+
+
+# Warehouse timestamps that SQLAlchemy's generic types miss: Snowflake's are types of
+# their own, and a bare TIMESTAMP is an instant in BigQuery and Databricks (DATETIME and
+# TIMESTAMP_NTZ are the naive ones).
+_AWARE_BY_NAME = {"TIMESTAMP_TZ": True, "TIMESTAMP_LTZ": True, "TIMESTAMP_NTZ": False}
+_INSTANT_TIMESTAMP_DIALECTS = ("bigquery", "databricks")
+
+
+def _warehouse_timestamp(type_: sa.types.TypeEngine[Any], dialect: Dialect | None) -> bool | None:
+    """Whether a warehouse timestamp type holds an instant; None for other types."""
+    aware = _AWARE_BY_NAME.get(type(type_).__name__.upper())
+    if aware is not None:
+        return aware
+    if (
+        dialect is not None
+        and dialect.name in _INSTANT_TIMESTAMP_DIALECTS
+        and type(type_).__name__.upper() == "TIMESTAMP"
+    ):
+        return True
+    return None
 
 
 def _native(type_: sa.types.TypeEngine[Any], dialect: Dialect | None) -> str:
