@@ -5,8 +5,9 @@ metadata database, LocalExecutor). The DAG's only task is in a pool with no slot
 its run stays running and misses its one-second deadline; the scheduler then queues our
 callback and the triggerer runs it. The test waits by polling the metadata database
 with a bounded deadline, and checks what each side kept: Airflow's callback row (a
-final state, text output), the miss in the results store, and the alert at a local
-webhook.
+final state, text output), the miss in the results store, the alert at two local
+webhooks (the contract's route and the DAG's) and the mail of an ``SmtpNotifier`` object
+given as a route (kept as its class and arguments for the triggerer).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pytest
 from airflow_opsguard.store import ResultStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "alerts"))
-from recorders import WebhookRecorder, webhook_server
+from recorders import MailRecorder, WebhookRecorder, smtp_server, webhook_server
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 WAIT_S = 240.0  # an upper bound for slow machines, never a sleep: polls end as soon as done
@@ -36,6 +37,7 @@ T = TypeVar("T")
 DAG_FILE = '''
 from datetime import datetime, timedelta
 
+from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import DAG, task
 
 from airflow_opsguard.deadlines import deadline_alert
@@ -49,7 +51,15 @@ with DAG(
     deadline=deadline_alert(
         timedelta(seconds=1),
         contract="contracts/orders.yml",
-        routes=[{{"webhook": "{extra_url}", "backoff": 0, "name": "extra hook"}}],
+        routes=[
+            {{"webhook": "{extra_url}", "backoff": 0, "name": "extra hook"}},
+            # A notifier object: kept as its class and arguments for the triggerer.
+            SmtpNotifier(
+                to="oncall@example.com",
+                from_email="opsguard@example.com",
+                smtp_conn_id="opsguard_smtp",
+            ),
+        ],
         name="orders in time",
     ),
 ):
@@ -119,8 +129,14 @@ def hooks() -> Iterator[tuple[WebhookRecorder, WebhookRecorder]]:
         yield contract_hook, extra_hook
 
 
+@pytest.fixture
+def mail() -> Iterator[MailRecorder]:
+    with smtp_server() as recorder:
+        yield recorder
+
+
 def test_a_missed_deadline_is_recorded_by_airflow_and_by_us(
-    tmp_path: Path, hooks: tuple[WebhookRecorder, WebhookRecorder]
+    tmp_path: Path, hooks: tuple[WebhookRecorder, WebhookRecorder], mail: MailRecorder
 ) -> None:
     contract_hook, extra_hook = hooks
     home = tmp_path / "airflow"
@@ -145,6 +161,14 @@ def test_a_missed_deadline_is_recorded_by_airflow_and_by_us(
             # The triggerer finds the results store as every component does: in Airflow's
             # configuration (the DAG does not name it).
             "AIRFLOW__OPSGUARD__STORE_URL": f"sqlite:///{store}",
+            "AIRFLOW_CONN_OPSGUARD_SMTP": json.dumps(
+                {
+                    "conn_type": "smtp",
+                    "host": mail.host,
+                    "port": mail.port,
+                    "extra": {"disable_tls": True, "disable_ssl": True, "retry_limit": 0},
+                }
+            ),
         }
     )
     for command in (["db", "migrate"], ["pools", "set", "held", "0", "no slots: never runs"]):
@@ -188,6 +212,7 @@ def test_a_missed_deadline_is_recorded_by_airflow_and_by_us(
     # Airflow keeps our callback's return value in callback.output (Text): one line.
     assert output.startswith("deadline missed by deadline_live run live_run: recorded; sent to ")
     assert "webhook http://127.0.0.1" in output and "extra hook" in output
+    assert "notifier airflow.providers.smtp.notifications.smtp.SmtpNotifier" in output
     assert contract_hook.url not in output and extra_hook.url not in output
     assert json.dumps(output)  # a plain string
 
@@ -208,3 +233,8 @@ def test_a_missed_deadline_is_recorded_by_airflow_and_by_us(
         )
         assert alert["run"] == {"dag_id": "deadline_live", "dag_run_id": "live_run"}
         assert alert["runbook"] == "https://wiki.example.com/runbooks/orders"
+    (mailed,) = mail.messages
+    assert mailed["Subject"] == (
+        "[opsguard] SLA MISSED orders: DAG deadline_live missed its deadline"
+    )
+    assert mailed["To"] == "oncall@example.com"
