@@ -110,7 +110,6 @@ def lint_contract(path: str) -> list[Problem]:
         return [_parsed(path, str(exc))]
     if not isinstance(data, dict):
         return [Problem(path, None, "error", "a contract is a mapping with a 'dataset' key")]
-    problems: list[Problem] = []
     data, node, problems = _from_odcs(path, data, node)
     if any(p.level == "error" for p in problems):
         return problems

@@ -84,3 +84,11 @@ def test_a_database_without_a_table_is_one_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(DataSourceError, match="say which table"):
         draft_contract(f"sqlite:///{tmp_path / 'x.db'}", now=NOW)
+
+
+def test_a_mariadb_table_is_drafted_in_the_database(mariadb_url: str, tmp_path: Path) -> None:
+    engine = sa.create_engine(mariadb_url)
+    _payments().to_sql("payments", engine, index=False, if_exists="replace")
+    engine.dispose()
+    document = _check_draft(mariadb_url, tmp_path / "payments.yml")
+    assert document["source"] == {"url": mariadb_url, "table": "payments"}
