@@ -15,6 +15,8 @@ from airflow_opsguard.dbt.manifest import Manifest
 from airflow_opsguard.dbt.mapping import ColumnDraft, Draft
 
 _SHORTHAND_ORDER = ("not_null", "unique", "range", "allowed")
+# libyaml's emitter where PyYAML has it: the pure-Python one takes most of an import.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def contract_mapping(
@@ -130,7 +132,12 @@ def _entry(entry: dict[str, Any], origins: list[str], indent: str) -> list[str]:
 
 def _flow(value: Any) -> str:
     """One YAML value on one line, quoted where YAML needs it."""
-    text = yaml.safe_dump(
-        value, default_flow_style=True, sort_keys=False, width=2**31, allow_unicode=True
+    text = yaml.dump(
+        value,
+        Dumper=_DUMPER,
+        default_flow_style=True,
+        sort_keys=False,
+        width=10**9,  # one line, whatever its length (libyaml takes a C int)
+        allow_unicode=True,
     )
     return text.removesuffix("\n").removesuffix("\n...")
