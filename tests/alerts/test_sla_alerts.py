@@ -151,11 +151,13 @@ def page_on_call(context: dict[str, Any]) -> None:
     PAGES.append(context["opsguard"])
 
 
-def deadline_context(deadline_id: str = "0193-dead-line") -> dict[str, Any]:
+def deadline_context(
+    deadline_id: str = "0193-dead-line", dag_id: str = "orders_daily"
+) -> dict[str, Any]:
     """What the scheduler adds when the deadline passes (models/deadline.py: handle_miss)."""
     return {
         "dag_run": {
-            "dag_id": "orders_daily",
+            "dag_id": dag_id,
             "dag_run_id": "scheduled__2026-11-26",
             "state": "running",
         },
@@ -163,11 +165,13 @@ def deadline_context(deadline_id: str = "0193-dead-line") -> dict[str, Any]:
     }
 
 
-def run_callback_trigger(path: str, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+def run_callback_trigger(
+    path: str, kwargs: dict[str, Any], dag_id: str = "orders_daily"
+) -> list[dict[str, Any]]:
     """Run Airflow's own CallbackTrigger (what the triggerer runs) to its last event."""
     from airflow.triggers.callback import CallbackTrigger
 
-    trigger = CallbackTrigger(path, {**kwargs, "context": deadline_context()})
+    trigger = CallbackTrigger(path, {**kwargs, "context": deadline_context(dag_id=dag_id)})
 
     async def events() -> list[Any]:
         return [event.payload async for event in trigger.run()]
@@ -176,42 +180,43 @@ def run_callback_trigger(path: str, kwargs: dict[str, Any]) -> list[dict[str, An
 
 
 def test_airflows_callback_trigger_records_the_miss_and_returns_text(
-    hook: WebhookRecorder, tmp_path: Path
+    hook: WebhookRecorder, store_url: str, dataset: str
 ) -> None:
     from airflow_opsguard.store import ResultStore
 
-    store = f"sqlite:///{tmp_path / 's.db'}"
+    dag_id = f"{dataset}_daily"  # the server stores are shared by the session
     PAGES.clear()
     alert = deadline_alert(
         timedelta(hours=2),
         routes=[{"webhook": hook.url, "backoff": 0}, page_on_call],
-        dataset="orders",
-        store=store,
+        dataset=dataset,
+        store=store_url,
         name="orders by 8",
     )
-    payloads = run_callback_trigger(alert.callback.path, alert.callback.kwargs)
+    payloads = run_callback_trigger(alert.callback.path, alert.callback.kwargs, dag_id)
     assert [p["state"] for p in payloads] == ["running", "success"]
     output = payloads[-1]["body"]
     # Airflow writes this into callback.output, a Text column: a string, never a dict.
     assert isinstance(output, str)
-    assert output.startswith("deadline missed by orders_daily run scheduled__2026-11-26: recorded")
+    assert output.startswith(f"deadline missed by {dag_id} run scheduled__2026-11-26: recorded")
     assert "sent to webhook http://127.0.0.1" in output and hook.url not in output
     (message,) = hook.bodies()
-    assert message["title"] == "[opsguard] SLA MISSED orders: DAG orders_daily missed its deadline"
-    assert message["run"] == {"dag_id": "orders_daily", "dag_run_id": "scheduled__2026-11-26"}
+    assert message["title"] == f"[opsguard] SLA MISSED {dataset}: DAG {dag_id} missed its deadline"
+    assert message["run"] == {"dag_id": dag_id, "dag_run_id": "scheduled__2026-11-26"}
     assert f"due {DUE.isoformat()}" in message["text"]
     assert [page["title"] for page in PAGES] == [message["title"]]
-    with ResultStore(store) as opened:
-        (miss,) = opened.sla_misses(dag_id="orders_daily")
+    with ResultStore(store_url) as opened:
+        (miss,) = opened.sla_misses(dag_id=dag_id)
     assert (miss.run_id, miss.task_id, miss.dataset) == (
         "scheduled__2026-11-26",
         "deadline:orders by 8",
-        "orders",
+        dataset,
     )
     assert miss.due_at == DUE and miss.sla == timedelta(hours=2)
 
     # The same deadline again (a triggerer restart): recorded and sent once.
-    again = asyncio.run(on_deadline_missed(context=deadline_context(), **alert.callback.kwargs))
+    context = deadline_context(dag_id=dag_id)
+    again = asyncio.run(on_deadline_missed(context=context, **alert.callback.kwargs))
     assert "recorded before" in again
     assert len(hook.posts) == 1 and len(PAGES) == 1
 
