@@ -41,10 +41,12 @@ def add_init_command(commands: Any) -> None:
 
 def _init(args: argparse.Namespace) -> int:
     from airflow_opsguard.cli.args import parse_now
-    from airflow_opsguard.drafting import draft
+    from airflow_opsguard.drafting import draft, reference_name
 
     if args.out is not None and not args.force:
+        # Checked before the data is read: a draft of a big table takes a while.
         _refuse_existing(args.out)
+        _refuse_existing(os.path.join(os.path.dirname(args.out), reference_name(args.out)))
     drafted = draft(
         args.data,
         args.table,
@@ -56,8 +58,6 @@ def _init(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(drafted.text)
         return 0
-    if drafted.reference is not None and not args.force:
-        _refuse_existing(os.path.join(os.path.dirname(args.out), drafted.reference))
     drafted.write(args.out)
     written = args.out
     if drafted.reference is not None:

@@ -6,6 +6,6 @@ on it; the draft is commented YAML in shadow mode (see docs/adoption.md).
 
 from __future__ import annotations
 
-from airflow_opsguard.drafting.draft import Draft, draft, draft_contract
+from airflow_opsguard.drafting.draft import Draft, draft, draft_contract, reference_name
 
-__all__ = ["Draft", "draft", "draft_contract"]
+__all__ = ["Draft", "draft", "draft_contract", "reference_name"]

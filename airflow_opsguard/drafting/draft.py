@@ -34,6 +34,7 @@ class Draft:
         """Write the contract to ``out`` and its reference profile next to it."""
         target = os.fspath(out)
         try:
+            os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
             if self.profile is not None and self.reference is not None:
                 folder = os.path.dirname(target)
                 self.profile.write(os.path.join(folder, self.reference), indent=2)
@@ -72,7 +73,7 @@ def draft(
         facts = gather_facts(opened)
         columns = tuple(column_rules(c, facts.rows) for c in facts.columns)
         drift = tuple(r.facts.name for r in columns if r.drifts)
-        reference = f"{PurePath(os.fspath(out)).stem}.profile.json" if out and drift else None
+        reference = reference_name(out) if out and drift else None
         profile = profile_opened(opened, drift, now=moment) if reference else None
     source, note = _source_section(resolved, out, file_format)
     parts = DraftParts(
@@ -105,6 +106,11 @@ def draft_contract(
     if out is not None:
         drafted.write(out)
     return drafted.text
+
+
+def reference_name(out: str | os.PathLike[str]) -> str:
+    """The file name of the reference profile written next to the contract ``out``."""
+    return f"{PurePath(os.fspath(out)).stem}.profile.json"
 
 
 def _utc(moment: datetime) -> datetime:

@@ -113,8 +113,7 @@ def test_markdown_puts_what_did_not_pass_in_a_table_and_folds_the_rest() -> None
 def project(tmp_path: Path) -> Path:
     orders = example_orders(tmp_path / "data")
     broken_copy(orders, "nulls")
-    (tmp_path / "contracts").mkdir()
-    return tmp_path
+    return tmp_path  # no contracts/ folder yet: init makes it
 
 
 def test_init_then_check_in_ci_formats_through_the_command(project: Path) -> None:
@@ -125,6 +124,13 @@ def test_init_then_check_in_ci_formats_through_the_command(project: Path) -> Non
     again = run("init", "data/orders.parquet", "--out", "contracts/orders.yml", cwd=project)
     assert again.returncode == 2
     assert again.stderr == "opsguard: contracts/orders.yml: exists; give --force to overwrite it\n"
+    (project / "contracts" / "orders.yml").unlink()
+    profile_left = run("init", "data/orders.parquet", "--out", out, cwd=project)
+    assert profile_left.returncode == 2 and "orders.profile.json: exists" in profile_left.stderr
+    forced = run(
+        "init", "data/orders.parquet", "--out", out, "--now", NOW_TEXT, "--force", cwd=project
+    )
+    assert forced.returncode == 0
     summary = project / "summary.md"
     checked = run(
         "check", "contracts/orders.yml", "--data", "data/orders_nulls.parquet", "--now", NOW_TEXT,
