@@ -3,7 +3,9 @@
 A database enforces its constraints on every write, so a ``not_null`` check on a NOT
 NULL column, or a ``unique`` check on the columns of a primary key or unique index, can
 only pass: the check takes the catalogue's word instead of scanning (a GROUP BY over ten
-million ids costs PostgreSQL seconds), and its message names the constraint.
+million ids costs PostgreSQL seconds), and its message names the constraint. Only where
+the database enforces them: warehouses declare keys they never check (see
+``ENFORCE_UNIQUE``).
 
 Only what the constraint guarantees in the check's own terms counts. A unique check
 ignores nulls (a row counts unless all its columns are null), and a unique index lets
@@ -55,15 +57,25 @@ class Proofs:
 
 NO_PROOFS = Proofs()
 
+# Databases that enforce what their catalogue declares. Snowflake, BigQuery and
+# Databricks keep primary keys and unique constraints as information only (never
+# checked on write), so they prove no uniqueness; their NOT NULL is enforced. Trino's
+# guarantees are its connectors', so it proves nothing.
+ENFORCE_UNIQUE = frozenset({"postgresql", "mysql", "mariadb", "sqlite"})
+ENFORCE_NOT_NULL = ENFORCE_UNIQUE | {"snowflake", "bigquery", "databricks"}
+
 
 def read_proofs(
     connection: Connection, table: str, schema: str | None, contract: Contract
 ) -> Proofs:
     """The table's proofs, read from the catalogue only when the contract has a check
     that one could prove (a few small catalogue queries)."""
-    wanted = [k.check for k in check_keys(contract) if isinstance(k.check, NotNullCheck)]
-    unique = [k.check for k in check_keys(contract) if isinstance(k.check, UniqueCheck)]
-    if not wanted and not unique:
+    not_null_checks = [k for k in check_keys(contract) if isinstance(k.check, NotNullCheck)]
+    unique = [k for k in check_keys(contract) if isinstance(k.check, UniqueCheck)]
+    backend = connection.dialect.name
+    if backend not in ENFORCE_UNIQUE:
+        unique = []
+    if backend not in ENFORCE_NOT_NULL or (not not_null_checks and not unique):
         return NO_PROOFS
     inspector = sa.inspect(connection)
     not_null = {

@@ -180,3 +180,13 @@ def test_a_check_the_dialect_cannot_express_leaves_the_scan_to_the_others() -> N
     scan = str(plan.main_select().compile(dialect=mssql.dialect()))
     assert "IS NULL" in scan  # not_null(email) is still measured
     assert plan.checks[0].error is not None and "mssql" in plan.checks[0].error
+
+
+def test_warehouse_keys_prove_no_uniqueness() -> None:
+    """Snowflake, BigQuery and Databricks declare primary keys and unique constraints
+    without enforcing them; Trino's connectors enforce nothing of the kind."""
+    from airflow_opsguard.engines.proofs import ENFORCE_NOT_NULL, ENFORCE_UNIQUE
+
+    assert not {"snowflake", "bigquery", "databricks", "trino"} & ENFORCE_UNIQUE
+    assert "trino" not in ENFORCE_NOT_NULL
+    assert {"postgresql", "mariadb", "sqlite"} <= ENFORCE_UNIQUE
