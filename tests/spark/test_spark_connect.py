@@ -1,0 +1,55 @@
+"""Spark Connect: a local Spark Connect server (pyspark starts one for ``remote("local")``)
+checks the shared orders as a Connect DataFrame and as a contract's Spark path, with
+the numbers the file engine gives. In a process of its own: a Connect session cannot
+share a process with the classic session of the other Spark tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine_backends import orders
+
+from airflow_opsguard import validate
+
+RUNNER = Path(__file__).with_name("spark_connect_run.py")
+NOW = "2026-02-14T12:00:00+00:00"
+CONTRACT: dict[str, Any] = {
+    "dataset": "orders",
+    "checks": [
+        {"type": "not_null", "column": "amount"},
+        {"type": "unique", "column": "customer"},
+        {"type": "pattern", "column": "email", "pattern": r"^[^@]+@\w+\.com$"},
+        {"type": "range", "column": "updated_at", "max": "2026-02-10T00:00:00Z"},
+        {"type": "allowed", "column": "country", "values": ["US", "DE", "FR"]},
+    ],
+    "freshness": {"column": "updated_at", "fail_after": "1d"},
+}
+
+
+def test_spark_connect_gives_the_file_engines_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "orders.parquet"
+    orders().to_parquet(path, index=False)
+    expected = json.loads(
+        json.dumps(
+            [c.to_dict() for c in validate(CONTRACT, data=str(path), now=NOW).checks], default=str
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, str(RUNNER), str(path), json.dumps(CONTRACT), NOW],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["frame_module"] == "pyspark.sql.connect.dataframe"
+    assert found["frame"] == expected
+    assert found["path"] == expected
+    assert found["source"] == f"{path} on Spark"
