@@ -327,11 +327,6 @@ def _is_root(key: str, cause: Mapping[str, str | None]) -> bool:
     return any(parent == key for parent in cause.values())
 
 
-def measured(result: GateResult) -> bool:
-    """Whether the run measured the data."""
-    return result.error is None
-
-
 def data_newest(result: GateResult) -> datetime | None:
     """The newest timestamp of the data, from the freshness check or the metrics."""
     for check in result.checks:
