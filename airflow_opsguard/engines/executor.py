@@ -47,7 +47,7 @@ DistinctCounter = Callable[
 ]
 
 
-def measure(
+def run_plan(
     connection: Connection,
     contract: Contract,
     source: FromClause,
@@ -63,7 +63,8 @@ def measure(
     count_distinct: bool | DistinctCounter = False,
     proofs: Proofs | None = None,
 ) -> Observations:
-    """Measure every check of ``contract`` on ``source``.
+    """Run the plan of every check of ``contract`` on ``source`` (an opened relation): the
+    engines' measuring step (:func:`airflow_opsguard.engines.measuring.measure_source`).
 
     ``reference`` is the distribution reference, loaded by the caller (without one a
     distribution check reports that it was not measured). ``others``

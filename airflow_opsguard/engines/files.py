@@ -25,7 +25,7 @@ from airflow_opsguard.contract.models import Contract, ReconcileTarget, Referenc
 from airflow_opsguard.contract.paths import relative_to_contract
 from airflow_opsguard.engines.duckdb_session import Session, session, threads_of
 from airflow_opsguard.engines.duckdb_unique import bitmap_counter
-from airflow_opsguard.engines.executor import Parallel, measure
+from airflow_opsguard.engines.executor import Parallel, run_plan
 from airflow_opsguard.engines.listing import list_files
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.relations import (
@@ -208,7 +208,7 @@ def _measure(
     split = files is not None and _too_few_row_groups(opened.raw, files, threads)
     parallel = Parallel(opened.side_connection, threads, split)
     with _reporting(opened, progress):
-        observations = measure(
+        observations = run_plan(
             connection,
             contract,
             sa.table(VIEW),

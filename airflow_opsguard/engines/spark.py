@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.paths import relative_to_contract
-from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, measure
+from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, run_plan
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.relations import (
     OTHER_ALIAS,
@@ -87,7 +87,7 @@ def measure_spark(
     when the session or the cluster failed rather than the request.
     """
     with _opened(source) as (opened, views, fingerprint):
-        return measure(
+        return run_plan(
             opened.connection,
             contract,
             opened.relation,

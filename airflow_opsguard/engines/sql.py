@@ -43,7 +43,7 @@ from airflow_opsguard.engines.connections import (
     engine_for_conn_id,
     normalise_url,
 )
-from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, measure
+from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, run_plan
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.proofs import NO_PROOFS, Proofs, read_proofs
 from airflow_opsguard.engines.relations import OTHER_ALIAS, OtherNotFound, OtherRelation
@@ -110,7 +110,7 @@ def measure_database(
     try:
         with _checking_connection(engine, failure) as connection:
             relation, columns, fingerprint = _relation(connection, source, failure)
-            observations = measure(
+            observations = run_plan(
                 connection,
                 contract,
                 relation,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.contract.models import Contract
+from airflow_opsguard.formats import load_contract
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from alert_helpers import NOW, bad_orders
 from airflow_opsguard import validate
 from airflow_opsguard.checks.results import CheckResult, GateResult
 from airflow_opsguard.checks.shadow import apply_shadow
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.decision import decide
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.report import render_text
 from airflow_opsguard.store import ResultStore
 

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from airflow_opsguard import validate
 from airflow_opsguard.anomaly.metrics import dataset_metrics, planned_metrics
 from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.engines.plan import build_plan
+from airflow_opsguard.formats import load_contract
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CONTRACT: dict[str, Any] = {

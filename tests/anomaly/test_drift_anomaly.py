@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from airflow_opsguard import validate
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.errors import ContractError
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.store import ResultStore
 
 START = datetime(2026, 11, 1, 6, tzinfo=UTC)

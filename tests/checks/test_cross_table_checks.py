@@ -11,9 +11,9 @@ import pytest
 from airflow_opsguard.checks.evaluate import evaluate_check
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.reconcile import allowed_difference, evaluate_reconcile
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.contract.models import ReconcileCheck
 from airflow_opsguard.engines.relations import referenced_columns
+from airflow_opsguard.formats import load_contract
 
 
 def reconcile(**keys: Any) -> ReconcileCheck:

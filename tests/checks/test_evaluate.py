@@ -19,7 +19,6 @@ from airflow_opsguard.checks.evaluate import (
 )
 from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.checks.results import GateResult, worst
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.contract.models import (
     Freshness,
     NotNullCheck,
@@ -29,6 +28,7 @@ from airflow_opsguard.contract.models import (
     UniqueCheck,
     Volume,
 )
+from airflow_opsguard.formats import load_contract
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

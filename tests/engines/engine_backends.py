@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from airflow_opsguard import GateResult, validate
 from airflow_opsguard.checks.observations import Observations
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.engines.measuring import measure
+from airflow_opsguard.formats import load_contract
 
 TABLE = "eng_orders"
 

@@ -13,10 +13,10 @@ from sqlalchemy.dialects import mssql
 from airflow_opsguard.checks.evaluate import evaluate_check
 from airflow_opsguard.checks.keys import check_keys
 from airflow_opsguard.checks.observations import CheckObservation, ObservedColumn
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.engines.dialects import char_length, exact_text, regex_search
 from airflow_opsguard.engines.executor import mark_inexpressible
 from airflow_opsguard.engines.plan import build_plan
+from airflow_opsguard.formats import load_contract
 
 # (value, pattern, re.search finds it)
 SEARCHES = [

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.engines import files
 from airflow_opsguard.engines.duckdb_session import Session, session
-from airflow_opsguard.engines.executor import Parallel, measure
+from airflow_opsguard.engines.executor import Parallel, run_plan
 from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.formats import load_contract
 
 CONTRACT = {
     "dataset": "orders",
@@ -36,7 +36,7 @@ def observations(path: Path, parallel: Any, count_distinct: bool = False) -> dic
     fileset = files.resolve_files(str(path))
     with session() as opened:
         columns = files._open_files(opened, fileset, {})
-        found = measure(
+        found = run_plan(
             opened.connection,
             load_contract(CONTRACT),
             sa.table(files.VIEW),

@@ -15,9 +15,9 @@ from engine_backends import SQL_TYPES, TABLE, Backend, orders
 
 from airflow_opsguard import DataSourceError, validate
 from airflow_opsguard.connections import engine_for_conn_id
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.engines.connections import using_connections
 from airflow_opsguard.engines.measuring import measure
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.pipeline import run_gate
 
 NOT_NULL = {"dataset": "orders", "checks": [{"type": "not_null", "column": "order_id"}]}

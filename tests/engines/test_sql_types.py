@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from engine_backends import Backend
 
 from airflow_opsguard.checks.observations import ObservedColumn
-from airflow_opsguard.formats import load_contract
-from airflow_opsguard.engines.types import from_sqlalchemy
 from airflow_opsguard.engines.measuring import measure
+from airflow_opsguard.engines.types import from_sqlalchemy
+from airflow_opsguard.formats import load_contract
 
 # column: (DDL type, contract type, timezone-aware); None: no contract type.
 POSTGRESQL: dict[str, tuple[str, str | None, bool]] = {

@@ -344,7 +344,7 @@ def test_the_engine_runs_no_sample_query_for_a_sensitive_column(tmp_path: Path) 
     with a LIMIT) only for the plain columns' checks, and duplicates only counted."""
     from airflow_opsguard.checks.observations import ObservedColumn
     from airflow_opsguard.contract.models import Contract
-    from airflow_opsguard.engines.executor import measure
+    from airflow_opsguard.engines.executor import run_plan
 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'data.db'}")
     frame().to_sql("customers", engine, index=False)
@@ -370,7 +370,7 @@ def test_the_engine_runs_no_sample_query_for_a_sensitive_column(tmp_path: Path) 
         sent.clear()
         contract = Contract.model_validate({**document, "samples": samples})
         with engine.connect() as connection:
-            observed = measure(
+            observed = run_plan(
                 connection, contract, sa.table("customers"), columns, source_name="customers"
             )
         found[samples] = (list(sent), observed)

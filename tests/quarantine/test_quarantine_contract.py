@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.errors import ContractError
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.quarantine.rows import row_rules
 
 

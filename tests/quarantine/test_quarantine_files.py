@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from quarantine_helpers import BAD_IDS, CLEAN_IDS, ROWS, contract, gate_batch, row
 
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.quarantine import service
 from airflow_opsguard.quarantine.files import SIDECAR
 from airflow_opsguard.store import ResultStore

@@ -17,8 +17,8 @@ import yaml
 from quarantine_helpers import ROWS, contract, create_tables, gate_batch, ids
 
 from airflow_opsguard.checks.results import CheckResult, GateResult
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.quarantine import service
 from airflow_opsguard.quarantine.settlement import reasons_of
 from airflow_opsguard.store import ResultStore

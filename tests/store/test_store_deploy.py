@@ -21,8 +21,8 @@ from store_helpers import make_result
 from airflow_opsguard import validate
 from airflow_opsguard.alerts.service import send_alerts
 from airflow_opsguard.cli import main
-from airflow_opsguard.formats import load_contract
 from airflow_opsguard.errors import StoreError
+from airflow_opsguard.formats import load_contract
 from airflow_opsguard.store import ResultStore, store_state, upgrade_store
 from airflow_opsguard.store.engine import create_store_engine
 from airflow_opsguard.store.migrate import HEAD, auto_migrate, upgrade
