@@ -267,8 +267,8 @@ def _apply_test(draft: Draft, test: DataTest, manifest: Manifest) -> None:
     name = test.test_name or ""
     origin = f"test {test.name}"
     if not _maps(name, test.namespace):
-        where = f" (from {test.namespace})" if test.namespace else ""
-        draft.notes.append(f"{origin}: generic test {name!r}{where} has no counterpart")
+        package = f" (from {test.namespace})" if test.namespace else ""
+        draft.notes.append(f"{origin}: generic test {name!r}{package} has no counterpart")
         return
     unsupported = _unsupported_config(test.config)
     if unsupported:
@@ -285,8 +285,11 @@ def _apply_test(draft: Draft, test: DataTest, manifest: Manifest) -> None:
         )
         return
     kwargs = test.kwargs
+    where = test.config.get("where")
     mapped = True
-    if name == "expression_is_true":
+    if where:
+        mapped = _filtered_test(draft, test, column, str(where), origin, severity)
+    elif name == "expression_is_true":
         mapped = _expression_test(draft, kwargs, test.column_name, origin, severity)
     elif name == "unique_combination_of_columns":
         mapped = _combination_test(draft, kwargs, origin, severity)
@@ -315,9 +318,6 @@ def _maps(name: str, namespace: str | None) -> bool:
 
 
 def _unsupported_config(config: Mapping[str, Any]) -> str | None:
-    where = config.get("where")
-    if where:
-        return f"its where filter ({where}) has no counterpart: a contract checks every row"
     fail_calc = config.get("fail_calc")
     if fail_calc and str(fail_calc).replace(" ", "").lower() != "count(*)":
         return f"its fail_calc ({fail_calc}) has no counterpart"
@@ -345,15 +345,71 @@ def _column(name: str | None) -> str | None:
     return next(p for p in quoted.groups() if p) if quoted else None
 
 
+def _filtered_test(
+    draft: Draft, test: DataTest, column: str | None, where: str, origin: str, severity: str
+) -> bool:
+    """A test on the rows its ``where`` filter keeps, as an ``expression`` check that
+    passes every other row (a filter that is NULL drops the row, as in SQL's WHERE)."""
+    name = test.test_name or ""
+    kwargs = test.kwargs
+    predicate: str | None = None
+    problem: str | None = None
+    if "{{" in where or "{%" in where:
+        problem = f"its where filter ({where}) is a template, not SQL"
+    elif name == "expression_is_true":
+        predicate = _expression_text(kwargs, test.column_name)
+        problem = "no expression"
+    elif name not in ("not_null", "accepted_values", "accepted_range"):
+        problem = (
+            f"its where filter ({where}) has no counterpart for a {name} test: a contract "
+            "checks every row"
+        )
+    elif column is None:
+        problem = "names no column"
+    elif name == "not_null":
+        predicate = f"{column} is not null"
+    elif name == "accepted_values":
+        problem = _values_problem(kwargs.get("values"))
+        if not problem:
+            quote = kwargs.get("quote", True) is not False
+            listed = ", ".join(_literal(v) if quote else str(v) for v in kwargs["values"])
+            predicate = f"{column} is null or {column} in ({listed})"
+    else:
+        terms = _range_terms(column, kwargs)
+        problem = "neither min_value nor max_value"
+        predicate = f"{column} is null or ({' and '.join(terms)})" if terms else None
+    if predicate is None:
+        draft.notes.append(f"{origin}: {problem}")
+        return False
+    check = {
+        "type": "expression",
+        "expression": f"not coalesce(({where}), false) or ({predicate})",
+        "if_null": "pass",
+    }
+    _add_check(draft, _severe(check, severity), origin)
+    return True
+
+
+def _literal(value: Any) -> str:
+    """A value as dbt's accepted_values quotes it: text in single quotes."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _values_problem(values: Any) -> str | None:
+    if not isinstance(values, list) or not values:
+        return "no list of values"
+    if any(isinstance(v, dict | list) or v is None for v in values):
+        return "values that are not plain text or numbers"
+    return None
+
+
 def _accepted_values(
     draft: Draft, column: str, kwargs: Mapping[str, Any], origin: str, severity: str
 ) -> bool:
     values = kwargs.get("values")
-    if not isinstance(values, list) or not values:
-        draft.notes.append(f"{origin}: no list of values")
-        return False
-    if any(isinstance(v, dict | list) or v is None for v in values):
-        draft.notes.append(f"{origin}: values that are not plain text or numbers")
+    problem = _values_problem(values)
+    if problem or not isinstance(values, list):
+        draft.notes.append(f"{origin}: {problem}")
         return False
     if kwargs.get("quote", True) is False and any(isinstance(v, str) for v in values):
         # Unquoted values are SQL: compare them in the database, as dbt does.
@@ -385,14 +441,22 @@ def _accepted_range(
         _column_rule(draft, column, "range", params, origin, severity)
         return True
     # A bound that is SQL (a date literal, a subquery) is compared in the database.
+    terms = _range_terms(column, kwargs)
+    check = {"type": "expression", "expression": " and ".join(terms), "if_null": "pass"}
+    _add_check(draft, _severe(check, severity), origin)
+    return True
+
+
+def _range_terms(column: str, kwargs: Mapping[str, Any]) -> list[str]:
+    """accepted_range's bounds as SQL, written as dbt_utils writes them."""
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    strict = kwargs.get("inclusive", True) is False
     terms = []
     if low is not None:
         terms.append(f"{column} {'>' if strict else '>='} {low}")
     if high is not None:
         terms.append(f"{column} {'<' if strict else '<='} {high}")
-    check = {"type": "expression", "expression": " and ".join(terms), "if_null": "pass"}
-    _add_check(draft, _severe(check, severity), origin)
-    return True
+    return terms
 
 
 def _is_number(value: Any) -> bool:
@@ -413,15 +477,22 @@ def _number(value: Any) -> int | float:
 def _expression_test(
     draft: Draft, kwargs: Mapping[str, Any], column: str | None, origin: str, severity: str
 ) -> bool:
-    expression = kwargs.get("expression")
-    if not isinstance(expression, str) or not expression.strip():
+    text = _expression_text(kwargs, column)
+    if text is None:
         draft.notes.append(f"{origin}: no expression")
         return False
-    # dbt_utils writes the column in front of the expression; a NULL condition passes.
-    text = f"{column} {expression.strip()}" if column else expression.strip()
+    # A NULL condition passes, as in dbt_utils.
     check = {"type": "expression", "expression": text, "if_null": "pass"}
     _add_check(draft, _severe(check, severity), origin)
     return True
+
+
+def _expression_text(kwargs: Mapping[str, Any], column: str | None) -> str | None:
+    """expression_is_true's condition; dbt_utils writes the column in front of it."""
+    expression = kwargs.get("expression")
+    if not isinstance(expression, str) or not expression.strip():
+        return None
+    return f"{column} {expression.strip()}" if column else expression.strip()
 
 
 def _combination_test(draft: Draft, kwargs: Mapping[str, Any], origin: str, severity: str) -> bool:

@@ -198,6 +198,15 @@ def test_generic_tests_of_every_kind(tmp_path: Path) -> None:
             data_test("expect_column_to_exist", ORDERS, "id", namespace="dbt_expectations"),
             data_test("not_null", ORDERS, "coalesce(a, b)"),
             data_test("unique", ORDERS, "status", config={"where": "status <> 'x'"}),
+            data_test("not_null", ORDERS, "paid_at", config={"where": "status = 'paid'"}),
+            data_test(
+                "accepted_values",
+                ORDERS,
+                "status",
+                values=["a", "o'b"],
+                config={"where": "kind = 1"},
+            ),
+            data_test("not_null", ORDERS, "id", config={"where": "day > {{ var('start') }}"}),
         ]
     )
     manifest = write_manifest(tmp_path, {ORDERS: model("orders"), **tests})
@@ -225,8 +234,23 @@ def test_generic_tests_of_every_kind(tmp_path: Path) -> None:
         "'expect_column_to_exist' (from dbt_expectations) has no counterpart" in n for n in notes
     )
     assert any("its column is an expression ('coalesce(a, b)')" in n for n in notes)
-    assert any("its where filter (status <> 'x')" in n for n in notes)
-    assert len(notes) == 4
+    assert any(
+        "its where filter (status <> 'x') has no counterpart for a unique test" in n for n in notes
+    )
+    assert any("its where filter (day > {{ var('start') }}) is a template" in n for n in notes)
+    assert len(notes) == 5
+    # A test's where filter: the rows it drops pass (a NULL filter drops the row).
+    assert {
+        "type": "expression",
+        "expression": "not coalesce((status = 'paid'), false) or (paid_at is not null)",
+        "if_null": "pass",
+    } in checks
+    assert {
+        "type": "expression",
+        "expression": "not coalesce((kind = 1), false) or "
+        "(status is null or status in ('a', 'o''b'))",
+        "if_null": "pass",
+    } in checks
     assert found["schema"]["extra_columns"] == "allow"  # no enforced model contract
 
 
