@@ -7,12 +7,14 @@ returned result). A fix to what a gate does belongs here, never in one caller.
 
 The steps, in order:
 
-1. load the contract, apply the caller's source override;
+1. load the contract (any format), apply the caller's source override, and put the
+   caller's resolver of Airflow connection ids in force for the run;
 2. when the gate moves data (``on_fail: quarantine`` or write-audit-publish), claim
    the batch (tries of one SQL batch take turns until step 5 is done), finish what an
    earlier try of this batch did, as it decided, and stop there;
-3. measure and judge the data (reference, history, Great Expectations suites, shadow
-   mode), under the attempt's run id;
+3. judge the data (:func:`~airflow_opsguard.validation.judge`: the distribution
+   reference loaded once, the data measured and opened once for the profile and the
+   Great Expectations suites, the history, shadow mode), under the attempt's run id;
 4. record the verdict (a store that is down never changes it: the spool keeps it);
 5. settle the batch: publish, quarantine or split it;
 6. decide what the verdict means for what comes next;
