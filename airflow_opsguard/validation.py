@@ -1,4 +1,8 @@
-"""Measuring and judging: a contract and its data in, a verdict out (not yet recorded)."""
+"""The gate pipeline's judge step: a contract and its data in, a verdict out (not yet
+recorded). It loads the distribution reference, measures through the engines, adds the
+metric history, evaluates, keeps a profile and runs the GX suites on the source the
+engine opened, and applies shadow mode. It sits above the formats and baselines it
+reads and below quarantine, whose split and release judge data again."""
 
 from __future__ import annotations
 
