@@ -150,6 +150,23 @@ def test_one_alert_lists_the_three_failing_checks_and_no_secret_is_kept_anywhere
     assert secret not in json.dumps(list(run.xcoms.values()), default=str)
 
 
+def test_without_any_address_set_the_alert_links_to_the_tasks_data_quality_tab(
+    tmp_path: Path, hook: WebhookRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AIRFLOW__OPSGUARD__BASE_URL", "AIRFLOW__API__BASE_URL", "OPSGUARD_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    dag = gate_dag(tmp_path, "alerts_link", hook_route(hook.url))
+    run = run_dag(dag, "alerts_link", logical_date=DAY)
+    (alert,) = hook.bodies()
+    # Airflow's own fallback for its links ([api] base_url unset), then the gate task
+    # instance's page and the plugin's tab: a link without any setting.
+    assert alert["report_url"] == (
+        f"http://localhost:8080/dags/alerts_link/runs/{quote(run.run_id, safe='')}"
+        "/tasks/gate/plugin/opsguard-task"
+    )
+    assert f"report: {alert['report_url']}" in alert["text"]
+
+
 def test_dedup_across_retries_and_runs_then_escalation_then_recovery(
     tmp_path: Path, hook: WebhookRecorder
 ) -> None:
