@@ -115,8 +115,14 @@ def column_rules(facts: ColumnFacts, rows: int) -> ColumnRules:
             else f"{facts.nulls:,} nulls in {rows:,} rows ({facts.nulls / rows:.1%})"
         )
     unique = _key_like(facts, rows)
+    allowed = None if unique else _allowed(facts)
     if unique:
         reasons.append(f"{facts.distinct:,} distinct values in {rows:,} rows: a key")
+    elif allowed is not None:
+        each = facts.values / len(allowed)
+        reasons.append(
+            f"{len(allowed)} values, each seen {each:,.0f} times on average: an allowed set"
+        )
     elif facts.distinct is not None and seen:
         reasons.append(f"{facts.distinct:,} distinct values")
     if facts.type in ("date", "timestamp") and facts.minimum is not None:
@@ -124,9 +130,6 @@ def column_rules(facts: ColumnFacts, rows: int) -> ColumnRules:
     minimum, maximum, why = _range(facts, key=unique)
     if why:
         reasons.append(why)
-    allowed = _allowed(facts)
-    if allowed is not None:
-        reasons.append(f"{len(allowed)} values seen: an allowed set")
     pattern_key = None if allowed is not None else _pattern(facts)
     pattern = None
     pattern_name = None
@@ -176,11 +179,10 @@ def _range(facts: ColumnFacts, *, key: bool) -> tuple[Any, Any, str | None]:
     upper = _round(Decimal(repr(float(high))) + Decimal(repr(margin)), step, ROUND_CEILING)
     as_type = int if facts.type == "integer" else float
     seen = f"seen {_show(low)} to {_show(high)}"
+    floor = " (not below 0: nothing was negative)" if float(low) >= 0 and lower == 0 else ""
     if key:
-        return as_type(lower), None, f"{seen}; a key grows, so only a lower bound"
-    note = f"{seen}, {RANGE_MARGIN:.0%} of the span added each side"
-    if float(low) >= 0 and lower == 0:
-        note += " (not below 0: nothing was negative)"
+        return as_type(lower), None, f"{seen}; a key grows, so only a lower bound{floor}"
+    note = f"{seen}, {RANGE_MARGIN:.0%} of the span added each side{floor}"
     return as_type(lower), as_type(upper), note
 
 

@@ -8,9 +8,12 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
 import yaml
+from adoption_data import NOW, example_orders
 
 from airflow_opsguard.cli.main import build_parser
+from airflow_opsguard.drafting import draft_contract
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "github-actions.yml"
@@ -53,3 +56,15 @@ def test_the_pre_commit_example_names_the_hook_the_repository_carries() -> None:
     page = (ROOT / "docs" / "adoption.md").read_text()
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert f"- id: {hooks[0]['id']}" in page
+
+
+def test_the_draft_shown_in_the_page_is_what_init_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = (ROOT / "docs" / "adoption.md").read_text()
+    shown = re.search(r"```yaml\n(# Drafted by .+?)```", page, re.DOTALL)
+    assert shown is not None
+    example_orders(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    drafted = draft_contract("data/orders.parquet", out="contracts/orders.yml", now=NOW)
+    assert drafted == shown.group(1)
