@@ -224,8 +224,8 @@ class Transition:
     """What one run did to one incident: ``incident`` is its state after the run (id 0
     for one the store has yet to insert). ``added``: members that fail in this run and
     did not in the previous one (every member of a new incident); ``recovered``:
-    members that pass again. ``silent``: resolved without a notice, because the dataset
-    still fails (the ``fail`` incident carries on)."""
+    members that pass again. ``silent``: a ``warn`` incident resolved without a notice,
+    because checks of the dataset still fail (the ``fail`` incident carries on)."""
 
     state: State
     incident: Incident
@@ -374,7 +374,9 @@ def plan(
         elif members and current is not None:
             transitions.append(context.continued(current, members))
         elif current is not None:
-            still_failing = any(groups[s] for s in SEVERITIES)
+            # A warning incident that ends while checks fail says nothing (the failure
+            # carries on); a failure that ends while warnings go on is news.
+            still_failing = severity == "warn" and bool(groups["fail"])
             transitions.append(context.resolved(current, silent=still_failing))
     return transitions
 

@@ -331,3 +331,15 @@ def test_one_open_per_episode_one_resolve_per_episode_end_and_no_recovery_while_
     ends = sum(1 for i, f in enumerate(runs) if not f and i > 0 and runs[i - 1])
     assert sum("fail" in s for s in seen) == starts
     assert sum("recover" in s for s in seen) == ends
+
+
+def test_the_failure_ends_while_a_warning_goes_on_the_failure_resolves_with_a_notice() -> None:
+    _, incidents = step({}, check("volume", "warn"), check("unique(id)", "fail"), key="a")
+    transitions, incidents = step(
+        incidents, check("volume", "warn"), check("unique(id)", "pass"), key="b", hours=3
+    )
+    by_severity = {t.incident.severity: t for t in transitions}
+    assert by_severity["fail"].state == "resolved" and not by_severity["fail"].silent
+    assert by_severity["warn"].state == "ongoing" and not by_severity["warn"].changed
+    assert events(transitions) == {"recover"}  # nothing fails any more: page resolved
+    assert set(incidents) == {"warn"}
