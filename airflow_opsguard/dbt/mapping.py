@@ -27,7 +27,7 @@ _QUOTED = re.compile(r'^(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\])$')
 _CALL = r"""(ref|source)\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)"""
 _MODEL_ARG = re.compile(_CALL)  # a test's model: "{{ get_where_subquery(ref('orders')) }}"
 _REFERENCE = re.compile(rf"^\s*{_CALL}\s*$")  # dbt 1.8 keeps a foreign key's to: "ref('x')"
-# Before dbt 1.9 a foreign key is written as an expression: "customers (id)".
+# A foreign key without `to` (dbt before 1.8) may say it as an expression: "customers (id)".
 _FOREIGN_EXPRESSION = re.compile(r"^\s*([^\s(]+)\s*\(\s*([^\s,()]+)\s*\)\s*$")
 _RELATION_PART = re.compile(r'"([^"]*)"|`([^`]*)`|([^.]+)')
 
