@@ -177,3 +177,15 @@ def test_a_file_whose_name_does_not_tell_its_format_keeps_the_format(tmp_path: P
     assert document["source"] == {"path": "export.txt", "format": "csv"}
     assert document["schema"]["columns"][0]["unique"] is True  # named like a key
     assert validate(load_contract(out), now=NOW).would_be == "pass"
+
+
+def test_an_arrow_table_drafts_as_its_dataframe_does(orders: Path) -> None:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(orders)
+    from_arrow = draft_contract(table, dataset="orders", now=NOW)
+    from_pandas = draft_contract(table.to_pandas(), dataset="orders", now=NOW)
+    assert from_arrow.replace("<pyarrow.Table>", "<pandas.DataFrame>") == from_pandas
+    assert (
+        validate(load_contract(yaml.safe_load(from_arrow)), data=table, now=NOW).would_be == "pass"
+    )
