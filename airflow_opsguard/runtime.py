@@ -161,7 +161,7 @@ def connection_url(conn_id: str) -> str:
 def spark_endpoint(conn_id: str) -> dict[str, str]:
     """The Spark session an Airflow connection names, for a Spark source's ``conn_id``:
     ``{"remote": "sc://..."}`` for a Spark Connect connection (``spark_connect``, its URL
-    as the Apache Spark provider's hook builds it, token included), ``{"master": ...}``
+    built as the Apache Spark provider's hook builds it, token included), ``{"master": ...}``
     for a Spark connection (``spark``: host ``local[4]``, ``yarn``, ``spark://host`` and
     port, as spark-submit reads it)."""
     from airflow.sdk import BaseHook
@@ -180,15 +180,7 @@ def spark_endpoint(conn_id: str) -> dict[str, str]:
     kind = str(connection.conn_type)
     host = connection.host or ""
     if kind == "spark_connect":
-        try:
-            from airflow.providers.apache.spark.hooks.spark_connect import SparkConnectHook
-        except ImportError:
-            url = host if "://" in host else f"sc://{host}"
-            url = f"{url}:{connection.port}" if connection.port else url
-            return {
-                "remote": url + (f"/;token={connection.password}" if connection.password else "")
-            }
-        return {"remote": SparkConnectHook(conn_id).get_connection_url()}
+        return {"remote": _spark_connect_url(host, connection)}
     if kind == "spark" and host:
         master = host if ("://" in host or not connection.port) else f"spark://{host}"
         return {"master": f"{master}:{connection.port}" if connection.port else master}
@@ -196,6 +188,25 @@ def spark_endpoint(conn_id: str) -> dict[str, str]:
         f"Airflow connection {conn_id!r} is of type {kind!r}{'' if host else ' without a host'}; "
         "a Spark source needs a spark connection (host: its master) or a spark_connect one"
     )
+
+
+def _spark_connect_url(host: str, connection: Any) -> str:
+    """``sc://host:port/;user_id=..;token=..;use_ssl=..`` from a spark_connect connection,
+    its fields read as the Apache Spark provider's SparkConnectHook reads them."""
+    from urllib.parse import quote
+
+    address = host.split("://", 1)[1] if "://" in host else host
+    if connection.port:
+        address = f"{address}:{connection.port}"
+    params = []
+    if connection.login:
+        params.append(f"user_id={quote(connection.login)}")
+    if connection.password:
+        params.append(f"token={quote(connection.password)}")
+    use_ssl = connection.extra_dejson.get("use_ssl")
+    if use_ssl is not None:
+        params.append(f"use_ssl={quote(str(use_ssl))}")
+    return f"sc://{address}/" + (";" + ";".join(params) if params else "")
 
 
 def reference_time(context: Mapping[str, Any], reference: FreshnessReference) -> datetime:

@@ -71,3 +71,63 @@ def test_the_spark_gate_checks_on_the_connections_session(
         assert checks["range(amount)"]["failing_count"] == 100
     else:
         assert all(c["status"] == "pass" for c in result["checks"])
+
+
+@pytest.mark.parametrize(
+    "connection",
+    [
+        {"conn_type": "spark_connect", "host": "spark.example", "port": 15002},
+        {
+            "conn_type": "spark_connect",
+            "host": "sc://spark.example",
+            "port": 443,
+            "login": "gate",
+            "password": "t/k=n",
+            "extra": {"use_ssl": True},
+        },
+    ],
+)
+def test_a_spark_connect_connection_gives_the_providers_url(
+    monkeypatch: pytest.MonkeyPatch, connection: dict[str, object]
+) -> None:
+    from airflow.providers.apache.spark.hooks.spark_connect import SparkConnectHook
+
+    from airflow_opsguard.runtime import spark_endpoint
+
+    monkeypatch.setenv("AIRFLOW_CONN_OPSGUARD_SC", json.dumps(connection))
+    assert spark_endpoint("opsguard_sc") == {
+        "remote": SparkConnectHook("opsguard_sc").get_connection_url()
+    }
+
+
+@pytest.mark.parametrize(
+    ("connection", "master"),
+    [
+        ({"conn_type": "spark", "host": "local[2]"}, "local[2]"),
+        ({"conn_type": "spark", "host": "spark-master", "port": 7077}, "spark://spark-master:7077"),
+        ({"conn_type": "spark", "host": "yarn"}, "yarn"),
+    ],
+)
+def test_a_spark_connection_gives_its_master(
+    monkeypatch: pytest.MonkeyPatch, connection: dict[str, object], master: str
+) -> None:
+    from airflow_opsguard.runtime import spark_endpoint
+
+    monkeypatch.setenv("AIRFLOW_CONN_OPSGUARD_SPARK_M", json.dumps(connection))
+    assert spark_endpoint("opsguard_spark_m") == {"master": master}
+
+
+def test_a_connection_that_names_no_spark_session_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow_opsguard.errors import DataSourceError
+    from airflow_opsguard.runtime import spark_endpoint
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OPSGUARD_PG", json.dumps({"conn_type": "postgres", "host": "h"})
+    )
+    with pytest.raises(DataSourceError, match="is of type 'postgres'; a Spark source needs"):
+        spark_endpoint("opsguard_pg")
+    with pytest.raises(DataSourceError, match="opsguard_nowhere") as raised:
+        spark_endpoint("opsguard_nowhere")
+    assert not raised.value.retryable
