@@ -434,12 +434,14 @@ def _title(
     if event == "escalate":
         runs = incident.failures
         summary += f", failing for {runs} run{'s' if runs != 1 else ''}"
-    if event == "change":
+    if event == "change":  # the causes that came and went (their consequences follow)
         added = [e["name"] for e in failing if e["member_state"] == "new"]
-        if added:
-            summary += f"; new: {', '.join(added)}"
-        if recovered:
-            summary += f"; passing again: {', '.join(e['name'] for e in recovered)}"
+        came = [e["name"] for e in failing if e["name"] in added and not e["consequence_of"]]
+        went = [e["name"] for e in recovered if not e["consequence_of"]]
+        if came:
+            summary += f"; new: {', '.join(came)}"
+        if went:
+            summary += f"; passing again: {', '.join(went)}"
     return f"{start}: {summary}"
 
 

@@ -357,14 +357,16 @@ def plan(
     A consequence joins the incident of its cause, whatever its own severity.
     """
     now = _utc(now)
-    failing = [f for f in findings(result) if f.failing]
+    found = findings(result)
+    failing = [f for f in found if f.failing]
+    passing = {f.key: f for f in found if not f.failing}
     cause = explain(failing)
     by_key = {f.key: f for f in failing}
     groups: dict[Severity, list[Finding]] = {s: [] for s in SEVERITIES}
     for finding in _ordered(failing, cause):
         root = by_key[_root(finding.key, cause)]
         groups[root.severity].append(finding)
-    context = _RunContext(result, run_key, now, cause, escalation)
+    context = _RunContext(result, run_key, now, cause, passing, escalation)
     transitions: list[Transition] = []
     for severity in SEVERITIES:
         current = open_incidents.get(severity)
@@ -430,6 +432,7 @@ class _RunContext:
     run_key: str
     now: datetime
     cause: Mapping[str, str | None]
+    passing: Mapping[str, Finding]  # this run's checks that passed, by key
     escalation: Escalation
 
     def opened(self, severity: Severity, found: Sequence[Finding]) -> Transition:
@@ -470,7 +473,7 @@ class _RunContext:
                 continue
             if old.failing:
                 recovered.append(old.name)
-                old = replace(old, recovered_at=self.now)
+                old = self._recovered(old)
             members.append(old)
         added = tuple(f.key for f in found if f.key not in before or not before[f.key].failing)
         incident = replace(
@@ -489,9 +492,7 @@ class _RunContext:
 
     def resolved(self, current: Incident, *, silent: bool) -> Transition:
         recovered = tuple(m.name for m in current.members if m.failing)
-        members = tuple(
-            replace(m, recovered_at=self.now) if m.failing else m for m in current.members
-        )
+        members = tuple(self._recovered(m) if m.failing else m for m in current.members)
         incident = replace(
             current,
             status="resolved",
@@ -501,6 +502,19 @@ class _RunContext:
             members=members,
         )
         return Transition("resolved", incident, recovered=recovered, silent=silent)
+
+    def _recovered(self, member: Member) -> Member:
+        """``member`` passing again, with what this run observed (when it ran)."""
+        check = self.passing.get(member.name)
+        if check is None:  # no longer checked (the gate's member once it measures)
+            return replace(member, recovered_at=self.now)
+        return replace(
+            member,
+            recovered_at=self.now,
+            observed=_scalar(check.check.observed),
+            expected=_scalar(check.check.expected),
+            message=check.check.message,
+        )
 
     def _member(self, finding: Finding, before: Member | None, same_run: bool = False) -> Member:
         check, now = finding.check, self.now

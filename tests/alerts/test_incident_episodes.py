@@ -195,7 +195,8 @@ def test_a_route_that_takes_change_hears_the_new_cause_once(
     assert changed["incident_event"] == "changed"
     assert changed["incident_key"] == hook.bodies("fail")[0]["incident_key"]
     assert changed["cause"]["name"] == "schema(amount)"
-    assert "freshness(created_at)" in {c["name"] for c in changed["recovered"]}
+    back = {c["name"]: c for c in changed["recovered"]}["freshness(created_at)"]
+    assert (back["status"], back["failed_status"], back["observed"]) == ("pass", "fail", "1h")
     assert changed["title"].startswith(
         "[opsguard] CHANGED transactions: schema(amount) failed, 3 checks with it; new: "
     )
