@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dbt_runner import BuiltProject, run_dbt
+from dbt_runner import BuiltProject, build_project, run_dbt
 
 from airflow_opsguard import validate
 from airflow_opsguard.cli import main
@@ -20,6 +20,22 @@ NOW = "2026-12-01T12:00:00"
 
 def import_dbt(manifest: Path, out: Path, *args: str) -> int:
     return main(["import-dbt", str(manifest), "--out", str(out), *args])
+
+
+# The fixtures live here, not in a conftest.py: a second tests/*/conftest.py loaded up
+# front would shadow tests/airflow's (its tests import names from `conftest`).
+@pytest.fixture(scope="module")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> BuiltProject:
+    """tests/dbt/project, seeded and built by the real dbt into a DuckDB file of its own."""
+    return build_project(tmp_path_factory.mktemp("dbt"))
+
+
+@pytest.fixture
+def fresh_copy(built_project: BuiltProject, tmp_path: Path) -> BuiltProject:
+    """A copy of the built DuckDB file that a test may break."""
+    database = tmp_path / "shop.duckdb"
+    database.write_bytes(built_project.database.read_bytes())
+    return BuiltProject(built_project.folder, built_project.manifest, database)
 
 
 @pytest.fixture(scope="module")
