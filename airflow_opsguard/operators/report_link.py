@@ -1,4 +1,5 @@
-"""The "Quality report" button of gate tasks: a link to the run's report page."""
+"""The "Quality report" button of gate tasks: the task instance's "Data quality" tab in
+Airflow's own UI (or the report address the deployment configured)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ REPORT_PATH = "/opsguard/runs/{run_id}"
 
 
 class QualityReportLink(BaseOperatorLink):
-    """Opens the report of the gate attempt: the stored result with this attempt's id
-    (the link alerts carry too: ``[opsguard] report_url``, else ``base_url``)."""
+    """Opens the verdict of the gate attempt inside Airflow: the task instance's "Data
+    quality" tab; with ``[opsguard] report_url`` set, that address instead."""
 
     name = "Quality report"
 
@@ -36,14 +37,15 @@ class QualityReportLink(BaseOperatorLink):
 
 
 def report_link(identity: dict[str, Any], dataset: str = "") -> str:
-    """The report URL of one gate attempt, as alerts build it; without any configured
-    address, the path on this Airflow (``/opsguard/runs/<id>``)."""
+    """Where a gate attempt's verdict is read: ``[opsguard] report_url`` filled in, else
+    the task instance's "Data quality" tab in Airflow's UI, under ``[opsguard] base_url``
+    (or ``[api] base_url``) when set, else on the Airflow the link is opened in."""
+    from airflow_opsguard.alerts.messages import TASK_TAB_PATH
     from airflow_opsguard.runtime import links_in_airflow
 
     settings = links_in_airflow()
     run_id = attempt_run_id(identity)
     base = (settings.base_url or "").rstrip("/")
-    template = settings.report_url or "{base_url}" + REPORT_PATH
     values = {
         "base_url": base,
         "run_id": run_id,
@@ -53,6 +55,14 @@ def report_link(identity: dict[str, Any], dataset: str = "") -> str:
         "task_id": identity.get("task_id") or "",
         "map_index": identity.get("map_index", -1),
     }
+    if settings.report_url:
+        template = settings.report_url
+    elif values["dag_id"] and values["dag_run_id"] and values["task_id"]:
+        template = TASK_TAB_PATH
+        if values["map_index"] not in (-1, None, ""):
+            template = TASK_TAB_PATH.replace("/plugin/", "/mapped/{map_index}/plugin/")
+    else:
+        template = "{base_url}" + REPORT_PATH
     quoted = {k: v if k == "base_url" else quote(str(v), safe="") for k, v in values.items()}
     try:
         return mask_url(Formatter().vformat(template, (), quoted))

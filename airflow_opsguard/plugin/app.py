@@ -15,9 +15,11 @@ from airflow_opsguard.errors import StoreError
 from airflow_opsguard.plugin import api, pages
 
 STATIC = Path(__file__).with_name("static")
-# Our pages load only our own stylesheet; no script runs; only Airflow may frame them.
+# Our pages load only our own stylesheet and one script of ours (theme.js: Airflow's
+# colour mode); nothing inline, nothing from elsewhere; only Airflow may frame them.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; "
     "frame-ancestors 'self'; base-uri 'none'"
 )
 _PAGE_ERRORS = {403: "You may not see this", 404: "Not found"}

@@ -144,7 +144,29 @@ class DatasetDetail(Model):
     metrics: list[Series] = Field(description="Each run metric over time.")
 
 
+class IncidentMemberOut(Model):
+    """A check of an incident; ``recovered_at`` is set once it passes again."""
+
+    name: str
+    type: str
+    column: str | None
+    status: str
+    message: str
+    failures: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    recovered_at: datetime | None
+    consequence_of: str | None = Field(description="The member whose failure explains it.")
+    observed: Any
+    expected: Any
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+
 class IncidentOut(Model):
+    """An incident: a failure episode of a dataset at one severity (``check``,
+    ``observed``, ``expected`` and ``message`` are those of its headline check)."""
+
     id: int
     dataset: str
     check: str
@@ -166,6 +188,11 @@ class IncidentOut(Model):
     observed: Any
     expected: Any
     message: str
+    incident_key: str = Field(description="The episode's stable id, as alerts carry it.")
+    members: list[IncidentMemberOut] = Field(
+        default_factory=list,
+        description="Its checks: the cause first, each followed by its consequences.",
+    )
 
     model_config = ConfigDict(frozen=True, from_attributes=True)
 

@@ -1,7 +1,8 @@
 """The HTML pages: server-rendered Jinja2 (autoescaped), shown in Airflow's UI.
 
-No JavaScript and nothing from the network: forms post back to the server (with a
-CSRF token) and charts are inline SVG.
+Nothing from the network and no inline script: forms post back to the server (with a
+CSRF token), filters and search are links and GET forms, charts are inline SVG; the
+one script (static/theme.js) only follows Airflow's colour mode.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from airflow_opsguard.plugin.deps import (
     forbidden,
     not_found,
 )
+from airflow_opsguard.plugin.incident_stats import DEFAULT_DAYS, MAX_DAYS, incident_stats
 from airflow_opsguard.plugin.models import Page, RunReport
 from airflow_opsguard.plugin.triage import SHOW_LABELS, SHOWS, describe, triage
 
@@ -203,11 +205,13 @@ def incidents(
     state: Literal["open", "resolved", "all"] = "open",
     limit: Limit = PAGE_SIZE,
     offset: Offset = 0,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = DEFAULT_DAYS,
 ) -> HTMLResponse:
     page = reader.dashboard.incidents(
         reader.scope, state=state, dataset=None, limit=limit, offset=offset
     )
     editable = {i.id for i in page.items if may(reader.user, i.dag_id, "PUT")}
+    stats = incident_stats(reader.dashboard.store, reader.scope, days=days)
     return _render(
         request,
         reader,
@@ -216,6 +220,8 @@ def incidents(
         pages=_pages(page, request),
         state=state,
         editable=editable,
+        stats=stats,
+        days=days,
         nav="incidents",
     )
 

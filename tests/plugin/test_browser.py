@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from data import orders_frame, quarantine_batches, seed
+from data import orders_frame, quarantine_batches, seed, shop_runs
 from server import environment, run, run_gate_dag, start_api_server, stop, wait_healthy
 
 from airflow_opsguard.runtime import attempt_run_id
@@ -42,6 +42,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     store = f"sqlite:///{home / 'opsguard.db'}"  # the store the gate wrote to
     ids = seed(store)
     held = quarantine_batches(store, home)
+    ids.update(shop_runs(store, home))
     log = home / "api-server.log"
     server, base = start_api_server(env, log)
     try:
@@ -68,6 +69,13 @@ def shot(page: Any, name: str) -> None:
     print(f"screenshot: {path}")
 
 
+def background(page: Any) -> str:
+    return str(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+
+
+WHITE = "rgb(255, 255, 255)"
+
+
 def sign_in(page: Any, base: str, path: str, user: str, password: str) -> None:
     """Open a page as a stranger and sign in on Airflow's own login page."""
     page.goto(base + path)
@@ -88,15 +96,27 @@ def test_dashboard_in_the_browser(airflow: dict[str, Any], browser: Any) -> None
     # Overview: the real gate's dataset and the stored ones, with their verdicts.
     assert page.locator("h1").inner_text() == "Datasets"
     rows = page.locator("table.datasets tbody tr")
-    assert rows.count() == 5
+    assert rows.count() == 6
     assert rows.filter(has_text="demo_orders").locator(".badge").inner_text() == "FAIL"
     assert rows.filter(has_text="payments").locator(".badge").inner_text() == "PASS"
     orders = page.get_by_role("link", name="orders", exact=True)
     assert rows.filter(has=orders).locator(".tick").count() == 7
     shot(page, "overview")
 
-    # The gate task's "Quality report" link, as the task stored it, opens its report.
+    # The gate task's "Quality report" link, as the task stored it, opens the task's
+    # "Data quality" tab inside Airflow's UI.
     link = gate["xcoms"]["_link_QualityReportLink"].strip('"')
+    run_path = quote(gate["run_id"], safe="")
+    assert link == f"/dags/quality_demo/runs/{run_path}/tasks/gate/plugin/opsguard-task"
+    page.goto(base + link)
+    tab = page.frame_locator("iframe")
+    tab.locator("table.checks").wait_for()
+    assert "demo_orders" in tab.locator("h1").inner_text()
+    failing = tab.locator("table.checks tr.row-fail")
+    assert failing.count() == 1 and "unique(order_id)" in failing.inner_text()
+    shot(page, "airflow-report-link")
+
+    # The run report of the same attempt, on its own page.
     identity = {
         "dag_id": "quality_demo",
         "run_id": gate["run_id"],
@@ -104,9 +124,8 @@ def test_dashboard_in_the_browser(airflow: dict[str, Any], browser: Any) -> None
         "map_index": -1,
         "try_number": 1,
     }
-    assert link == f"/opsguard/runs/{attempt_run_id(identity)}"
-    page.goto(base + link)
-    assert page.locator("h1").inner_text() == "Run report"
+    page.goto(f"{base}/opsguard/runs/{attempt_run_id(identity)}")
+    assert page.locator("h1").inner_text().split() == ["Run", "report", "FAIL"]
     failing = page.locator("table.checks tr.row-fail")
     assert failing.count() == 1
     assert "unique(order_id)" in failing.inner_text()
@@ -116,8 +135,15 @@ def test_dashboard_in_the_browser(airflow: dict[str, Any], browser: Any) -> None
 
     # A dataset's page: charts over time and contract versions.
     page.goto(f"{base}/opsguard/datasets/orders")
-    assert page.locator("svg.chart").count() == 5
+    grid = page.locator("table.status-grid")
+    assert grid.locator("tr[data-check] .cell").count() == 3 * 7  # every check, every run
+    hover = grid.locator("tr[data-check='unique(order_id)'] a.cell.s-fail").first
+    assert "observed 3 · expected 0" in str(hover.get_attribute("title"))
+    assert page.locator("svg.chart").count() == 4  # only what moves
     assert page.locator("svg.chart circle.s-fail").count() >= 2
+    assert page.locator("svg.chart line.threshold").count() >= 3
+    assert "shown as age 0" in page.locator("[data-panel='freshness(created_at)']").inner_text()
+    assert page.locator("figure.bars tr").count() == 2  # reference against current
     shot(page, "dataset")
 
     # Incidents: resolving one is a POST with the page's CSRF token.
@@ -189,16 +215,74 @@ def test_dashboard_in_the_browser(airflow: dict[str, Any], browser: Any) -> None
     assert "demo_orders" in frame.locator("h1").inner_text()
     shot(page, "airflow-task-tab")
 
-    # Dark theme, from the system's preference.
+    # Dark theme, from the system's preference when Airflow has no setting.
     dark = browser.new_context(viewport={"width": 1360, "height": 900}, color_scheme="dark")
     dark.add_cookies(context.cookies())
     dark_page = dark.new_page()
     dark_page.goto(f"{base}/opsguard/runs/{ids['orders-26']}")
-    background = dark_page.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert background == "rgb(17, 19, 24)"
+    assert background(dark_page) != WHITE
     shot(dark_page, "run-report-dark")
     dark.close()
     context.close()
+
+
+def test_triage_pages_light_and_dark(airflow: dict[str, Any], browser: Any) -> None:
+    """The run report, the dataset page, the overview and the quarantine, as on-call
+    reads them, in both colour modes; dark is chosen in Airflow, not by the system."""
+    base, ids = airflow["base"], airflow["ids"]
+    light = browser.new_context(viewport={"width": 1360, "height": 900}, color_scheme="light")
+    page = light.new_page()
+    sign_in(page, base, "/opsguard/", "admin", "admin-pass")
+    rows = page.locator("table.datasets tbody tr")
+    assert rows.first.get_attribute("data-dataset") in ("demo_orders", "orders", "shop_orders")
+    assert "schema(amount)" in rows.filter(has_text="shop_orders").inner_text()
+    shot(page, "overview-light")
+
+    page.goto(f"{base}/opsguard/runs/{ids['shop-3']}")
+    assert page.locator("tr.cause-row").inner_text().startswith("Cause: missing column")
+    assert page.locator(".marker.m-new").count() == 4
+    assert page.locator(".chip[aria-current=true]").inner_text().split() == ["Not", "passed", "5"]
+    preview = page.locator("table.preview")
+    assert preview.locator("tbody tr").count() == 4
+    assert "u1@x.io" not in preview.inner_text() and "•••" in preview.inner_text()
+    shot(page, "run-report-triage-light")
+    page.locator(".chip.c-pass").click()
+    assert page.locator("table.checks tbody tr.lead").count() == 2
+    page.fill("input[name=q]", "order_id")
+    page.locator("form.search button").click()
+    assert page.url.endswith("show=pass&q=order_id")
+    assert page.locator("table.checks tr[data-check]").all_inner_texts()[0].find("order_id") > 0
+    page.goto(f"{base}/opsguard/datasets/shop_orders")
+    shot(page, "dataset-light")
+    page.goto(f"{base}/opsguard/quarantine")
+    shot(page, "quarantine-light")
+
+    # Airflow set to dark on a light system: its pages and ours inside them are dark.
+    page.goto(f"{base}/")
+    page.evaluate("localStorage.setItem('theme', 'dark')")
+    run_path = quote("scheduled__2026-11-23T00:00:00+00:00", safe="")
+    page.goto(f"{base}/dags/shop_dag/runs/{run_path}/tasks/gate/plugin/opsguard-task")
+    tab = page.frame_locator("iframe")
+    tab.locator("tr.cause-row").wait_for()
+    assert tab.locator("html").get_attribute("data-theme") == "dark"
+    inner = page.frames[-1]
+    assert inner.evaluate("getComputedStyle(document.body).backgroundColor") != WHITE
+    shot(page, "airflow-task-tab-dark")
+    for path, name in (
+        ("/opsguard/", "overview-dark"),
+        (f"/opsguard/runs/{ids['shop-3']}", "run-report-triage-dark"),
+        ("/opsguard/datasets/orders", "dataset-dark"),
+        ("/opsguard/quarantine", "quarantine-dark"),
+    ):
+        page.goto(base + path)
+        assert page.locator("html").get_attribute("data-theme") == "dark"
+        assert background(page) != WHITE
+        shot(page, name)
+    # Back to light in Airflow: the same system, light pages.
+    page.evaluate("localStorage.setItem('theme', 'light')")
+    page.goto(f"{base}/opsguard/")
+    assert background(page) == WHITE
+    light.close()
 
 
 def test_a_viewer_sees_no_actions_and_cannot_post(airflow: dict[str, Any], browser: Any) -> None:

@@ -51,7 +51,9 @@ def test_overview_shows_datasets_strips_and_incidents(
     assert 'href="/dags/orders_dag" target="_top"' in html  # back into Airflow's UI
     headers = response.headers
     assert "frame-ancestors 'self'" in headers["content-security-policy"]
-    assert "script-src" not in headers["content-security-policy"]  # default-src 'none'
+    policy = headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+    assert '<script src="/opsguard/static/theme.js"></script>' in html  # our one script
     assert headers["x-content-type-options"] == "nosniff"
 
 

@@ -56,22 +56,22 @@ def points(values: list[float | None]) -> list[SeriesPoint]:
     ]
 
 
-def test_line_chart_spans_the_plot_and_skips_missing_values() -> None:
-    from airflow_opsguard.plugin.charts import line_chart
+def test_time_chart_spans_the_plot_and_skips_missing_values() -> None:
+    from airflow_opsguard.plugin.charts import time_chart
 
-    chart = line_chart(points([1.0, None, 3.0, 2.0]))
+    chart = time_chart(points([1.0, None, 3.0, 2.0]))
     assert chart is not None
     xs = [d.x for d in chart.dots]
     ys = [d.y for d in chart.dots]
     assert xs[0] == chart.plot_left and xs[-1] == chart.plot_right
     assert max(ys) == chart.plot_bottom and min(ys) == chart.plot_top  # 1 low, 3 high
     assert [d.run_id for d in chart.dots] == ["r0", "r2", "r3"]
-    assert (chart.top_label, chart.bottom_label) == ("3", "1")
-    flat = line_chart(points([5.0]))
-    assert flat is not None and flat.dots[0].y == (flat.plot_top + flat.plot_bottom) / 2
-    assert line_chart(points([None])) is None
-    ages = line_chart(points([3600.0, 2 * 86400.0]), unit="seconds")
-    assert ages is not None and ages.top_label == "2d"
+    assert (chart.y_ticks[0].label, chart.y_ticks[-1].label) == ("1", "3")
+    flat = time_chart(points([5.0]))
+    assert flat is not None and flat.plot_top < flat.dots[0].y < flat.plot_bottom
+    assert time_chart(points([None])) is None
+    ages = time_chart(points([3600.0, 2 * 86400.0]), unit="seconds")
+    assert ages is not None and ages.y_ticks[-1].label == "2d"
 
 
 def test_formatting() -> None:
@@ -100,9 +100,13 @@ def test_report_link_follows_the_alert_settings(monkeypatch: pytest.MonkeyPatch)
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("AIRFLOW__OPSGUARD__BASE_URL", raising=False)
     monkeypatch.delenv("AIRFLOW__OPSGUARD__REPORT_URL", raising=False)
-    assert report_link(identity) == f"/opsguard/runs/{run_id}"
+    # Inside Airflow: the task instance's "Data quality" tab, on this Airflow.
+    tab = "/dags/d/runs/manual__2026-11-26T00%3A00%3A00%2B00%3A00/tasks/gate"
+    assert report_link(identity) == f"{tab}/plugin/opsguard-task"
+    assert report_link({**identity, "map_index": 3}) == f"{tab}/mapped/3/plugin/opsguard-task"
     monkeypatch.setenv("AIRFLOW__OPSGUARD__BASE_URL", "https://airflow.example.com/")
-    assert report_link(identity) == f"https://airflow.example.com/opsguard/runs/{run_id}"
+    assert report_link(identity) == f"https://airflow.example.com{tab}/plugin/opsguard-task"
+    assert report_link({}) == f"https://airflow.example.com/opsguard/runs/{attempt_run_id({})}"
     monkeypatch.setenv(
         "AIRFLOW__OPSGUARD__REPORT_URL", "{base_url}/q/{dataset}/{dag_run_id}?try={run_id}"
     )
