@@ -224,3 +224,22 @@ def test_a_failing_spark_gate_that_would_quarantine_says_it_cannot(spark: Any) -
     }
     with pytest.raises(QuarantineError, match="quarantine does not move data on Spark"):
         run_gate(spec, act=True)
+
+
+def test_gx_suites_report_that_they_do_not_run_on_spark(spark: Any) -> None:
+    suite = {
+        "name": "ids",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}
+        ],
+    }
+    result = validate(
+        {"dataset": "t", "checks": [{"type": "not_null", "column": "id"}], "gx_suite": [suite]},
+        data=spark.range(3),
+    )
+    checks = {c.name: c for c in result.checks}
+    assert checks["not_null(id)"].status == "pass"
+    gx = [c for c in result.checks if c.name != "not_null(id)"]
+    assert len(gx) == 1
+    assert gx[0].status == "error"
+    assert "GX suites do not run on Spark sources" in gx[0].message
