@@ -71,6 +71,8 @@ def dataset_of(contract: Contract, data: Any, table: str | None) -> LineageDatas
 
 def _table_dataset(url: Any, table: str | None, dataset: str) -> LineageDataset:
     backend = url.get_backend_name()
+    if backend in _WAREHOUSES:
+        return _warehouse_dataset(backend, url, table or dataset)
     if backend == "sqlite":
         return LineageDataset(f"sqlite://{os.path.abspath(url.database or '')}", table or dataset)
     scheme, port = _SCHEMES.get(backend, (backend, None))
@@ -85,6 +87,31 @@ def _table_dataset(url: Any, table: str | None, dataset: str) -> LineageDataset:
     if url.database:
         parts = [url.database, *parts]
     return LineageDataset(where, ".".join(parts))
+
+
+_WAREHOUSES = ("snowflake", "bigquery", "trino", "databricks")
+
+
+def _warehouse_dataset(backend: str, url: Any, table: str) -> LineageDataset:
+    """A warehouse table as OpenLineage's naming spec names it: Snowflake
+    ``snowflake://{org}-{account}`` and ``DATABASE.SCHEMA.TABLE`` (unquoted names are
+    upper case there); BigQuery ``bigquery`` and ``project.dataset.table``; Trino
+    ``trino://host:port`` and ``catalog.schema.table``; Databricks ``databricks://host``
+    and ``catalog.schema.table``. The URL gives what the table name leaves out."""
+    parts = table.split(".")
+    if backend == "bigquery":  # bigquery://project/dataset
+        context = [url.host or "", url.database or ""]
+        return LineageDataset("bigquery", ".".join([*context[: 3 - len(parts)], *parts]))
+    if backend == "databricks":  # databricks://token@host?catalog=main&schema=sales
+        context = [url.query.get("catalog", ""), url.query.get("schema", "default")]
+        where = f"databricks://{url.host}"
+    else:  # snowflake://user@org-account/DB/SCHEMA, trino://user@host:port/catalog/schema
+        context = (url.database or "").split("/")[:2]
+        where = f"{backend}://{url.host}"
+        if backend == "trino":
+            where += f":{url.port or 8080}"
+    name = ".".join([*[c for c in context if c][: max(0, 3 - len(parts))], *parts])
+    return LineageDataset(where, name.upper() if backend == "snowflake" else name)
 
 
 def operator_lineage(dataset: LineageDataset, result: GateResult) -> Any:

@@ -190,3 +190,55 @@ def test_warehouse_keys_prove_no_uniqueness() -> None:
     assert not {"snowflake", "bigquery", "databricks", "trino"} & ENFORCE_UNIQUE
     assert "trino" not in ENFORCE_NOT_NULL
     assert {"postgresql", "mariadb", "sqlite"} <= ENFORCE_UNIQUE
+
+
+@pytest.mark.parametrize(
+    ("url", "table", "namespace", "name"),
+    [
+        (
+            "snowflake://gate@myorg-acct/analytics/public?warehouse=WH",
+            "orders",
+            "snowflake://myorg-acct",
+            "ANALYTICS.PUBLIC.ORDERS",
+        ),
+        (
+            "snowflake://gate@myorg-acct/analytics",
+            "sales.orders",
+            "snowflake://myorg-acct",
+            "ANALYTICS.SALES.ORDERS",
+        ),
+        ("bigquery://my-project/analytics", "orders", "bigquery", "my-project.analytics.orders"),
+        (
+            "bigquery://my-project",
+            "other-project.sales.orders",
+            "bigquery",
+            "other-project.sales.orders",
+        ),
+        (
+            "trino://gate@trino.internal:443/hive/sales",
+            "orders",
+            "trino://trino.internal:443",
+            "hive.sales.orders",
+        ),
+        (
+            "trino://gate@trino.internal/hive",
+            "sales.orders",
+            "trino://trino.internal:8080",
+            "hive.sales.orders",
+        ),
+        (
+            "databricks://token:x@dbc-1.cloud.databricks.com?http_path=/sql/1&catalog=main&schema=sales",
+            "orders",
+            "databricks://dbc-1.cloud.databricks.com",
+            "main.sales.orders",
+        ),
+    ],
+)
+def test_lineage_names_warehouse_tables_by_the_openlineage_spec(
+    url: str, table: str, namespace: str, name: str
+) -> None:
+    from airflow_opsguard.formats import load_contract
+    from airflow_opsguard.operators.lineage import LineageDataset, dataset_of
+
+    spec = load_contract({"dataset": "orders"})
+    assert dataset_of(spec, url, table) == LineageDataset(namespace, name)
