@@ -4,6 +4,7 @@ give on DuckDB, only aggregates and samples reach the driver, and Spark's source
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -243,3 +244,39 @@ def test_gx_suites_report_that_they_do_not_run_on_spark(spark: Any) -> None:
     assert len(gx) == 1
     assert gx[0].status == "error"
     assert "GX suites do not run on Spark sources" in gx[0].message
+
+
+def test_opsguard_check_runs_a_spark_contract_on_its_master(tmp_path: Path) -> None:
+    """The command line, in a process of its own: a relative path is read from the
+    contract's folder, by a session of the contract's master; the JSON is the usual."""
+    import json
+    import subprocess
+
+    from engine_backends import orders
+
+    orders().to_parquet(tmp_path / "orders.parquet", index=False)
+    contract = {
+        "dataset": "orders",
+        "source": {"engine": "spark", "path": "orders.parquet", "master": "local[1]"},
+        "checks": [{"type": "unique", "column": "customer"}],
+    }
+    (tmp_path / "orders.yml").write_text(yaml.safe_dump(contract))
+    opsguard = Path(sys.executable).with_name("opsguard")
+    done = subprocess.run(
+        [str(opsguard), "check", str(tmp_path / "orders.yml"), "--no-store", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path.parent,  # not the contract's folder
+        env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["source"] == f"{tmp_path / 'orders.parquet'} on Spark (local[1])"
+    (check,) = result["checks"]
+    assert (check["name"], check["failing_count"], check["samples"]) == (
+        "unique(customer)",
+        2,
+        ["bob"],
+    )
