@@ -128,7 +128,7 @@ def _require_sqlite_file(url: sa.URL) -> None:
         raise DataSourceError(f"{mask_url(url)}: no such SQLite database file")
 
 
-def engine_for_conn_id(conn_id: str) -> sa.Engine:
+def resolve_conn_id(conn_id: str) -> sa.Engine:
     """An engine for an Airflow connection id, through the resolver in force (see
     :func:`using_connections`). Raises :class:`DataSourceError` when none is."""
     resolver = _resolver.get()

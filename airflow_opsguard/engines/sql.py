@@ -40,8 +40,8 @@ import sqlalchemy as sa
 
 from airflow_opsguard.engines.connections import (
     create_engine,
-    engine_for_conn_id,
     normalise_url,
+    resolve_conn_id,
 )
 from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, run_plan
 from airflow_opsguard.engines.opened import OpenedSource
@@ -188,7 +188,7 @@ def _engine(source: DatabaseSource) -> sa.Engine:
     if source.engine is not None:
         return source.engine
     if source.conn_id is not None:
-        return engine_for_conn_id(source.conn_id)
+        return resolve_conn_id(source.conn_id)
     return create_engine(normalise_url(source.url or ""))
 
 

@@ -218,12 +218,12 @@ def frame_of(opened: OpenedSource) -> Any:
 
 def _database_url(database: DatabaseSource) -> sa.URL:
     """The URL (with its credentials) of the database our own checks read."""
-    from airflow_opsguard.engines.connections import engine_for_conn_id, normalise_url
+    from airflow_opsguard.engines.connections import normalise_url, resolve_conn_id
 
     if database.engine is not None:
         return database.engine.url
     if database.conn_id is not None:
-        engine = engine_for_conn_id(database.conn_id)
+        engine = resolve_conn_id(database.conn_id)
         try:
             return engine.url
         finally:

@@ -87,10 +87,10 @@ class Database:
         if self.engine is not None:
             yield self.engine
             return
-        from airflow_opsguard.engines.connections import create_engine, engine_for_conn_id
+        from airflow_opsguard.engines.connections import create_engine, resolve_conn_id
 
         if self.conn_id is not None:
-            engine = engine_for_conn_id(self.conn_id)
+            engine = resolve_conn_id(self.conn_id)
         else:
             try:  # the password read whole, whatever it holds
                 url = database_url(self.url or "")
