@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from engine_backends import SQL_TYPES, TABLE, Backend, orders
 
 from airflow_opsguard import DataSourceError, validate
+from airflow_opsguard.cli import main
 from airflow_opsguard.connections import engine_for_conn_id
 from airflow_opsguard.engines.connections import using_connections
 from airflow_opsguard.engines.measuring import measure
@@ -454,6 +455,25 @@ def test_an_airflow_connection_without_airflow(monkeypatch: pytest.MonkeyPatch) 
     error = source_error(contract)
     assert "Airflow is not installed" in str(error) and "source.url" in str(error)
     assert not error.retryable
+
+
+def test_an_airflow_connection_from_validate_and_opsguard_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The entry points above the pipeline hand in Airflow's connection resolver.
+    database = tmp_path / "shop.db"
+    engine = sa.create_engine(f"sqlite:///{database}")
+    orders().to_sql(TABLE, engine, index=False, dtype=SQL_TYPES)
+    engine.dispose()
+    connection = {"conn_type": "sqlite", "host": str(database)}
+    monkeypatch.setenv("AIRFLOW_CONN_OPSGUARD_SHOP", json.dumps(connection))
+    contract = {**NOT_NULL, "source": {"conn_id": "opsguard_shop", "table": TABLE}}
+    result = validate(contract)
+    assert (result.status, result.rows) == ("pass", 12)
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(contract))
+    assert main(["check", str(path), "--no-store", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 12
 
 
 def test_a_connection_id_without_a_resolver_is_a_one_line_error() -> None:
