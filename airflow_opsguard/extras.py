@@ -34,6 +34,18 @@ EXTRAS: dict[str, Extra] = {
     "airflow.providers.slack": Extra("apache-airflow-providers-slack", "slack"),
     "slack_sdk": Extra("apache-airflow-providers-slack", "slack"),
     "airflow.providers.pagerduty": Extra("apache-airflow-providers-pagerduty", "pagerduty"),
+    "snowflake": Extra("snowflake-sqlalchemy", "warehouses"),
+    "sqlalchemy_bigquery": Extra("sqlalchemy-bigquery", "warehouses"),
+    "databricks": Extra("databricks-sqlalchemy", "warehouses"),
+    "trino": Extra("trino", "warehouses"),
+}
+# A database URL's scheme -> the module of its SQLAlchemy dialect, for the schemes an
+# extra installs (SQLAlchemy says only "Can't load plugin" when it is missing).
+DIALECT_MODULES = {
+    "snowflake": "snowflake",
+    "bigquery": "sqlalchemy_bigquery",
+    "databricks": "databricks",
+    "trino": "trino",
 }
 
 

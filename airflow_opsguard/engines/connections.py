@@ -21,7 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from airflow_opsguard.errors import DataSourceError
-from airflow_opsguard.extras import missing_extra_message
+from airflow_opsguard.extras import (
+    DIALECT_MODULES,
+    extra_for,
+    install_hint,
+    missing_extra_message,
+)
 from airflow_opsguard.urls import database_url, mask_text, mask_url, with_installed_driver
 
 CONNECT_TIMEOUT = 30  # seconds to wait for a server that does not answer
@@ -72,7 +77,11 @@ def normalise_url(url: str | sa.URL) -> sa.URL:
 def create_engine(url: sa.URL) -> sa.Engine:
     """An engine for one check: no pool (each check opens and closes its connection)."""
     connect_args: dict[str, Any] = {}
-    driver = url.get_driver_name()
+    try:
+        driver = url.get_driver_name()  # loads the URL's dialect
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        why = _no_dialect(url, exc)
+        raise DataSourceError(f"cannot use database URL {mask_url(url)}: {why}") from None
     if driver in ("psycopg", "psycopg2", "pymysql") and "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT
     if driver == "pymysql" and "charset" not in url.query:
@@ -89,6 +98,14 @@ def create_engine(url: sa.URL) -> sa.Engine:
     if url.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _linear_regexp)
     return engine
+
+
+def _no_dialect(url: sa.URL, exc: Exception) -> str:
+    """Why the URL's dialect did not load: the extra that installs it, when one does."""
+    if isinstance(exc, ImportError) and (hint := missing_extra_message(exc)):
+        return hint
+    extra = extra_for(DIALECT_MODULES.get(url.get_backend_name(), ""))
+    return install_hint(extra) if extra is not None else str(exc)
 
 
 def _linear_regexp(dbapi_connection: Any, _record: Any) -> None:

@@ -242,3 +242,42 @@ def test_lineage_names_warehouse_tables_by_the_openlineage_spec(
 
     spec = load_contract({"dataset": "orders"})
     assert dataset_of(spec, url, table) == LineageDataset(namespace, name)
+
+
+@pytest.mark.parametrize(
+    ("block", "url"),
+    [
+        ("trino", "trino://gate:{password}@127.0.0.1:1/hive/sales"),
+        ("snowflake", "snowflake://gate:{password}@myorg-acct/db/public"),
+        ("sqlalchemy_bigquery", "bigquery://my-project/analytics"),
+        ("databricks", "databricks://token:{password}@127.0.0.1?http_path=/sql/1"),
+    ],
+)
+def test_a_warehouse_url_without_its_dialect_is_one_line_naming_the_extra(
+    tmp_path: Path, block: str, url: str
+) -> None:
+    import subprocess
+    import sys
+
+    password = "s3cr3t-value"
+    contract = tmp_path / "orders.yml"
+    contract.write_text(
+        "dataset: orders\n"
+        f"source: {{url: '{url.format(password=password)}', table: orders}}\n"
+        "volume: {min_rows: 1}\n"
+    )
+    code = (
+        "import sys\n"
+        f"sys.modules[{block!r}] = None\n"
+        "from airflow_opsguard.cli import main\n"
+        f"sys.exit(main(['check', {str(contract)!r}, '--no-store', '--no-alerts']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.endswith("is not installed: pip install 'airflow-opsguard[warehouses]'"), line
+    assert "cannot use database URL" in line
+    assert password not in proc.stdout + proc.stderr
