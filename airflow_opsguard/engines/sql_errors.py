@@ -3,7 +3,8 @@
 A refused connection, a wrong password, a dropped link, a deadlock or a statement timeout
 is *retryable*: the same check may pass its turn later. A missing table or a query with
 a syntax error is not. Databases say which through SQLSTATEs (PostgreSQL), error numbers
-(MySQL and MariaDB) or, for the rest, the DB-API exception class.
+(MySQL, MariaDB, Snowflake), error types (Trino) or, for the rest, the DB-API exception
+class.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ _MYSQL_TIMEOUTS = frozenset({1969, 3024})
 
 _SQLITE_TRANSIENT = ("database is locked", "database table is locked", "disk i/o error")
 
+# Snowflake: 604 the statement was cancelled, 630 it reached STATEMENT_TIMEOUT_IN_SECONDS.
+_SNOWFLAKE_TIMEOUTS = frozenset({604, 630})
+# Trino: error types a retry may cure (EXCEEDED_TIME_LIMIT, from query_max_execution_time,
+# is one of INSUFFICIENT_RESOURCES); USER_ERROR (no such table, bad SQL) is not.
+_TRINO_TRANSIENT = frozenset({"INSUFFICIENT_RESOURCES", "INTERNAL_ERROR", "EXTERNAL"})
+_TRINO_TIMEOUTS = frozenset({"EXCEEDED_TIME_LIMIT", "EXCEEDED_CPU_LIMIT"})
+
 
 def is_retryable(exc: sa.exc.DBAPIError) -> bool:
     """Whether a retry may cure the error (the server, the link, a lock, a timeout)."""
@@ -41,6 +49,11 @@ def is_retryable(exc: sa.exc.DBAPIError) -> bool:
     original = exc.orig
     if type(original).__module__.startswith("sqlite3"):
         return any(text in str(original).lower() for text in _SQLITE_TRANSIENT)
+    if _snowflake_errno(exc) in _SNOWFLAKE_TIMEOUTS:
+        return True
+    trino_type = getattr(original, "error_type", None) if _from(exc, "trino") else None
+    if trino_type is not None:
+        return trino_type in _TRINO_TRANSIENT
     return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
 
 
@@ -60,7 +73,22 @@ def is_conflict(exc: sa.exc.DBAPIError) -> bool:
 
 def is_timeout(exc: sa.exc.DBAPIError) -> bool:
     """Whether the statement hit its time limit."""
-    return sqlstate(exc) == _PG_TIMEOUT or mysql_code(exc) in _MYSQL_TIMEOUTS
+    return (
+        sqlstate(exc) == _PG_TIMEOUT
+        or mysql_code(exc) in _MYSQL_TIMEOUTS
+        or _snowflake_errno(exc) in _SNOWFLAKE_TIMEOUTS
+        or (_from(exc, "trino") and getattr(exc.orig, "error_name", None) in _TRINO_TIMEOUTS)
+    )
+
+
+def _from(exc: sa.exc.DBAPIError, driver: str) -> bool:
+    return type(exc.orig).__module__.startswith(driver)
+
+
+def _snowflake_errno(exc: sa.exc.DBAPIError) -> int | None:
+    """The Snowflake connector's error number, if any."""
+    errno = getattr(exc.orig, "errno", None) if _from(exc, "snowflake") else None
+    return errno if isinstance(errno, int) else None
 
 
 def sqlstate(exc: sa.exc.DBAPIError) -> str | None:

@@ -281,3 +281,30 @@ def test_a_warehouse_url_without_its_dialect_is_one_line_naming_the_extra(
     assert line.endswith("is not installed: pip install 'airflow-opsguard[warehouses]'"), line
     assert "cannot use database URL" in line
     assert password not in proc.stdout + proc.stderr
+
+
+def test_warehouse_timeouts_and_transient_errors_are_retryable() -> None:
+    from airflow_opsguard.engines.sql_errors import is_retryable, is_timeout
+
+    snowflake_errors = pytest.importorskip("snowflake.connector.errors")
+    trino_exceptions = pytest.importorskip("trino.exceptions")
+    timed_out = snowflake_errors.ProgrammingError(
+        msg="Statement reached its statement or warehouse timeout of 300 second(s)",
+        errno=630,
+        sqlstate="57014",
+    )
+    missing = snowflake_errors.ProgrammingError(msg="Object does not exist", errno=2003)
+    limit = trino_exceptions.TrinoQueryError(
+        {"errorType": "INSUFFICIENT_RESOURCES", "errorName": "EXCEEDED_TIME_LIMIT"}
+    )
+    no_table = trino_exceptions.TrinoUserError(
+        {"errorType": "USER_ERROR", "errorName": "TABLE_NOT_FOUND"}
+    )
+    for error, retryable, timeout in (
+        (timed_out, True, True),
+        (missing, False, False),
+        (limit, True, True),
+        (no_table, False, False),
+    ):
+        wrapped = sa.exc.DBAPIError("SELECT 1", {}, error)
+        assert (is_retryable(wrapped), is_timeout(wrapped)) == (retryable, timeout), error
