@@ -1,7 +1,8 @@
-"""Spark Connect: a local Spark Connect server (pyspark starts one for ``remote("local")``)
-checks the shared orders as a Connect DataFrame and as a contract's Spark path, with
-the numbers the file engine gives. In a process of its own: a Connect session cannot
-share a process with the classic session of the other Spark tests."""
+"""Spark Connect and time zones: a local Spark Connect server (pyspark starts one for
+``remote("local")``), and a classic session, check the shared orders as a DataFrame and
+as a contract's Spark path with the numbers the file engine gives, though the driver
+runs in New York time and the session's SQL in Tokyo's. In processes of their own: a
+Connect session cannot share a process with the other tests' classic session."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from engine_backends import orders
 
 from airflow_opsguard import validate
 
-RUNNER = Path(__file__).with_name("spark_connect_run.py")
+RUNNER = Path(__file__).with_name("spark_session_run.py")
 NOW = "2026-02-14T12:00:00+00:00"
 CONTRACT: dict[str, Any] = {
     "dataset": "orders",
@@ -25,13 +27,15 @@ CONTRACT: dict[str, Any] = {
         {"type": "unique", "column": "customer"},
         {"type": "pattern", "column": "email", "pattern": r"^[^@]+@\w+\.com$"},
         {"type": "range", "column": "updated_at", "max": "2026-02-10T00:00:00Z"},
+        {"type": "range", "column": "created_at", "min": "2026-02-03T00:00:00"},
         {"type": "allowed", "column": "country", "values": ["US", "DE", "FR"]},
     ],
     "freshness": {"column": "updated_at", "fail_after": "1d"},
 }
 
 
-def test_spark_connect_gives_the_file_engines_numbers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["connect", "classic"])
+def test_spark_gives_the_file_engines_numbers_in_any_time_zone(tmp_path: Path, mode: str) -> None:
     path = tmp_path / "orders.parquet"
     orders().to_parquet(path, index=False)
     expected = json.loads(
@@ -39,9 +43,9 @@ def test_spark_connect_gives_the_file_engines_numbers(tmp_path: Path) -> None:
             [c.to_dict() for c in validate(CONTRACT, data=str(path), now=NOW).checks], default=str
         )
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TZ": "America/New_York"}
     done = subprocess.run(
-        [sys.executable, str(RUNNER), str(path), json.dumps(CONTRACT), NOW],
+        [sys.executable, str(RUNNER), mode, str(path), json.dumps(CONTRACT), NOW],
         capture_output=True,
         text=True,
         env=env,
@@ -49,7 +53,10 @@ def test_spark_connect_gives_the_file_engines_numbers(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert found["frame_module"] == "pyspark.sql.connect.dataframe"
+    module = (
+        "pyspark.sql.connect.dataframe" if mode == "connect" else "pyspark.sql.classic.dataframe"
+    )
+    assert found["frame_module"] == module
     assert found["frame"] == expected
     assert found["path"] == expected
     assert found["source"] == f"{path} on Spark"
