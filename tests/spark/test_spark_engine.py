@@ -280,3 +280,11 @@ def test_opsguard_check_runs_a_spark_contract_on_its_master(tmp_path: Path) -> N
         2,
         ["bob"],
     )
+
+
+def test_without_pyspark_a_spark_source_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # import pyspark.sql fails
+    spec = {"dataset": "t", "source": {"engine": "spark", "table": "t"}, "checks": []}
+    with pytest.raises(DataSourceError) as raised:
+        measure_contract(spec)
+    assert str(raised.value) == "pyspark is not installed: pip install 'airflow-opsguard[spark]'"
