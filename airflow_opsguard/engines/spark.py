@@ -83,8 +83,9 @@ def measure_spark(
     """Measure every check of ``contract`` on a Spark source, in Spark.
 
     ``reference`` is the distribution reference, loaded by the caller (without one a
-    distribution check reports that it was not measured). Raises :class:`DataSourceError` when the data cannot be read, with ``retryable=True``
-    when the session or the cluster failed rather than the request.
+    distribution check reports that it was not measured). Raises
+    :class:`DataSourceError` when the data cannot be read, with ``retryable=True`` when
+    the session or the cluster failed rather than the request.
     """
     with _opened(source) as (opened, views, fingerprint):
         return run_plan(
