@@ -288,3 +288,23 @@ def test_without_pyspark_a_spark_source_names_the_extra(monkeypatch: pytest.Monk
     with pytest.raises(DataSourceError) as raised:
         measure_contract(spec)
     assert str(raised.value) == "pyspark is not installed: pip install 'airflow-opsguard[spark]'"
+
+
+def test_a_profile_of_a_spark_dataframe_is_the_file_engines(spark: Any, tmp_path: Path) -> None:
+    """Profiles (the distribution baselines) read a Spark source where it is, too."""
+    from engine_backends import orders
+
+    from airflow_opsguard.engines.profiler import profile
+
+    path = tmp_path / "orders.parquet"
+    orders().to_parquet(path, index=False)
+    columns = ["amount", "country", "order_id", "is_active"]
+    on_spark = profile(spark.read.parquet(str(path)), columns=columns, bins=4, top=3, now=NOW)
+    on_duckdb = profile(str(path), columns=columns, bins=4, top=3, now=NOW)
+
+    def described(found: Any) -> dict[str, Any]:  # each engine names its own types
+        columns = found.to_dict()["columns"]
+        return {name: {**c, "native_type": None} for name, c in columns.items()}
+
+    assert described(on_spark) == described(on_duckdb)
+    assert described(on_spark)["country"]["count"] == 11
