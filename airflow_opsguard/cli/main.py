@@ -16,10 +16,13 @@ from collections.abc import Sequence
 from typing import IO, Any, NoReturn
 
 from airflow_opsguard import __version__
-from airflow_opsguard.cli.args import positive
+from airflow_opsguard.cli.args import parse_now, positive
 from airflow_opsguard.cli.baselines import add_baseline_commands
 from airflow_opsguard.cli.convert import add_convert_commands
+from airflow_opsguard.cli.dbt import add_dbt_commands
 from airflow_opsguard.cli.incidents import add_incident_commands
+from airflow_opsguard.cli.init import add_init_command
+from airflow_opsguard.cli.lint import add_lint_command
 from airflow_opsguard.cli.quarantine import add_quarantine_commands
 from airflow_opsguard.cli.store import add_db_commands, add_store_commands
 from airflow_opsguard.errors import OpsGuardError
@@ -46,7 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--data", help="the data to check instead of the contract's source")
     check.add_argument("--table", help="with a database URL: the table to check")
     check.add_argument("--now", help="fix the clock for freshness (ISO 8601; naive is UTC)")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "junit", "markdown"),
+        default="text",
+        help="text (default), json, junit (XML for CI test reports) or markdown",
+    )
+    check.add_argument(
+        "--summary",
+        metavar="FILE",
+        help="also append the verdict as Markdown to FILE (e.g. $GITHUB_STEP_SUMMARY)",
+    )
     check.add_argument(
         "--store",
         help="results store URL (default: $OPSGUARD_STORE_URL or a SQLite file in $OPSGUARD_HOME)",
@@ -83,8 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
         add_baseline_commands,
         add_quarantine_commands,
         add_convert_commands,
+        add_dbt_commands,
         add_db_commands,
         add_store_commands,
+        add_init_command,
+        add_lint_command,
     ):
         add(commands)
 
@@ -157,11 +173,12 @@ def _say(message: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from airflow_opsguard.contract.loader import load_contract
+    from airflow_opsguard.connections import engine_for_conn_id
+    from airflow_opsguard.formats import load_contract
     from airflow_opsguard.pipeline import run_gate
 
     contract = load_contract(args.contract)
-    now = _parse_now(args.now)
+    now = parse_now(args.now)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and args.format == "text" else None
     try:
         run = run_gate(
@@ -173,18 +190,16 @@ def _check(args: argparse.Namespace) -> int:
             alert=not args.no_alerts,
             incident_time=now,  # --now fixes the incidents' clock too
             progress=progress,
+            connections=engine_for_conn_id,
         )
     finally:
         if progress is not None:
             progress.clear()
     result = run.result
     assert result is not None  # a verdict is always judged here (no quarantine resumed)
-    if args.format == "json":
-        print(json.dumps(result.to_dict()))
-    else:
-        from airflow_opsguard.report import render_text
-
-        print(render_text(result, colour=_colour(sys.stdout)))
+    _print_verdict(result, args.format)
+    if args.summary:
+        _append_summary(args.summary, result)
     for attempt in run.alerts.deliveries if run.alerts is not None else ():
         if not attempt.ok:
             _say(
@@ -197,21 +212,27 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FAIL if result.status == "fail" else EXIT_OK
 
 
-def _parse_now(text: str | None) -> Any:
-    if text is None:
-        return None
-    from datetime import UTC, datetime
+def _print_verdict(result: Any, fmt: str) -> None:
+    from airflow_opsguard import report
 
-    from airflow_opsguard.contract.text import short_repr
+    if fmt == "json":
+        print(json.dumps(result.to_dict()))
+    elif fmt == "junit":
+        sys.stdout.write(report.render_junit(result))
+    elif fmt == "markdown":
+        sys.stdout.write(report.render_markdown(result))
+    else:
+        print(report.render_text(result, colour=_colour(sys.stdout)))
+
+
+def _append_summary(path: str, result: Any) -> None:
+    from airflow_opsguard.report import render_markdown
 
     try:
-        moment = datetime.fromisoformat(text)
-        # In range once in UTC too (9999-12-31T23:00-05:00 is not).
-        return moment if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise OpsGuardError(
-            f"--now: {short_repr(text)} is not an ISO 8601 date and time that exists in UTC"
-        ) from None
+        with open(path, "a", encoding="utf-8") as summary:
+            summary.write(render_markdown(result) + "\n")
+    except OSError as exc:
+        _say(f"--summary {path}: cannot append the summary: {exc.strerror or exc}")
 
 
 def _first_error(result: dict[str, Any]) -> str:
@@ -253,7 +274,7 @@ def _colour(stream: IO[str]) -> bool:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from airflow_opsguard.drift.profiler import profile
+    from airflow_opsguard.engines.profiler import profile
 
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     if args.columns is not None and not columns:
