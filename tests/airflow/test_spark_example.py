@@ -57,6 +57,7 @@ def test_the_spark_gate_checks_on_the_connections_session(
     states: dict[str, str],
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_OPSGUARD_SPARK", SPARK_CONNECTION)
+    monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")  # the JVM binds to loopback only
     dag = parse(spark_examples).get_dag("orders_spark_gate")
     run = outcome(
         dag.test(logical_date=NOW.add(minutes=len(scenario)), run_conf={"scenario": scenario})

@@ -9,6 +9,7 @@ to ``validate`` or through a contract's ``source: {engine: spark, path: ...}``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +25,12 @@ from spark_backend import SparkBackend  # noqa: E402 - needs the path above
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """The test session's SparkSession, stopped at the end."""
+    """The test session's SparkSession, stopped at the end. Its JVM binds to 127.0.0.1
+    (SPARK_LOCAL_IP, read when the JVM starts): tests talk to nothing else."""
     from pyspark.sql import SparkSession
+
+    previous = os.environ.get("SPARK_LOCAL_IP")
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
 
     session = (
         SparkSession.builder.master("local[1]")
@@ -41,6 +46,10 @@ def spark() -> Iterator[Any]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    if previous is None:
+        os.environ.pop("SPARK_LOCAL_IP", None)
+    else:
+        os.environ["SPARK_LOCAL_IP"] = previous
 
 
 @pytest.fixture(scope="session", params=["frame", "path"])

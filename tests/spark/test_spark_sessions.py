@@ -43,7 +43,12 @@ def test_spark_gives_the_file_engines_numbers_in_any_time_zone(tmp_path: Path, m
             [c.to_dict() for c in validate(CONTRACT, data=str(path), now=NOW).checks], default=str
         )
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TZ": "America/New_York"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "TZ": "America/New_York",
+        "SPARK_LOCAL_IP": "127.0.0.1",
+    }
     done = subprocess.run(
         [sys.executable, str(RUNNER), mode, str(path), json.dumps(CONTRACT), NOW],
         capture_output=True,
