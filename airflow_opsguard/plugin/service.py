@@ -61,6 +61,7 @@ class Summary:
 
 
 SUMMARY_DAYS = 30  # the window of the overview's mean times
+TRIES = 64  # a task instance's attempts looked up by key before a scan
 STRIP = 20  # verdicts in an overview's strip
 HISTORY = 60  # runs in a dataset page's charts
 
@@ -253,9 +254,22 @@ class Dashboard:
     def task_attempts(
         self, dag_id: str, dag_run_id: str, task_id: str, map_index: int
     ) -> list[str]:
-        """The stored run ids of one task instance's attempts, newest first."""
+        """The stored run ids of one task instance's attempts, newest first.
+
+        A gate stores each attempt under ``attempt_run_id`` of its identity, so the
+        first ``TRIES`` attempts are looked up by key; only when the last of them is
+        found (there may be more tries) are the runs' contexts scanned."""
+        from airflow_opsguard.runtime import attempt_run_id
+
+        identity = {"dag_id": dag_id, "run_id": dag_run_id, "task_id": task_id}
+        ids = [
+            attempt_run_id({**identity, "map_index": map_index, "try_number": n})
+            for n in range(1, TRIES + 1)
+        ]
         with self.store.connection() as connection:
-            rows = queries.task_runs(connection, dag_id, dag_run_id, task_id, map_index)
+            rows = queries.task_runs(connection, dag_id, dag_run_id, task_id, map_index, ids)
+            if rows and ids[-1] in {r.run_id for r in rows}:
+                rows = queries.task_runs(connection, dag_id, dag_run_id, task_id, map_index)
         return [r.run_id for r in rows]
 
     def incidents(

@@ -205,7 +205,8 @@ def quarantine_batches(url: str, folder: Any) -> dict[str, Any]:
                 batch_id=f"batch-{day}",
                 data=str(data),
                 store=store,
-                identity=identity("orders_dag", day),
+                identity=identity("orders_dag", day, task_id="landing_gate"),
+                run_id=attempt_run_id(identity("orders_dag", day, task_id="landing_gate")),
                 act=True,
             )
             result, settled = run.result, run.settlement
@@ -260,6 +261,7 @@ def shop_runs(url: str, folder: Any) -> dict[str, str]:
                 store=store,
                 now=NOW + timedelta(hours=day),
                 identity=identity("shop_dag", 20 + day),
+                run_id=attempt_run_id(identity("shop_dag", 20 + day)),  # as the gate does
                 act=True,
             )
             assert run.result is not None and run.result.run_id is not None

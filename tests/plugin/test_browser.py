@@ -247,10 +247,13 @@ def test_triage_pages_light_and_dark(airflow: dict[str, Any], browser: Any) -> N
     assert "u1@x.io" not in preview.inner_text() and "•••" in preview.inner_text()
     shot(page, "run-report-triage-light")
     page.locator(".chip.c-pass").click()
+    page.wait_for_url(re.compile(r"show=pass$"))
+    page.wait_for_load_state()
     assert page.locator("table.checks tbody tr.lead").count() == 2
     page.fill("input[name=q]", "order_id")
     page.locator("form.search button").click()
-    assert page.url.endswith("show=pass&q=order_id")
+    page.wait_for_url(re.compile(r"show=pass&q=order_id$"))
+    page.wait_for_load_state()
     assert page.locator("table.checks tr[data-check]").all_inner_texts()[0].find("order_id") > 0
     page.goto(f"{base}/opsguard/datasets/shop_orders")
     shot(page, "dataset-light")
