@@ -242,13 +242,14 @@ def quarantine(
     status: Literal["quarantined", "released", "dropped", "all"] = "quarantined",
     refused: str | None = None,
     check: str | None = None,
+    dataset: Annotated[str, Query(max_length=255)] = "",
     limit: Limit = PAGE_SIZE,
     offset: Offset = 0,
 ) -> HTMLResponse:
     page = reader.dashboard.quarantine(
         reader.scope,
         status=None if status == "all" else status,
-        dataset=None,
+        dataset=dataset.strip() or None,
         limit=limit,
         offset=offset,
     )
@@ -263,6 +264,7 @@ def quarantine(
         editable=editable,
         refused=refused,
         check=check,
+        dataset=dataset.strip(),
         nav="quarantine",
     )
 

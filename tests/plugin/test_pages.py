@@ -169,3 +169,20 @@ def test_overview_puts_failing_datasets_first_with_what_fails(
         '<span class="label">Awaiting review</span><span class="big s-text-warn">2</span>' in html
     )
     assert "MTTR · 30d" in html  # a viewer of every DAG sees the store's mean times
+
+
+def test_quarantine_filters_by_dataset_and_shows_the_whole_location(
+    client: Any, tokens: dict[str, str], store_url: str, tmp_path: Any
+) -> None:
+    from data import quarantine_batches
+
+    held = quarantine_batches(store_url, tmp_path)
+    html = page(client, "/quarantine?dataset=orders_landing", "reader", tokens).text
+    assert html.count('<tr id="batch-') == 2
+    for batch in held.values():
+        assert f'<div class="muted small mono location">{batch["location"]}</div>' in html
+    assert "Verdict and first rows" in html
+    assert 'value="orders_landing"' in html  # the filter keeps its value
+    assert "status=all&amp;dataset=orders_landing" in html  # and the tabs keep it
+    other = page(client, "/quarantine?dataset=<b>nope</b>", "reader", tokens).text
+    assert "&lt;b&gt;nope&lt;/b&gt;: nothing awaiting review" in other
