@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard.errors import OpsGuardError
 from airflow_opsguard.store.quarantine import QuarantineRecord
+from airflow_opsguard.urls import mask_text
 
 PREVIEW_ROWS = 20
 WITHHELD = "•••"  # a sensitive value: the column is shown, the value never
@@ -48,6 +49,9 @@ def preview(record: QuarantineRecord, limit: int = PREVIEW_ROWS) -> Preview:
         columns, rows = _read(record, contract, limit)
     except OpsGuardError as exc:
         return Preview(unavailable=str(exc))
+    except Exception as exc:  # a report page never fails for its preview
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return Preview(unavailable=mask_text(first)[:300])
     sensitive = contract.sensitive_columns
     keep = [i for i, name in enumerate(columns) if not name.startswith(_INTERNAL)]
     names = tuple(columns[i] for i in keep)

@@ -59,6 +59,10 @@ def test_objects_of_other_dags_are_forbidden(
     overview = client.get("/opsguard/", headers=headers)
     assert overview.status_code == 200
     assert "payments" not in overview.text and "adhoc" not in overview.text
+    assert "MTTR" not in overview.text  # the store's mean times span every DAG
+    # The run report compares with the previous run the user may see, never another DAG's.
+    report = client.get(f"/opsguard/runs/{ids['orders-26']}", headers=headers)
+    assert report.status_code == 200 and "previous run" in report.text
 
 
 def test_reading_a_dag_is_not_editing_it(

@@ -146,3 +146,18 @@ def test_chips_and_search_filter_on_the_server(client: Any, store_url: str, tmp_
     assert "Cause: missing column" in tab
     assert '<input type="hidden" name="dag_id" value="shop_dag">' in tab
     assert "?dag_id=shop_dag&amp;run_id=scheduled__2026-11-23" in tab
+
+
+def test_a_batch_that_cannot_be_read_still_shows_its_report(
+    client: Any, store_url: str, tmp_path: Path
+) -> None:
+    from airflow_opsguard.quarantine import service
+    from airflow_opsguard.store import ResultStore
+
+    ids = shop_runs(store_url, tmp_path)
+    with ResultStore(store_url) as store:
+        record = service.get_batch("shop-batch-3", store)
+    (Path(record.location) / "data" / "shop-3.parquet").write_bytes(b"not parquet at all")
+    html = get(client, f"/runs/{ids['shop-3']}")
+    assert "This verdict set the data aside" in html
+    assert "No preview:" in html and "Cause: missing column" in html
