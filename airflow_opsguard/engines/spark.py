@@ -354,6 +354,7 @@ _GONE = (
 _GONE_TEXT = (
     "UNAVAILABLE",
     "SparkContext was shut down",
+    "stopped SparkContext",
     "Connection refused",
     "DEADLINE_EXCEEDED",
 )
@@ -399,8 +400,9 @@ def _source_error(exc: BaseException, name: str) -> DataSourceError:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    from airflow_opsguard.engines.spark_sql import spark_message
+
+    return spark_message(exc)
 
 
 # ----------------------------------------------------------------------- other tables

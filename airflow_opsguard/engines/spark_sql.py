@@ -221,7 +221,7 @@ class Cursor:
             fields = frame.schema.fields
             rows = frame.collect()
         except Exception as exc:  # pyspark's and py4j's errors share no base class
-            raise self.connection.classify(exc)(_first_line(exc)) from exc
+            raise self.connection.classify(exc)(spark_message(exc)) from exc
         converters = [_converter(f.dataType) for f in fields]
         self.description = [(f.name, f.dataType.simpleString(), *[None] * 5) for f in fields]
         self._rows = [
@@ -274,7 +274,13 @@ def _as_utc(value: Any) -> Any:
     return value
 
 
-def _first_line(exc: BaseException) -> str:
-    """Spark's message without the JVM's stack trace and the plan it appends."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def spark_message(exc: BaseException) -> str:
+    """Spark's message in one line, without the JVM's stack trace and the plan it
+    appends; for a py4j error, the Java exception rather than py4j's "An error
+    occurred while calling o32.sql"."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].startswith("An error occurred while calling") and len(lines) > 1:
+        return lines[1].removeprefix(": ")
+    return lines[0]
