@@ -71,6 +71,8 @@ class Chart:
     y_ticks: tuple[Tick, ...]
     thresholds: tuple[Threshold, ...]
     band: Band | None
+    # An expected range that moves from run to run: the polygon's points ("" for none).
+    corridor: str
     plot_left: int
     plot_right: int
     plot_top: int
@@ -98,16 +100,22 @@ def time_chart(
     *,
     thresholds: Sequence[tuple[float, str, Literal["warn", "fail", "expected"]]] = (),
     band: tuple[float, float, str] | None = None,
+    ranges: Sequence[tuple[float, float] | None] = (),
 ) -> Chart | None:
     """A chart of the points that have a value (oldest first), placed by time; None
     when none has. ``thresholds`` are (value, label, level); ``band`` (low, high,
-    label) the expected range. Both are kept inside the value axis."""
+    label) the expected range; ``ranges`` the expected range of each point (one per
+    point, None where unknown), drawn as a corridor. All are kept inside the axis."""
     label_of = formatter(unit)
-    valued = [p for p in points if p.value is not None]
+    ranged = dict(zip(range(len(points)), ranges, strict=False))
+    kept = [(i, p) for i, p in enumerate(points) if p.value is not None]
+    valued = [p for _, p in kept]
     if not valued:
         return None
     values = [float(p.value) for p in valued if p.value is not None]
+    spans = [ranged.get(i) for i, _ in kept]
     extent = values + [t[0] for t in thresholds] + (list(band[:2]) if band else [])
+    extent += [v for span in spans if span is not None for v in span]
     y_ticks_values = nice_ticks(min(extent), max(extent), Y_TICKS, unit)
     low, high = y_ticks_values[0], y_ticks_values[-1]
     left, right = PAD_LEFT, WIDTH - PAD_RIGHT
@@ -145,11 +153,26 @@ def time_chart(
             Threshold(y_of(v), f"{text} {label_of(v)}", lv) for v, text, lv in thresholds
         ),
         band=Band(y_of(band[1]), y_of(band[0]), band[2]) if band else None,
+        corridor=_corridor(
+            [(x_of(p.checked_at), span) for p, span in zip(valued, spans, strict=True)], y_of
+        ),
         plot_left=left,
         plot_right=right,
         plot_top=top,
         plot_bottom=bottom,
     )
+
+
+def _corridor(
+    spans: Sequence[tuple[float, tuple[float, float] | None]], y_of: Callable[[float], float]
+) -> str:
+    """The polygon of the expected ranges: along the highs, back along the lows."""
+    known = [(x, span) for x, span in spans if span is not None]
+    if len(known) < 2:
+        return ""
+    upper = [f"{x},{y_of(high)}" for x, (_, high) in known]
+    lower = [f"{x},{y_of(low)}" for x, (low, _) in reversed(known)]
+    return " ".join(upper + lower)
 
 
 def nice_ticks(low: float, high: float, count: int, unit: Unit = None) -> list[float]:

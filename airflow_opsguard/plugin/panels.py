@@ -117,11 +117,15 @@ def _volume(series: Series) -> Panel | None:
 
 
 def _anomaly(series: Series) -> Panel | None:
-    expected = str(series.points[-1].expected or "") if series.points else ""
-    found = _RANGE.match(expected.strip())
-    band = (float(found.group(1)), float(found.group(2)), "expected now") if found else None
-    chart = time_chart(series.points, None, band=band)
-    return Panel(series.name, "anomaly", chart) if chart else None
+    """The value against the range the rule expected at each run (a corridor)."""
+    ranges = [_range(p.expected) for p in series.points]
+    chart = time_chart(series.points, None, ranges=ranges)
+    return Panel(series.name, "anomaly: value and its expected range", chart) if chart else None
+
+
+def _range(expected: Any) -> tuple[float, float] | None:
+    found = _RANGE.match(str(expected or "").strip())
+    return (float(found.group(1)), float(found.group(2))) if found else None
 
 
 def _drift(series: Series, latest: Mapping[str, Any]) -> Panel | None:

@@ -90,3 +90,27 @@ def test_only_series_that_carry_information_get_a_chart() -> None:
     assert [t.label for t in freshness.chart.thresholds] == ["limit 1d"]
     band = found[1].chart.band
     assert band is not None and band.top < band.bottom
+
+
+def test_an_anomaly_rule_draws_its_expected_range_run_by_run() -> None:
+    anomaly = Series(
+        name="anomaly(rows)",
+        kind="check",
+        type="anomaly",
+        points=[
+            SeriesPoint(
+                run_id=f"r{i}",
+                checked_at=START + timedelta(days=i),
+                status="fail" if value > 200 else "pass",
+                value=value,
+                expected=f"[{low}, {high}]",
+            )
+            for i, (value, low, high) in enumerate([(100, 80, 120), (110, 90, 130), (260, 95, 135)])
+        ],
+    )
+    (panel,) = panels([anomaly], [], {})
+    corridor = panel.chart.corridor.split()
+    assert len(corridor) == 6  # along the three highs, back along the three lows
+    ys = {d.run_id: d.y for d in panel.chart.dots}
+    highs = [float(p.split(",")[1]) for p in corridor[:3]]
+    assert ys["r2"] < highs[2]  # the outlier is above its expected range (SVG y grows down)
