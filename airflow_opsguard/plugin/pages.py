@@ -95,7 +95,9 @@ def _pages(page: Page[Any], request: Request) -> dict[str, str | None]:
 def overview(
     request: Request, reader: ReaderDep, limit: Limit = PAGE_SIZE, offset: Offset = 0
 ) -> HTMLResponse:
-    page = reader.dashboard.overview(reader.scope, limit=limit, offset=offset, failing_first=True)
+    page = reader.dashboard.overview(
+        reader.scope, limit=limit, offset=offset, failing_first=True, count_runs=False
+    )
     summary = reader.dashboard.summary(reader.scope)
     return _render(
         request,

@@ -90,11 +90,24 @@ class Dashboard:
             return queries.dag_ids(connection)
 
     def overview(
-        self, scope: Scope, *, limit: int, offset: int, failing_first: bool = False
+        self,
+        scope: Scope,
+        *,
+        limit: int,
+        offset: int,
+        failing_first: bool = False,
+        count_runs: bool = True,
     ) -> Page[DatasetOverview]:
+        """Where each dataset stands; ``count_runs=False`` leaves ``runs`` at 0 (the
+        page does not show it, and counting reads every run of a dataset)."""
         with self.store.connection() as connection:
             latest, total = queries.latest_runs(
-                connection, scope, limit=limit, offset=offset, failing_first=failing_first
+                connection,
+                scope,
+                limit=limit,
+                offset=offset,
+                failing_first=failing_first,
+                count_runs=count_runs,
             )
             names = [r.dataset for r in latest]
             strips = queries.recent_statuses(connection, scope, names, STRIP)

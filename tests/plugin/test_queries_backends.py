@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from data import seed
+from data import NOW, identity, seed, verdict
 
 from airflow_opsguard.plugin.service import Dashboard
 from airflow_opsguard.store import ResultStore
@@ -66,3 +66,14 @@ def check_reads(store: ResultStore, ids: dict[str, str]) -> None:
     assert attempts == [ids["orders-24"]]
     nothing = Scope(dag_ids=frozenset(), dagless=False)
     assert board.incidents(nothing, state="all", dataset=None, limit=5, offset=0).total == 0
+    # Another DAG's gate checks orders later: its reader still sees orders, as of the
+    # latest run of the DAG they may read; failing first on the page, names otherwise.
+    later = verdict("orders", identity("other_dag", 27), at=NOW.replace(day=27), bad=False)
+    store.record(later)
+    some = board.overview(ORDERS_ONLY, limit=10, offset=0)
+    assert [(d.dataset, d.last_run_id, d.runs) for d in some.items] == [
+        ("orders", ids["orders-26"], 7)
+    ]
+    first = board.overview(EVERYTHING, limit=10, offset=0, failing_first=True, count_runs=False)
+    assert [d.dataset for d in first.items] == ["adhoc", "orders", "payments"]  # all pass now
+    assert {d.runs for d in first.items} == {0}
