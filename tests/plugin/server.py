@@ -135,3 +135,64 @@ def stop(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+QUARANTINE_DAG = """\
+from __future__ import annotations
+import pendulum
+from airflow.sdk import DAG, task
+from airflow_opsguard.operators import QualityGateOperator
+
+with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+    gate = QualityGateOperator(task_id="orders_gate", contract="{contract}", data="{data}")
+
+    @task
+    def train():
+        return "trained"
+
+    gate >> train()
+"""
+QUARANTINE_CONTRACT = """\
+dataset: landing_notes
+schema:
+  columns:
+    - {name: order_id, type: integer, unique: true}
+    - {name: amount, type: float, nullable: false, min: 0}
+on_fail: quarantine
+"""
+RUN_QUARANTINE = """\
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+from airflow.models.dagrun import DagRun
+from airflow.models.taskinstance import TaskInstance
+from airflow.utils.session import create_session
+from sqlalchemy import select
+
+bag = DagBag(sys.argv[1])
+assert not bag.import_errors, bag.import_errors
+run = bag.get_dag(sys.argv[2]).test()
+with create_session() as session:
+    stored = session.scalars(select(DagRun).where(DagRun.run_id == run.run_id)).one()
+    states = {ti.task_id: str(ti.state) for ti in session.scalars(
+        select(TaskInstance).where(TaskInstance.run_id == run.run_id))}
+    found = {"run_id": run.run_id, "state": str(stored.state), "note": stored.note}
+    print(json.dumps({**found, "states": states}))
+"""
+
+
+def run_quarantine_dag(home: Path, dag_id: str, good: bool) -> dict[str, Any]:
+    """Run a DAG whose gate quarantines bad data (``dag.test()``): the run's state,
+    note and task states."""
+    import pandas as pd
+
+    data = home / f"{dag_id}.parquet"
+    amounts = [10.0, 5.0, 7.5] if good else [10.0, -5.0, 7.5]
+    pd.DataFrame({"order_id": [1, 2, 3], "amount": amounts}).to_parquet(data)
+    contract = home / "landing_notes.yml"
+    contract.write_text(QUARANTINE_CONTRACT)
+    dag_file = home / "dags" / f"{dag_id}.py"
+    dag_file.write_text(QUARANTINE_DAG.format(dag_id=dag_id, contract=contract, data=data))
+    env = environment(home)
+    output = run([sys.executable, "-c", RUN_QUARANTINE, str(dag_file), dag_id], env)
+    found: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return found

@@ -17,7 +17,15 @@ from urllib.parse import quote
 import pandas as pd
 import pytest
 from data import orders_frame, quarantine_batches, seed, shop_runs
-from server import environment, run, run_gate_dag, start_api_server, stop, wait_healthy
+from server import (
+    environment,
+    run,
+    run_gate_dag,
+    run_quarantine_dag,
+    start_api_server,
+    stop,
+    wait_healthy,
+)
 
 from airflow_opsguard.runtime import attempt_run_id
 
@@ -39,6 +47,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     data = home / "orders.parquet"
     pd.DataFrame({"order_id": [1, 2, 2, 4], "amount": [10.0, 5.0, 7.5, 3.0]}).to_parquet(data)
     gate = run_gate_dag(home, data, env)
+    noted = run_quarantine_dag(home, "landing_bad", good=False)  # its run gets a note
     store = f"sqlite:///{home / 'opsguard.db'}"  # the store the gate wrote to
     ids = seed(store)
     held = quarantine_batches(store, home)
@@ -47,7 +56,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     server, base = start_api_server(env, log)
     try:
         wait_healthy(server, base, log, seconds=120)
-        yield {"base": base, "gate": gate, "ids": ids, "held": held}
+        yield {"base": base, "gate": gate, "ids": ids, "held": held, "noted": noted}
     finally:
         stop(server)
 
@@ -96,7 +105,7 @@ def test_dashboard_in_the_browser(airflow: dict[str, Any], browser: Any) -> None
     # Overview: the real gate's dataset and the stored ones, with their verdicts.
     assert page.locator("h1").inner_text() == "Datasets"
     rows = page.locator("table.datasets tbody tr")
-    assert rows.count() == 6
+    assert rows.count() == 7
     assert rows.filter(has_text="demo_orders").locator(".badge").inner_text() == "FAIL"
     assert rows.filter(has_text="payments").locator(".badge").inner_text() == "PASS"
     orders = page.get_by_role("link", name="orders", exact=True)
@@ -281,6 +290,13 @@ def test_triage_pages_light_and_dark(airflow: dict[str, Any], browser: Any) -> N
         assert page.locator("html").get_attribute("data-theme") == "dark"
         assert background(page) != WHITE
         shot(page, name)
+    # A run whose data was quarantined: green in Airflow, and its note says why.
+    noted = airflow["noted"]
+    assert noted["state"] == "success" and "1 batch quarantined" in noted["note"]
+    page.evaluate("localStorage.setItem('theme', 'light')")
+    page.goto(f"{base}/dags/landing_bad/runs/{quote(noted['run_id'], safe='')}")
+    page.get_by_text("Data quality: 1 batch quarantined").first.wait_for()
+    shot(page, "airflow-run-note")
     # Back to light in Airflow: the same system, light pages.
     page.evaluate("localStorage.setItem('theme', 'light')")
     page.goto(f"{base}/opsguard/")
