@@ -28,6 +28,7 @@ from typing import Any
 from airflow_opsguard.checks.observations import CheckObservation
 from airflow_opsguard.checks.results import CheckResult, Status
 from airflow_opsguard.contract.models import Distribution, DistributionColumn
+from airflow_opsguard.drift.histogram import histogram
 from airflow_opsguard.drift.observations import CurrentColumn, DriftObservation
 from airflow_opsguard.drift.profile import Category, ColumnProfile
 from airflow_opsguard.drift.reference import LEARNING
@@ -69,9 +70,15 @@ def thresholds(method: str, warn: float | None, fail: float | None) -> tuple[flo
 
 
 def evaluate_distribution(
-    section: Distribution, column: DistributionColumn, observation: CheckObservation
+    section: Distribution,
+    column: DistributionColumn,
+    observation: CheckObservation,
+    *,
+    withhold: bool = False,
 ) -> CheckResult:
-    """Judge one column's distribution against the reference."""
+    """Judge one column's distribution against the reference. ``withhold`` (the
+    contract's ``samples: false``): no category name in the message or metrics, since
+    category names are values; categories are named by their rank in the reference."""
     severity = column.severity or section.severity
     min_rows = column.min_rows if column.min_rows is not None else section.min_rows
     base: dict[str, Any] = {
@@ -128,11 +135,12 @@ def evaluate_distribution(
             "reference": _round(reference.null_fraction),
             "current": _round(current.null_fraction),
         },
+        "histogram": histogram(reference, current, withhold=withhold),
     }
     details = (
         _numeric_details(reference, current, metrics)
         if kind == "numeric"
-        else _categorical_details(reference, current, metrics)
+        else _categorical_details(reference, current, metrics, withhold)
     )
     if status == "pass":  # the movers of a pass are noise: keep them in the metrics only
         details = [d for d in details if not d.startswith("most moved")]
@@ -255,28 +263,26 @@ def _numeric_details(
 
 
 def _categorical_details(
-    reference: ColumnProfile, current: CurrentColumn, metrics: dict[str, Any]
+    reference: ColumnProfile, current: CurrentColumn, metrics: dict[str, Any], withhold: bool
 ) -> list[str]:
     assert reference.categorical is not None
     c = reference.categorical
     ref_total, cur_total = reference.count or 1, current.count or 1
-    labels = [repr(v) for v in c.values] + ["(other)"]
+    # Withheld, a category reads as its rank in the reference: "#2" (no value).
+    names = [f"#{i + 1}" if withhold else repr(v) for i, v in enumerate(c.values)]
+    labels = [*names, "(other)"]
     movers = _movers(labels, [*(n for _, n in c.top), c.other], current.cells)
     # Vanished: absent, though a healthy sample of this size would hold at least
     # VANISHED_EXPECTED of them (a rare value missing from a small sample is no news).
     vanished = [
-        (value, n / ref_total)
-        for (value, n), now in zip(c.top, current.cells, strict=False)
+        (value, name, n / ref_total)
+        for name, (value, n), now in zip(names, c.top, current.cells, strict=False)
         if now == 0 and current.count * n / ref_total >= VANISHED_EXPECTED
     ]
+    if withhold:
+        return _withheld_details(reference, current, metrics, movers, vanished)
     unseen = [{"value": value, "share": _round(n / cur_total)} for value, n in current.unseen]
-    metrics.update(
-        categories=movers,
-        other={
-            "reference": _round(c.other / ref_total),
-            "current": _round(current.cells[-1] / cur_total),
-        },
-    )
+    metrics.update(categories=movers, other=_other(reference, current))
     details: list[str] = []
     if unseen:
         metrics["new" if c.complete else "unlisted"] = unseen
@@ -284,11 +290,11 @@ def _categorical_details(
         if len(current.unseen) > SHOWN:
             details.append(f"{len(current.unseen) - SHOWN} more values not in the reference")
     if vanished:
-        metrics["vanished"] = [{"value": v, "share": _round(s)} for v, s in vanished]
-        details.extend(f"{v!r} vanished (was {_share(s)})" for v, s in vanished[:SHOWN])
+        metrics["vanished"] = [{"value": v, "share": _round(s)} for v, _, s in vanished]
+        details.extend(f"{name} vanished (was {_share(s)})" for _, name, s in vanished[:SHOWN])
         if len(vanished) > SHOWN:
             details.append(f"{len(vanished) - SHOWN} more values vanished")
-    named = {repr(v) for v, _ in vanished}
+    named = {name for _, name, _ in vanished}
     shifted = [
         f"{m['cell']} {_share(m['reference'])} -> {_share(m['current'])}"
         for m in movers
@@ -297,6 +303,50 @@ def _categorical_details(
     if shifted:
         details.append("most moved: " + ", ".join(shifted[:SHOWN]))
     return details
+
+
+def _withheld_details(
+    reference: ColumnProfile,
+    current: CurrentColumn,
+    metrics: dict[str, Any],
+    movers: list[dict[str, Any]],
+    vanished: list[tuple[Category, str, float]],
+) -> list[str]:
+    """The categorical details without a value: ranks in the reference, and the values
+    the reference does not list counted, not named."""
+    assert reference.categorical is not None
+    complete = reference.categorical.complete
+    metrics.update(categories=movers, other=_other(reference, current))
+    details: list[str] = []
+    if current.unseen:
+        share = sum(n for _, n in current.unseen) / (current.count or 1)
+        what = "the reference never had" if complete else "not among its top values"
+        metrics["new" if complete else "unlisted"] = {
+            "values": len(current.unseen),
+            "share": _round(share),
+        }
+        details.append(f"{len(current.unseen)} values {what} at {_share(share)} (withheld)")
+    if vanished:
+        metrics["vanished"] = [{"value": name, "share": _round(s)} for _, name, s in vanished]
+        shown = [f"{name} (was {_share(s)})" for _, name, s in vanished[:SHOWN]]
+        more = len(vanished) - SHOWN
+        details.append("vanished: " + ", ".join(shown) + (f" and {more} more" if more > 0 else ""))
+    shifted = [
+        f"{m['cell']} {_share(m['reference'])} -> {_share(m['current'])}"
+        for m in movers
+        if m["reference"] > 0 and m["current"] > 0
+    ]
+    if shifted:
+        details.append("most moved: " + ", ".join(shifted[:SHOWN]))
+    return details
+
+
+def _other(reference: ColumnProfile, current: CurrentColumn) -> dict[str, float]:
+    assert reference.categorical is not None
+    return {
+        "reference": _round(reference.categorical.other / (reference.count or 1)),
+        "current": _round(current.cells[-1] / (current.count or 1)),
+    }
 
 
 def _unseen_text(value: Category, share: float, reference: Any) -> str:

@@ -95,7 +95,10 @@ def evaluate(
 
             assert contract.distribution is not None
             section = contract.distribution
-            results.append(evaluate_distribution(section, key.distribution, observation))
+            judged = evaluate_distribution(
+                section, key.distribution, observation, withhold=not contract.samples
+            )
+            results.append(judged)
         else:
             assert key.check is not None
             if isinstance(key.check, AnomalyCheck | RowCountChangeCheck):

@@ -80,13 +80,19 @@ class NumericSummary:
 
     def bin_label(self, index: int) -> str:
         """``< 3``, ``[3, 7.5)``, ``>= 42``: how a bin reads in messages."""
-        if not self.edges:
-            return "all values"
-        if index == 0:
-            return f"< {_number(self.edges[0])}"
-        if index == len(self.edges):
-            return f">= {_number(self.edges[-1])}"
-        return f"[{_number(self.edges[index - 1])}, {_number(self.edges[index])})"
+        return bin_label(self.edges, index)
+
+
+def bin_label(edges: Sequence[float], index: int) -> str:
+    """How bin ``index`` of bins open at both ends between ``edges`` reads: ``< 3``,
+    ``[3, 7.5)``, ``>= 42`` (``all values`` without edges)."""
+    if not edges:
+        return "all values"
+    if index == 0:
+        return f"< {_number(edges[0])}"
+    if index == len(edges):
+        return f">= {_number(edges[-1])}"
+    return f"[{_number(edges[index - 1])}, {_number(edges[index])})"
 
 
 @dataclass(frozen=True)
