@@ -26,7 +26,7 @@ from sqlalchemy.sql.selectable import FromClause
 from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.engines.dialects import regex_search
-from airflow_opsguard.engines.plan import ROWS_LABEL, Plan, PlannedCheck, build_plan
+from airflow_opsguard.engines.plan import ROWS_LABEL, KnownCounts, Plan, PlannedCheck, build_plan
 from airflow_opsguard.engines.proofs import Proofs, apply_proofs
 from airflow_opsguard.engines.relations import OtherResolver, no_other_tables
 from airflow_opsguard.errors import DataSourceError
@@ -62,6 +62,7 @@ def run_plan(
     parallel: Parallel | None = None,
     count_distinct: bool | DistinctCounter = False,
     proofs: Proofs | None = None,
+    known: KnownCounts | None = None,
 ) -> Observations:
     """Run the plan of every check of ``contract`` on ``source`` (an opened relation): the
     engines' measuring step (:func:`airflow_opsguard.engines.measuring.measure_source`).
@@ -76,12 +77,15 @@ def run_plan(
     most unique columns are unique. (In a query of its own: DuckDB runs a DISTINCT
     aggregate beside others by holding every column the query reads.) A
     ``count_distinct`` that is a :data:`DistinctCounter` is asked first. ``proofs``
-    (a table's constraints) replace the scans of the checks they prove.
+    (a table's constraints) replace the scans of the checks they prove. ``known`` counts
+    (in-memory data's rows and null counts) replace the aggregates that are plain counts.
     """
     plan = build_plan(contract, columns, source, reference, others)
     if proofs is not None:
         apply_proofs(plan, contract, proofs)
     mark_inexpressible(plan, connection.dialect)
+    if known is not None:
+        plan.answer_counts(known)
     classify = classify_error or (lambda exc: None)
     runner = _Runner(connection, plan, source_name, classify, count_distinct)
     early = _Early()
@@ -91,6 +95,7 @@ def run_plan(
         )
     else:
         rows, values = runner.scan()
+    values = {**values, **plan.answered}  # a fallback scan fills them with None
     observations: dict[str, CheckObservation] = {}
     metrics: dict[str, CheckObservation] = {}
     for index, planned in enumerate(plan.checks):

@@ -26,8 +26,10 @@ from airflow_opsguard.contract.paths import relative_to_contract
 from airflow_opsguard.engines.duckdb_session import Session, session, threads_of
 from airflow_opsguard.engines.duckdb_unique import bitmap_counter
 from airflow_opsguard.engines.executor import Parallel, run_plan
+from airflow_opsguard.engines.frame_counts import known_counts
 from airflow_opsguard.engines.listing import list_files
 from airflow_opsguard.engines.opened import OpenedSource
+from airflow_opsguard.engines.plan import KnownCounts
 from airflow_opsguard.engines.relations import (
     OTHER_ALIAS,
     OtherNotFound,
@@ -109,9 +111,10 @@ def measure_data(
                 contract, files, fingerprint, sample_size, progress, True, reference, then
             )
     name = f"<{type(data).__module__.split('.')[0]}.{type(data).__name__}>"
+    scanned = in_memory(data)
     with session() as opened:
         try:
-            opened.register(VIEW, in_memory(data))
+            opened.register(VIEW, scanned)
         except Exception as exc:  # duckdb raises several unrelated types here
             raise DataSourceError(
                 f"cannot check a {type(data).__name__}: give a path, a URL, "
@@ -128,6 +131,7 @@ def measure_data(
             progress,
             reference,
             then=then,
+            known=known_counts(scanned),
         )
 
 
@@ -200,6 +204,7 @@ def _measure(
     *,
     files: FileSet | None = None,
     then: AfterMeasuring | None = None,
+    known: KnownCounts | None = None,
 ) -> Observations:
     # Files and in-memory data are read by several connections at once: the uniqueness
     # queries run beside the scan.
@@ -221,6 +226,7 @@ def _measure(
             reference=reference,
             parallel=parallel,
             count_distinct=bitmap_counter(opened.memory_limit(), threads),
+            known=known,
         )
     if then is not None:
         # The steps after measuring (a profile, GX suites) read this same open source.

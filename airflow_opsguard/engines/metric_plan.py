@@ -28,16 +28,19 @@ METRIC_KEY_PREFIX = "metric:"
 
 def metric_aggregates(
     contract: Contract, observed: Mapping[str, ObservedColumn], source: FromClause
-) -> list[tuple[str, dict[str, ColumnElement[Any]]]]:
+) -> list[tuple[str, dict[str, ColumnElement[Any]], dict[str, tuple[str, str | None]]]]:
     """Each metric the contract measures on these columns, with its aggregates by role
-    (``considered`` for a null fraction, ``value`` otherwise)."""
-    planned: list[tuple[str, dict[str, ColumnElement[Any]]]] = []
+    (``considered`` for a null fraction, ``value`` otherwise) and which of them are plain
+    counts (:attr:`~airflow_opsguard.engines.plan.PlannedCheck.counts`)."""
+    planned: list[tuple[str, dict[str, ColumnElement[Any]], dict[str, tuple[str, str | None]]]] = []
     for spec in planned_metrics(contract, observed):
         column = observed[spec.column]
         raw = sa.column(spec.column, sqlalchemy_type(column), _selectable=source)
         aggregate: dict[str, ColumnElement[Any]]
+        counts: dict[str, tuple[str, str | None]] = {}
         if spec.kind == "null_fraction":
             aggregate = {"considered": sa.func.count(raw)}
+            counts = {"considered": ("values", spec.column)}
         elif spec.kind == "mean":
             aggregate = {"value": sa.func.avg(raw)}
         elif spec.kind == "distinct_count":
@@ -46,7 +49,7 @@ def metric_aggregates(
             aggregate = {"value": sa.func.count(sa.distinct(compared))}
         else:  # freshness_lag_seconds: the newest value; the lag needs the run's `now`
             aggregate = {"value": sa.func.max(raw)}
-        planned.append((spec.name, aggregate))
+        planned.append((spec.name, aggregate, counts))
     return planned
 
 

@@ -10,7 +10,7 @@ counts cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -93,22 +93,49 @@ class PlannedCheck:
     withheld: bool = False
     # The database's constraint that proves the check (engines/proofs.py): not measured.
     proof: str | None = None
+    # Roles that are plain counts, role -> (what, column): ("rows", None), ("nulls",
+    # column) or ("values", column). An engine that knows these counts without reading
+    # the values (in-memory Arrow data keeps each column's null count) fills them in.
+    counts: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KnownCounts:
+    """What a source knows without a scan: its rows, and the nulls of some columns."""
+
+    rows: int
+    nulls: Mapping[str, int]
 
 
 @dataclass
 class Plan:
     source: FromClause
     checks: list[PlannedCheck]
+    # Aggregates known without the scan, by label (see PlannedCheck.counts): left out of it.
+    answered: dict[str, Any] = field(default_factory=dict)
 
     def main_select(self, checks: Sequence[PlannedCheck] | None = None) -> Select[Any]:
         """One aggregate SELECT over the source for the given checks (default: all)."""
         columns: list[ColumnElement[Any]] = [sa.func.count().label(ROWS_LABEL)]
         for index, planned in enumerate(self.checks):
             if checks is None or planned in checks:
-                columns.extend(
-                    expr.label(self.label(index, role)) for role, expr in planned.aggregates.items()
-                )
+                labelled = ((self.label(index, role), e) for role, e in planned.aggregates.items())
+                columns.extend(e.label(name) for name, e in labelled if name not in self.answered)
         return sa.select(*columns).select_from(self.source)
+
+    def answer_counts(self, known: KnownCounts) -> None:
+        """Take the plain counts (rows, and the nulls and values of the columns whose
+        nulls are known) out of the scan: the source knows them without reading values."""
+        rows, nulls = known.rows, known.nulls
+        for index, planned in enumerate(self.checks):
+            for role, (what, column) in planned.counts.items():
+                if role not in planned.aggregates:
+                    continue
+                if what == "rows":
+                    self.answered[self.label(index, role)] = rows
+                elif column is not None and column in nulls:
+                    found = nulls[column] if what == "nulls" else rows - nulls[column]
+                    self.answered[self.label(index, role)] = found
 
     @staticmethod
     def label(index: int, role: str) -> str:
@@ -147,9 +174,9 @@ def build_plan(
     observed = {c.name: c for c in columns}
     planner = _Planner(source, observed, reference, others, contract)
     planned = [planner.plan(key) for key in check_keys(contract)]
-    for name, aggregates in metric_aggregates(contract, observed, source):
+    for name, aggregates, counts in metric_aggregates(contract, observed, source):
         key = f"{METRIC_KEY_PREFIX}{name}"
-        planned.append(PlannedCheck(key=key, aggregates=aggregates, metric=name))
+        planned.append(PlannedCheck(key=key, aggregates=aggregates, metric=name, counts=counts))
     return Plan(source=source, checks=planned)
 
 
@@ -255,6 +282,7 @@ class _Planner:
         }
         planned.aggregates["value"] = functions[check.statistic]
         planned.aggregates["considered"] = sa.func.count(col)
+        planned.counts["considered"] = ("values", check.column)
         return planned
 
     def _unique(self, planned: PlannedCheck, check: UniqueCheck) -> PlannedCheck:
@@ -263,6 +291,7 @@ class _Planner:
         compared = sa.or_(*(c.is_not(None) for c in cols))
         planned.aggregates["considered"] = count_where(compared)
         if len(cols) == 1:
+            planned.counts["considered"] = ("values", check.columns[0])
             planned.distinct = sa.select(
                 sa.func.count(sa.distinct(cols[0])), sa.func.count(cols[0])
             ).select_from(self.source)
@@ -290,6 +319,10 @@ class _Planner:
         considered = sa.func.count() if isinstance(check, NotNullCheck) else sa.func.count(col)
         planned.aggregates["considered"] = considered
         planned.aggregates["failing"] = count_where(predicate)
+        if isinstance(check, NotNullCheck):
+            planned.counts = {"considered": ("rows", None), "failing": ("nulls", check.column)}
+        else:
+            planned.counts = {"considered": ("values", check.column)}
         if isinstance(check, RangeCheck):
             planned.aggregates["minimum"] = sa.func.min(col)
             planned.aggregates["maximum"] = sa.func.max(col)

@@ -1,0 +1,108 @@
+"""Null counts that in-memory data knows without a scan (engines/frame_counts.py) give the
+same results as DuckDB's scan of the same data: pandas (numpy and Arrow-backed columns,
+NaN and NaT), Arrow tables (where a NaN is no null) and polars."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from airflow_opsguard import load_contract, validate
+from airflow_opsguard.engines import files
+from airflow_opsguard.engines.frame_counts import known_counts
+
+NOW = datetime(2026, 1, 2)
+CONTRACT: dict[str, Any] = {
+    "dataset": "frame_counts",
+    "schema": {
+        "columns": [
+            {"name": "id", "type": "integer", "nullable": False, "unique": True},
+            {"name": "amount", "type": "float", "nullable": False, "min": 0, "max": 10},
+            {"name": "label", "type": "string", "nullable": False, "allowed": ["a", "b"]},
+            {"name": "note", "type": "string"},
+            {"name": "loose", "type": "string", "nullable": False},
+            {"name": "at", "type": "timestamp", "nullable": False},
+        ]
+    },
+    "freshness": {"column": "at", "fail_after": "1d"},
+}
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": np.arange(6, dtype="int64"),
+            "amount": [1.0, np.nan, 3.0, None, 20.0, 2.0],
+            "label": pd.array(["a", None, "b", "c", "a", None], dtype="string[pyarrow]"),
+            "note": pd.array([None, "x", "y", None, None, "z"], dtype="str"),
+            "loose": pd.Series(["p", None, np.nan, "q", "r", "s"], dtype=object),
+            "at": pd.to_datetime(["2026-01-01", None, "2026-01-01", "2026-01-01", None, None]),
+        }
+    )
+
+
+def _results(data: Any) -> list[tuple[Any, ...]]:
+    result = validate(load_contract(CONTRACT), data=data, now=NOW)
+    assert result.status != "error", result.error
+    return sorted(
+        (c.name, c.status, c.failing_count, c.message, repr(c.samples)) for c in result.checks
+    )
+
+
+def _scanned(monkeypatch: pytest.MonkeyPatch, data: Any) -> list[tuple[Any, ...]]:
+    with monkeypatch.context() as patched:
+        patched.setattr(files, "known_counts", lambda data: None)
+        return _results(data)
+
+
+def test_pandas_counts_are_the_scans_counts() -> None:
+    known = known_counts(_frame())
+    assert known is not None
+    assert known.rows == 6
+    # NaN and None in floats, None in Arrow text, NaT: as DuckDB reads them; no object column.
+    assert known.nulls == {"id": 0, "amount": 2, "label": 2, "note": 3, "at": 3}
+
+
+def test_arrow_counts_keep_nan_apart_from_null() -> None:
+    table = pa.table({"x": pa.array([1.0, float("nan"), None]), "s": ["a", None, None]})
+    known = known_counts(table)
+    assert known is not None and known.nulls == {"x": 1, "s": 2}
+
+
+@pytest.mark.parametrize("kind", ["pandas", "arrow", "polars"])
+def test_results_equal_a_full_scan(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    frame = _frame()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    data = {"pandas": frame, "arrow": table, "polars": pl.from_arrow(table)}[kind]
+    found = _results(data)
+    assert found == _scanned(monkeypatch, data)
+    failing = {name: count for name, _, count, _, _ in found}
+    assert failing["not_null(label)"] == 2
+    assert failing["not_null(loose)"] == 2
+    assert failing["not_null(at)"] == 3
+    assert failing["not_null(amount)"] == 2  # NaN read as null (Arrow: made null by from_pandas)
+
+
+def test_an_arrow_nan_is_no_null_as_in_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = pa.Table.from_pandas(_frame(), preserve_index=False)
+    amount = pa.array([1.0, float("nan"), 3.0, None, 20.0, 2.0])
+    table = table.set_column(table.column_names.index("amount"), "amount", amount)
+    found = _results(table)
+    assert found == _scanned(monkeypatch, table)
+    assert {name: count for name, _, count, _, _ in found}["not_null(amount)"] == 1
+
+
+def test_other_data_knows_nothing() -> None:
+    assert known_counts([1, 2, 3]) is None
+    assert known_counts(pd.DataFrame({1: [1, 2]})) is None  # DuckDB names that column
+
+
+def test_names_duckdb_would_rename_know_nothing() -> None:
+    assert known_counts(pa.table({"a": [1], "A": [None]})) is None
+    assert known_counts(pd.DataFrame({"a": [1], "A": [None]})) is None
