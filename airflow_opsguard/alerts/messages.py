@@ -161,6 +161,13 @@ class AlertMessage:
     resolved_at: str | None = None
     duration_seconds: float | None = None
     failing_runs: int | None = None
+    # The hold before resolving (the contract's resolution): how many times the failure
+    # came back while the incident was recovering (each re-joined it: no new page), the
+    # passing runs in a row that resolved it (a "resolved" message), and whether its
+    # failure started resolution.flapping_after times within flapping_within.
+    returns: int | None = None
+    passing_runs: int | None = None
+    flapping: bool | None = None
 
     def __post_init__(self) -> None:
         # Whoever builds a message (a gate, an SLA miss, a deadline), what it shows has
@@ -205,6 +212,9 @@ class AlertMessage:
             "resolved_at": self.resolved_at,
             "duration_seconds": self.duration_seconds,
             "failing_runs": self.failing_runs,
+            "returns": self.returns,
+            "passing_runs": self.passing_runs,
+            "flapping": self.flapping,
         }
 
     @classmethod
@@ -238,6 +248,9 @@ class AlertMessage:
             resolved_at=data.get("resolved_at"),
             duration_seconds=data.get("duration_seconds"),
             failing_runs=data.get("failing_runs"),
+            returns=data.get("returns"),
+            passing_runs=data.get("passing_runs"),
+            flapping=data.get("flapping"),
         )
 
     def html(self) -> str:
@@ -405,6 +418,9 @@ def build(
         resolved_at=to_json_value(incident.resolved_at),
         duration_seconds=None if duration is None else duration.total_seconds(),
         failing_runs=incident.failures,
+        returns=len(incident.returns),
+        passing_runs=incident.passing_runs if event == "recover" else None,
+        flapping=incident.flapping,
     )
     return _with_text(message, result)
 
@@ -425,7 +441,7 @@ def _title(
         runs = incident.failures
         return (
             f"{start}: {what}{after} ({_count(len(incident.members))} over "
-            f"{runs} failing run{'s' if runs != 1 else ''})"
+            f"{runs} failing run{'s' if runs != 1 else ''}{_came_back(incident.returns)})"
         )
     if result.error is not None and result.status == "error":
         summary = "the data could not be checked"
@@ -442,7 +458,16 @@ def _title(
             summary += f"; new: {', '.join(came)}"
         if went:
             summary += f"; passing again: {', '.join(went)}"
+        if transition.returned:
+            summary += "; failing again after passing"
+    if incident.flapping:
+        summary += " (flapping)"
     return f"{start}: {summary}"
+
+
+def _came_back(returns: Sequence[datetime]) -> str:
+    n = len(returns)
+    return f", failing again {n} time{'s' if n != 1 else ''} while recovering" if n else ""
 
 
 def _summary(entries: Sequence[Mapping[str, Any]]) -> str:
@@ -523,8 +548,15 @@ def _incident_line(message: AlertMessage) -> str:
         f"{_when(datetime.fromisoformat(message.opened_at or ''))}, "
         f"{runs} failing run{'s' if runs != 1 else ''}"
     )
+    if message.returns:
+        n = message.returns
+        line += f", failing again {n} time{'s' if n != 1 else ''} while recovering"
     if message.duration_seconds is not None:
         line += f", resolved after {_span(timedelta(seconds=message.duration_seconds))}"
+        if message.passing_runs and message.passing_runs > 1:
+            line += f" ({message.passing_runs} passing runs in a row)"
+    if message.flapping:
+        line += "; flapping (it fails, passes and fails again)"
     return line
 
 

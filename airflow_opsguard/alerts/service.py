@@ -30,7 +30,7 @@ from airflow_opsguard.alerts.routes import Route, routes_for
 from airflow_opsguard.alerts.spool import AlertSpool
 from airflow_opsguard.checks import incidents as incident_rules
 from airflow_opsguard.checks.incidents import Transition
-from airflow_opsguard.contract.alerts import Escalation
+from airflow_opsguard.contract.alerts import Escalation, Resolution
 from airflow_opsguard.errors import StoreError
 from airflow_opsguard.store.incidents import IncidentStore, OutboxAlert
 from airflow_opsguard.urls import mask_url
@@ -161,10 +161,18 @@ def _send(
         compose = _Composer(result, contract, chosen, links or LinkSettings.from_environment())
         key = run_key or run_key_of(result)
         escalation = contract.escalation if contract is not None else Escalation()
+        resolution = contract.resolution if contract is not None else Resolution()
+        openings = _openings(outbox, result.dataset, resolution, moment)
 
         def planned(open_incidents: dict[str, incident_rules.Incident]) -> list[Transition]:
             return incident_rules.plan(
-                result, open_incidents, run_key=key, now=moment, escalation=escalation
+                result,
+                open_incidents,
+                run_key=key,
+                now=moment,
+                escalation=escalation,
+                resolution=resolution,
+                openings=openings,
             )
 
         store_ok = outbox is not None
@@ -203,6 +211,21 @@ def _send(
     finally:
         if target is not None and target is not store:
             target.close()
+
+
+def _openings(
+    outbox: IncidentStore | None, dataset: str, resolution: Resolution, now: datetime
+) -> dict[str, list[tuple[int, datetime]]]:
+    """The dataset's incidents opened within the flapping window (none without a store
+    or a flapping mark); read before the run's transaction, as the mark is advice."""
+    if outbox is None or resolution.flapping_after is None:
+        return {}
+    try:
+        return outbox.openings(dataset, now - resolution.flapping_within)
+    except StoreError as exc:
+        # The run's own transaction is about to say the store is down, once.
+        log.debug("incidents of %r not read for the flapping mark: %s", dataset, exc)
+        return {}
 
 
 class _Composer:

@@ -3,8 +3,12 @@
 An incident is a failure *episode* of a dataset at one severity (``fail`` or
 ``warn``): it opens on the first failing run, carries the failing checks as its
 members (a member may recover and another join while it stays open), escalates once
-(after N failing runs or T open), and resolves when no check of its severity fails any
-more. A check whose failure explains others (a missing or renamed column, a source
+(after N failing runs or T open), and resolves after ``after_passes`` runs in a row in
+which no check of its severity fails (the contract's ``resolution``; 1 by default). While
+fewer have passed it is *recovering*: open and silent, and a failure that comes back
+then re-joins it (a *return*) instead of opening a new episode, so a flapping check pages
+once. An incident whose failure started often within a window (openings and returns) is
+marked *flapping*. A check whose failure explains others (a missing or renamed column, a source
 that could not be read, stale data with the history checks that depend on it) is the
 *cause*, and the failures it explains are its *consequences*: members too, folded
 under it, so one root cause is one incident. A retry of the same run (same DAG run and
@@ -27,12 +31,13 @@ from airflow_opsguard.checks.results import (
     to_json_value,
     worst,
 )
-from airflow_opsguard.contract.alerts import Escalation
+from airflow_opsguard.contract.alerts import Escalation, Resolution
 
 IncidentStatus = Literal["open", "acknowledged", "resolved"]
 Severity = Literal["fail", "warn"]
 SEVERITIES: tuple[Severity, ...] = ("fail", "warn")
-State = Literal["new", "ongoing", "resolved"]
+# "recovering": a passing run of an open incident that has yet to pass after_passes times.
+State = Literal["new", "ongoing", "recovering", "resolved"]
 GATE_CHECK = "gate"  # the member of a gate that could not measure at all
 # Checks that judge a metric against the dataset's stored history: stale data (no new
 # rows) makes them fail too, so a failing freshness check explains their failure.
@@ -156,6 +161,13 @@ class Incident:
     # The episode's stable id (fit as a PagerDuty dedup_key); made when it opens.
     incident_key: str = ""
     members: tuple[Member, ...] = ()
+    # Passing runs in a row since its checks last failed (0 while failing): the incident
+    # is recovering until they reach the contract's resolution.after_passes.
+    passing_runs: int = 0
+    # When its failure came back while it was recovering (each a re-join, not a page).
+    returns: tuple[datetime, ...] = ()
+    # Its failure started resolution.flapping_after times within flapping_within.
+    flapping: bool = False
     # An incident of the per-check model (before 0009) that the migration folded into
     # the episode with this id: kept for history, left out of the mean times.
     merged_into: int | None = None
@@ -163,6 +175,11 @@ class Incident:
     @property
     def is_open(self) -> bool:
         return self.status != "resolved"
+
+    @property
+    def recovering(self) -> bool:
+        """Open, with every member passing again, waiting for more passing runs."""
+        return self.is_open and self.passing_runs > 0
 
     @property
     def open_key(self) -> str:
@@ -213,8 +230,12 @@ class Incident:
             "message": self.message,
             "incident_key": self.key,
             "merged_into": self.merged_into,
+            "recovering": self.recovering,
+            "passing_runs": self.passing_runs,
+            "flapping": self.flapping,
         }
         converted = {k: to_json_value(v) for k, v in out.items()}
+        converted["returns"] = [to_json_value(moment) for moment in self.returns]
         converted["members"] = [m.to_dict() for m in self.members]
         return converted
 
@@ -224,8 +245,10 @@ class Transition:
     """What one run did to one incident: ``incident`` is its state after the run (id 0
     for one the store has yet to insert). ``added``: members that fail in this run and
     did not in the previous one (every member of a new incident); ``recovered``:
-    members that pass again. ``silent``: a ``warn`` incident resolved without a notice,
-    because checks of the dataset still fail (the ``fail`` incident carries on)."""
+    members that pass again (for a return: the checks that failed last time and do not
+    fail now). ``silent``: a ``warn`` incident resolved without a notice, because checks
+    of the dataset still fail (the ``fail`` incident carries on). ``returned``: the
+    failure came back while the incident was recovering, and re-joined it."""
 
     state: State
     incident: Incident
@@ -233,10 +256,12 @@ class Transition:
     recovered: tuple[str, ...] = ()
     escalated: bool = False  # escalated by this run
     silent: bool = False
+    returned: bool = False
 
     @property
     def changed(self) -> bool:
-        """An ongoing incident whose set of failing checks changed in this run."""
+        """An ongoing incident whose set of failing checks changed in this run (after a
+        return: differs from the set that failed before it recovered)."""
         return self.state == "ongoing" and bool(self.added or self.recovered)
 
     @property
@@ -349,12 +374,19 @@ def plan(
     run_key: str,
     now: datetime,
     escalation: Escalation,
+    resolution: Resolution | None = None,
+    openings: Mapping[str, Sequence[tuple[int, datetime]]] | None = None,
 ) -> list[Transition]:
-    """Every incident this run opens, updates, escalates or resolves (``fail`` first).
+    """Every incident this run opens, updates, escalates, holds or resolves (``fail``
+    first).
 
     ``open_incidents`` are the dataset's open (or acknowledged) incidents by severity;
     ``run_key`` says which run this is: a retry of the same run has the same key.
     A consequence joins the incident of its cause, whatever its own severity.
+    ``resolution``: how many passing runs resolve, and when it is flapping (default:
+    the first passing run resolves). ``openings``: (id, opened_at) of the dataset's
+    incidents by severity opened within ``resolution.flapping_within``, for the
+    flapping mark (without them only this incident's own openings and returns count).
     """
     now = _utc(now)
     found = findings(result)
@@ -366,7 +398,16 @@ def plan(
     for finding in _ordered(failing, cause):
         root = by_key[_root(finding.key, cause)]
         groups[root.severity].append(finding)
-    context = _RunContext(result, run_key, now, cause, passing, escalation)
+    context = _RunContext(
+        result,
+        run_key,
+        now,
+        cause,
+        passing,
+        escalation,
+        resolution or Resolution(),
+        openings or {},
+    )
     transitions: list[Transition] = []
     for severity in SEVERITIES:
         current = open_incidents.get(severity)
@@ -375,6 +416,8 @@ def plan(
             transitions.append(context.opened(severity, members))
         elif members and current is not None:
             transitions.append(context.continued(current, members))
+        elif current is not None and not context.resolves(current):
+            transitions.append(context.held(current))
         elif current is not None:
             # A warning incident that ends while checks fail says nothing (the failure
             # carries on); a failure that ends while warnings go on is news.
@@ -434,6 +477,8 @@ class _RunContext:
     cause: Mapping[str, str | None]
     passing: Mapping[str, Finding]  # this run's checks that passed, by key
     escalation: Escalation
+    resolution: Resolution
+    openings: Mapping[str, Sequence[tuple[int, datetime]]]
 
     def opened(self, severity: Severity, found: Sequence[Finding]) -> Transition:
         result, now = self.result, self.now
@@ -459,10 +504,13 @@ class _RunContext:
             members=members,
             **_identity(result),
         )
+        incident = self._marked(incident)
         added = tuple(m.name for m in members)
         return self._maybe_escalate(Transition("new", _headlined(incident), added=added))
 
     def continued(self, current: Incident, found: Sequence[Finding]) -> Transition:
+        if current.recovering:
+            return self._returned(current, found)
         same_run = current.last_run_key == self.run_key
         before = {m.name: m for m in current.members}
         now_failing = {f.key for f in found}
@@ -490,6 +538,57 @@ class _RunContext:
         )
         return self._maybe_escalate(transition)
 
+    def _returned(self, current: Incident, found: Sequence[Finding]) -> Transition:
+        """The failure is back while ``current`` was recovering: it re-joins the episode.
+        The news (``added``, ``recovered``) is how the failing set differs from the one
+        of its last failing run, so the same checks failing again say nothing."""
+        before = {m.name: m for m in current.members}
+        last = {m.name for m in current.members if m.last_failed_at == current.last_failed_at}
+        now_failing = {f.key for f in found}
+        members = [self._member(f, before.get(f.key)) for f in found]
+        members += [m for m in current.members if m.name not in now_failing]
+        incident = replace(
+            current,
+            failures=current.failures + 1,
+            last_failed_at=self.now,
+            last_run_id=self.result.run_id,
+            last_run_key=self.run_key,
+            members=tuple(members),
+            passing_runs=0,
+            returns=(*current.returns, self.now),
+            **_identity(self.result),
+        )
+        transition = Transition(
+            "ongoing",
+            _headlined(self._marked(incident)),
+            added=tuple(f.key for f in found if f.key not in last),
+            recovered=tuple(m.name for m in current.members if m.name in last - now_failing),
+            returned=True,
+        )
+        return self._maybe_escalate(transition)
+
+    def resolves(self, current: Incident) -> bool:
+        """Whether this passing run (of ``current``'s severity) resolves it: the
+        after_passes-th passing run in a row (a retry of a counted run counts once)."""
+        return self._passes(current) >= self.resolution.after_passes
+
+    def _passes(self, current: Incident) -> int:
+        counted = current.recovering and current.last_run_key == self.run_key
+        return current.passing_runs + (0 if counted else 1)
+
+    def held(self, current: Incident) -> Transition:
+        """A passing run that does not resolve ``current`` yet: its members recover (on
+        the first such run), and it waits, silent, for the next passing runs."""
+        recovered = tuple(m.name for m in current.members if m.failing)
+        members = tuple(self._recovered(m) if m.failing else m for m in current.members)
+        incident = replace(
+            current,
+            passing_runs=self._passes(current),
+            last_run_key=self.run_key,
+            members=members,
+        )
+        return Transition("recovering", _headlined(incident), recovered=recovered)
+
     def resolved(self, current: Incident, *, silent: bool) -> Transition:
         recovered = tuple(m.name for m in current.members if m.failing)
         members = tuple(self._recovered(m) if m.failing else m for m in current.members)
@@ -500,8 +599,27 @@ class _RunContext:
             resolved_by="run",
             resolved_run_id=self.result.run_id,
             members=members,
+            passing_runs=self._passes(current),
+            last_run_key=self.run_key,
         )
         return Transition("resolved", incident, recovered=recovered, silent=silent)
+
+    def _marked(self, incident: Incident) -> Incident:
+        """``incident`` marked flapping once its failure started flapping_after times
+        within flapping_within: the dataset's other openings at its severity, its own
+        opening and its returns."""
+        policy = self.resolution
+        if incident.flapping or policy.flapping_after is None:
+            return incident
+        since = self.now - policy.flapping_within
+        earlier = [
+            moment
+            for number, moment in self.openings.get(incident.severity, ())
+            if number != incident.id and _utc(moment) >= since
+        ]
+        own = [incident.opened_at, *incident.returns]
+        starts = len(earlier) + sum(_utc(moment) >= since for moment in own)
+        return replace(incident, flapping=starts >= policy.flapping_after)
 
     def _recovered(self, member: Member) -> Member:
         """``member`` passing again, with what this run observed (when it ran)."""
@@ -535,7 +653,9 @@ class _RunContext:
 
     def _maybe_escalate(self, transition: Transition) -> Transition:
         incident, policy, now = transition.incident, self.escalation, self.now
-        due = incident.escalated_at is None and incident.status == "open"
+        due = (
+            incident.escalated_at is None and incident.status == "open" and not incident.recovering
+        )
         by_count = policy.after_failures is not None and incident.failures >= policy.after_failures
         by_age = policy.after_open is not None and now - incident.opened_at >= policy.after_open
         if due and (by_count or by_age):

@@ -142,6 +142,10 @@ def _line(incident: Incident) -> str:
     state = incident.status.upper()
     if incident.escalated_at is not None and incident.is_open:
         state += " (escalated)"
+    if incident.recovering:  # passing again, held open until enough passing runs
+        state += f" (recovering, {incident.passing_runs} passing)"
+    if incident.flapping and incident.is_open:
+        state += " (flapping)"
     numbers = f"observed {incident.observed}, expected {incident.expected}"
     age = ""
     if incident.resolved_at is not None:

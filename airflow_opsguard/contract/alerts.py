@@ -14,6 +14,7 @@
       - {on: [fail, escalate, recover], pagerduty: {routing_key_env: ORDERS_PD_KEY}}
       - {on: [fail], teams: {url: "${ORDERS_TEAMS_WORKFLOW}"}}
     escalation: {after_failures: 3, after_open: 4h}
+    resolution: {after_passes: 2}   # resolve after 2 passing runs in a row (default 1)
     mode: shadow            # the whole contract: measured, stored, shown; never blocks or pages
 
 Routes are declarations: nothing here imports a notifier or reaches a network. They are
@@ -23,6 +24,7 @@ left out of the contract's fingerprint (they say who is told, not what the data 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
@@ -306,4 +308,32 @@ class Escalation(StrictModel):
     )
     after_open: OpenDuration | None = Field(
         None, description="How long the incident may stay open (e.g. 4h); null: never."
+    )
+
+
+class Resolution(StrictModel):
+    """When an incident resolves, and when it is marked as flapping.
+
+    ``after_passes``: passing runs in a row that resolve it. While fewer have passed the
+    incident is *recovering*: still open, silent, and a failure that comes back within
+    that hold re-joins it instead of opening a new incident (and paging again). The
+    default, 1, resolves on the first passing run, as Alertmanager and Prometheus do
+    unless told to hold (``keep_firing_for``): every hold delays every real resolution
+    by that many runs. ``flapping_after`` / ``flapping_within``: an incident whose
+    failure started this many times within that window (openings of the dataset's
+    incidents at its severity, and returns inside the hold) is marked ``flapping`` in
+    its messages and in the incidents' JSON.
+    """
+
+    after_passes: int = Field(
+        1, ge=1, le=100, description="Passing runs in a row that resolve an incident."
+    )
+    flapping_after: int | None = Field(
+        3,
+        ge=2,
+        le=1000,
+        description="Failure starts within flapping_within that mark it flapping; null: never.",
+    )
+    flapping_within: OpenDuration = Field(
+        timedelta(days=7), description="The window flapping is counted in (e.g. 7d)."
     )

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, WithJsonSchema, model_validator
 
-from airflow_opsguard.contract.alerts import AlertRoute, Escalation
+from airflow_opsguard.contract.alerts import AlertRoute, Escalation, Resolution
 from airflow_opsguard.contract.base import Mode, OnFail, StrictModel
 from airflow_opsguard.contract.checks import Check
 from airflow_opsguard.contract.distribution import Distribution, known_drift_columns
@@ -103,6 +103,10 @@ class Contract(StrictModel):
     )
     escalation: Escalation = Field(
         default_factory=Escalation, description="When an open incident escalates."
+    )
+    resolution: Resolution = Field(
+        default_factory=Resolution,
+        description="When an incident resolves (after_passes) and is marked flapping.",
     )
     gx_suite: Annotated[
         tuple[GxSuiteRef, ...], BeforeValidator(_gx_suites), WithJsonSchema(_GX_SUITE_SCHEMA)
@@ -241,9 +245,9 @@ class Contract(StrictModel):
         # section to the format leaves the fingerprints of existing contracts alone.
         absent = {"distribution"} if self.distribution is None else set()
         absent |= set() if self.gx_suite else {"gx_suite"}
-        # Who is told (owner, runbook, routes, escalation) is not a rule about the data;
-        # the enforcement mode is, but only when it is not the default.
-        absent |= {"owner", "runbook", "alerts", "escalation", "quarantine"}
+        # Who is told (owner, runbook, routes, escalation, resolution) is not a rule about
+        # the data; the enforcement mode is, but only when it is not the default.
+        absent |= {"owner", "runbook", "alerts", "escalation", "resolution", "quarantine"}
         normal = self.model_dump(mode="json", by_alias=True, exclude={"description", *absent})
         _drop_default_modes(normal)
         text = json.dumps(normal, sort_keys=True, separators=(",", ":"), default=str)

@@ -1,4 +1,5 @@
-"""Incidents and the alert outbox in the results store (tables of revisions 0006, 0009).
+"""Incidents and the alert outbox in the results store (tables of revisions 0006, 0009,
+0010).
 
 A run's incident changes and the alerts they call for are written in one transaction,
 so an alert is never decided without being kept: a process that dies before sending
@@ -240,6 +241,25 @@ class IncidentStore:
         with self.store.connection() as connection:
             return [incident_from_row(row) for row in connection.execute(query).all()]
 
+    def openings(self, dataset: str, since: datetime) -> dict[str, list[tuple[int, datetime]]]:
+        """(id, opened_at) of the dataset's incidents opened at or after ``since``, by
+        severity, oldest first (those 0009 folded into another are left out): what the
+        flapping mark counts."""
+        query = (
+            sa.select(incident_rows.c.id, incident_rows.c.severity, incident_rows.c.opened_at)
+            .where(
+                incident_rows.c.dataset == dataset,
+                incident_rows.c.opened_at >= as_utc(since),
+                incident_rows.c.merged_into.is_(None),
+            )
+            .order_by(incident_rows.c.opened_at, incident_rows.c.id)
+        )
+        found: dict[str, list[tuple[int, datetime]]] = {}
+        with self.store.connection() as connection:
+            for number, severity, opened_at in connection.execute(query).all():
+                found.setdefault(str(severity), []).append((int(number), as_utc(opened_at)))
+        return found
+
     def get(self, incident_id: int) -> Incident | None:
         with self.store.connection() as connection:
             row = connection.execute(
@@ -427,12 +447,16 @@ def _row(incident: Incident) -> dict[str, Any]:
         "incident_key": incident.incident_key or None,
         "members": [m.to_dict() for m in incident.members] or None,
         "merged_into": incident.merged_into,
+        "passing_runs": incident.passing_runs,
+        "returns": [as_utc(moment).isoformat() for moment in incident.returns] or None,
+        "flapping": incident.flapping,
     }
 
 
 def incident_from_row(row: sa.Row[Any]) -> Incident:
     """An incident as stored, from a row of the incidents table (a row stored before
-    0009, without members, is an episode of its one check)."""
+    0009, without members, is an episode of its one check; one stored before 0010 has
+    no passing runs, returns or flapping mark)."""
     incident = Incident(
         id=row.id,
         dataset=row.dataset,
@@ -463,6 +487,9 @@ def incident_from_row(row: sa.Row[Any]) -> Incident:
         incident_key=row.incident_key or f"opsguard-incident-{row.id}",
         members=tuple(Member.from_dict(m) for m in row.members or ()),
         merged_into=row.merged_into,
+        passing_runs=row.passing_runs or 0,
+        returns=tuple(as_utc(datetime.fromisoformat(str(m))) for m in row.returns or ()),
+        flapping=bool(row.flapping),
     )
     if incident.members:
         return incident

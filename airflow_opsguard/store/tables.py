@@ -215,6 +215,11 @@ incidents = sa.Table(
     sa.Column("incident_key", sa.String(64)),
     sa.Column("members", _json()),
     sa.Column("merged_into", sa.Integer()),
+    # The hold before resolving (0010): passing runs in a row while recovering, when
+    # the failure came back within the hold (JSON), and the flapping mark.
+    sa.Column("passing_runs", sa.Integer()),
+    sa.Column("returns", _json()),
+    sa.Column("flapping", sa.Boolean()),
     sa.Index(None, "dataset", "opened_at"),
     sa.Index(None, "status"),
     **MYSQL_OPTIONS,

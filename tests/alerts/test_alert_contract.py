@@ -137,3 +137,35 @@ def test_a_contract_round_trips_through_its_json_form() -> None:
     )
     again = load_contract(contract.model_dump(mode="json", by_alias=True))
     assert again == contract
+
+
+def test_resolution_parses_and_a_bad_value_names_its_key_and_line() -> None:
+    contract = parse(
+        """
+        dataset: orders
+        resolution: {after_passes: 2, flapping_after: 4, flapping_within: 3d}
+        """
+    )
+    resolution = contract.resolution  # type: ignore[attr-defined]
+    assert (resolution.after_passes, resolution.flapping_after) == (2, 4)
+    assert resolution.flapping_within == timedelta(days=3)
+    default = parse("dataset: orders\n").resolution  # type: ignore[attr-defined]
+    assert (default.after_passes, default.flapping_after) == (1, 3)
+    assert default.flapping_within == timedelta(days=7)
+    for body, message in [
+        ("{after_passes: 0}", "resolution.after_passes: "),
+        ("{after_pases: 2}", "resolution.after_pases: unknown key 'after_pases'"),
+        ("{flapping_within: soon}", "resolution.flapping_within: "),
+    ]:
+        with pytest.raises(ContractError) as caught:
+            parse(f"dataset: orders\nvolume: {{min_rows: 1}}\nresolution: {body}\n")
+        assert message in str(caught.value)
+        assert str(caught.value).startswith("orders.yml:3: ")
+
+
+def test_resolution_leaves_the_fingerprint_alone() -> None:
+    plain = load_contract({"dataset": "orders", "volume": {"min_rows": 1}})
+    held = load_contract(
+        {"dataset": "orders", "volume": {"min_rows": 1}, "resolution": {"after_passes": 3}}
+    )
+    assert held.fingerprint == plain.fingerprint

@@ -26,12 +26,17 @@ from airflow_opsguard.store.urls import parse_store_url
 
 T0 = datetime(2026, 11, 20, 6, tzinfo=UTC)
 NEW_IN_0009 = ("incident_key", "members", "merged_into")
+NEW_IN_0010 = ("passing_runs", "returns", "flapping")
 # The incidents table as revisions 0006 to 0008 had it.
 _v8 = sa.MetaData()
 INCIDENTS_0008 = sa.Table(
     "opsguard_incidents",
     _v8,
-    *(sa.Column(c.name, c.type) for c in incident_table.columns if c.name not in NEW_IN_0009),
+    *(
+        sa.Column(c.name, c.type)
+        for c in incident_table.columns
+        if c.name not in (*NEW_IN_0009, *NEW_IN_0010)
+    ),
 )
 
 

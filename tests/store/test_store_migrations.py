@@ -68,7 +68,7 @@ def test_head_is_the_newest_shipped_revision() -> None:
     scripts = ScriptDirectory(str(MIGRATIONS))
     assert scripts.get_heads() == [HEAD]
     chain = [rev.revision for rev in scripts.walk_revisions("base", "heads")]
-    assert chain == ["0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert chain == ["0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
 
 
 def test_migration_scripts_are_package_data() -> None:
@@ -86,6 +86,7 @@ def test_migration_scripts_are_package_data() -> None:
         "0007_quarantine.py",
         "0008_baselines.py",
         "0009_incident_episodes.py",
+        "0010_incident_hold.py",
     ]
 
 
