@@ -26,7 +26,7 @@ from sqlalchemy.sql.selectable import FromClause
 from airflow_opsguard.checks.observations import CheckObservation, Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.engines.dialects import regex_search
-from airflow_opsguard.engines.plan import ROWS_LABEL, KnownCounts, Plan, PlannedCheck, build_plan
+from airflow_opsguard.engines.plan import ROWS_LABEL, Counter, Plan, PlannedCheck, build_plan
 from airflow_opsguard.engines.proofs import Proofs, apply_proofs
 from airflow_opsguard.engines.relations import OtherResolver, no_other_tables
 from airflow_opsguard.errors import DataSourceError
@@ -62,7 +62,7 @@ def run_plan(
     parallel: Parallel | None = None,
     count_distinct: bool | DistinctCounter = False,
     proofs: Proofs | None = None,
-    known: KnownCounts | None = None,
+    known: Counter | None = None,
 ) -> Observations:
     """Run the plan of every check of ``contract`` on ``source`` (an opened relation): the
     engines' measuring step (:func:`airflow_opsguard.engines.measuring.measure_source`).
@@ -77,8 +77,9 @@ def run_plan(
     most unique columns are unique. (In a query of its own: DuckDB runs a DISTINCT
     aggregate beside others by holding every column the query reads.) A
     ``count_distinct`` that is a :data:`DistinctCounter` is asked first. ``proofs``
-    (a table's constraints) replace the scans of the checks they prove. ``known`` counts
-    (in-memory data's rows and null counts) replace the aggregates that are plain counts.
+    (a table's constraints) replace the scans of the checks they prove. ``known`` gives
+    plain counts without the scan (in-memory data's null counts), which replace those
+    aggregates.
     """
     plan = build_plan(contract, columns, source, reference, others)
     if proofs is not None:

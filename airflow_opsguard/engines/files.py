@@ -29,7 +29,7 @@ from airflow_opsguard.engines.executor import Parallel, run_plan
 from airflow_opsguard.engines.frame_counts import known_counts
 from airflow_opsguard.engines.listing import list_files
 from airflow_opsguard.engines.opened import OpenedSource
-from airflow_opsguard.engines.plan import KnownCounts
+from airflow_opsguard.engines.plan import Counter
 from airflow_opsguard.engines.relations import (
     OTHER_ALIAS,
     OtherNotFound,
@@ -204,7 +204,7 @@ def _measure(
     *,
     files: FileSet | None = None,
     then: AfterMeasuring | None = None,
-    known: KnownCounts | None = None,
+    known: Counter | None = None,
 ) -> Observations:
     # Files and in-memory data are read by several connections at once: the uniqueness
     # queries run beside the scan.

@@ -10,7 +10,7 @@ counts cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -63,6 +63,21 @@ ROWS_LABEL = "rows"
 Collector = Callable[[dict[str, Any], Callable[[Select[Any]], Sequence[Any]]], CheckObservation]
 
 
+@dataclass(frozen=True)
+class PlainCount:
+    """An aggregate that only counts: the rows (``rows``), a column's nulls (``nulls``)
+    or non-null values (``values``), or its non-null values in (``in``) or not in
+    (``not_in``) a set of text values, compared exactly."""
+
+    what: str
+    column: str | None = None
+    values: tuple[str, ...] = ()
+
+
+# A plain count, if the source knows it without a scan; None otherwise.
+Counter = Callable[[PlainCount], int | None]
+
+
 @dataclass(eq=False)
 class PlannedCheck:
     """How one check is measured: labels of its aggregates in the main scan, and the
@@ -93,18 +108,9 @@ class PlannedCheck:
     withheld: bool = False
     # The database's constraint that proves the check (engines/proofs.py): not measured.
     proof: str | None = None
-    # Roles that are plain counts, role -> (what, column): ("rows", None), ("nulls",
-    # column) or ("values", column). An engine that knows these counts without reading
-    # the values (in-memory Arrow data keeps each column's null count) fills them in.
-    counts: dict[str, tuple[str, str | None]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class KnownCounts:
-    """What a source knows without a scan: its rows, and the nulls of some columns."""
-
-    rows: int
-    nulls: Mapping[str, int]
+    # Roles whose aggregate is a plain count: an engine that knows the count without
+    # the scan (in-memory Arrow data keeps each column's null count) fills it in.
+    counts: dict[str, PlainCount] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,19 +129,14 @@ class Plan:
                 columns.extend(e.label(name) for name, e in labelled if name not in self.answered)
         return sa.select(*columns).select_from(self.source)
 
-    def answer_counts(self, known: KnownCounts) -> None:
-        """Take the plain counts (rows, and the nulls and values of the columns whose
-        nulls are known) out of the scan: the source knows them without reading values."""
-        rows, nulls = known.rows, known.nulls
+    def answer_counts(self, counter: Counter) -> None:
+        """Take the plain counts that ``counter`` knows out of the scan."""
         for index, planned in enumerate(self.checks):
-            for role, (what, column) in planned.counts.items():
-                if role not in planned.aggregates:
-                    continue
-                if what == "rows":
-                    self.answered[self.label(index, role)] = rows
-                elif column is not None and column in nulls:
-                    found = nulls[column] if what == "nulls" else rows - nulls[column]
-                    self.answered[self.label(index, role)] = found
+            for role, count in planned.counts.items():
+                if role in planned.aggregates:
+                    found = counter(count)
+                    if found is not None:
+                        self.answered[self.label(index, role)] = found
 
     @staticmethod
     def label(index: int, role: str) -> str:
@@ -176,7 +177,8 @@ def build_plan(
     planned = [planner.plan(key) for key in check_keys(contract)]
     for name, aggregates, counts in metric_aggregates(contract, observed, source):
         key = f"{METRIC_KEY_PREFIX}{name}"
-        planned.append(PlannedCheck(key=key, aggregates=aggregates, metric=name, counts=counts))
+        counted = {role: PlainCount(what, column) for role, (what, column) in counts.items()}
+        planned.append(PlannedCheck(key=key, aggregates=aggregates, metric=name, counts=counted))
     return Plan(source=source, checks=planned)
 
 
@@ -282,7 +284,7 @@ class _Planner:
         }
         planned.aggregates["value"] = functions[check.statistic]
         planned.aggregates["considered"] = sa.func.count(col)
-        planned.counts["considered"] = ("values", check.column)
+        planned.counts["considered"] = PlainCount("values", check.column)
         return planned
 
     def _unique(self, planned: PlannedCheck, check: UniqueCheck) -> PlannedCheck:
@@ -291,7 +293,7 @@ class _Planner:
         compared = sa.or_(*(c.is_not(None) for c in cols))
         planned.aggregates["considered"] = count_where(compared)
         if len(cols) == 1:
-            planned.counts["considered"] = ("values", check.columns[0])
+            planned.counts["considered"] = PlainCount("values", check.columns[0])
             planned.distinct = sa.select(
                 sa.func.count(sa.distinct(cols[0])), sa.func.count(cols[0])
             ).select_from(self.source)
@@ -320,9 +322,16 @@ class _Planner:
         planned.aggregates["considered"] = considered
         planned.aggregates["failing"] = count_where(predicate)
         if isinstance(check, NotNullCheck):
-            planned.counts = {"considered": ("rows", None), "failing": ("nulls", check.column)}
+            planned.counts = {
+                "considered": PlainCount("rows"),
+                "failing": PlainCount("nulls", check.column),
+            }
         else:
-            planned.counts = {"considered": ("values", check.column)}
+            planned.counts = {"considered": PlainCount("values", check.column)}
+        if isinstance(check, AllowedCheck | NotAllowedCheck) and column.type == "string":
+            what = "not_in" if isinstance(check, AllowedCheck) else "in"
+            values = tuple(_values(check.values, column))
+            planned.counts["failing"] = PlainCount(what, check.column, values)
         if isinstance(check, RangeCheck):
             planned.aggregates["minimum"] = sa.func.min(col)
             planned.aggregates["maximum"] = sa.func.max(col)

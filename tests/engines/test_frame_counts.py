@@ -16,6 +16,7 @@ import pytest
 from airflow_opsguard import load_contract, validate
 from airflow_opsguard.engines import files
 from airflow_opsguard.engines.frame_counts import known_counts
+from airflow_opsguard.engines.plan import PlainCount
 
 NOW = datetime(2026, 1, 2)
 CONTRACT: dict[str, Any] = {
@@ -25,7 +26,7 @@ CONTRACT: dict[str, Any] = {
             {"name": "id", "type": "integer", "nullable": False, "unique": True},
             {"name": "amount", "type": "float", "nullable": False, "min": 0, "max": 10},
             {"name": "label", "type": "string", "nullable": False, "allowed": ["a", "b"]},
-            {"name": "note", "type": "string"},
+            {"name": "note", "type": "string", "not_allowed": ["x", "q"]},
             {"name": "loose", "type": "string", "nullable": False},
             {"name": "at", "type": "timestamp", "nullable": False},
         ]
@@ -67,6 +68,11 @@ def test_pandas_counts_are_the_scans_counts() -> None:
     assert known.rows == 6
     # NaN and None in floats, None in Arrow text, NaT: as DuckDB reads them; no object column.
     assert known.nulls == {"id": 0, "amount": 2, "label": 2, "note": 3, "at": 3}
+    assert set(known.texts) == {"label", "note"}
+    assert known(PlainCount("not_in", "label", ("a", "b"))) == 1  # "c"; nulls never fail
+    assert known(PlainCount("in", "label", ("a", "A"))) == 2  # case counts
+    assert known(PlainCount("not_in", "label", ())) == 4
+    assert known(PlainCount("values", "loose")) is None  # an object column: the scan's
 
 
 def test_arrow_counts_keep_nan_apart_from_null() -> None:
@@ -84,6 +90,8 @@ def test_results_equal_a_full_scan(monkeypatch: pytest.MonkeyPatch, kind: str) -
     assert found == _scanned(monkeypatch, data)
     failing = {name: count for name, _, count, _, _ in found}
     assert failing["not_null(label)"] == 2
+    assert failing["allowed(label)"] == 1
+    assert failing["not_allowed(note)"] == 1
     assert failing["not_null(loose)"] == 2
     assert failing["not_null(at)"] == 3
     assert failing["not_null(amount)"] == 2  # NaN read as null (Arrow: made null by from_pandas)
