@@ -280,3 +280,180 @@ def number(value: float) -> str:
 def percent(value: float) -> str:
     """A fraction as a percentage: 0.0123 -> 1.23%."""
     return f"{value * 100:.3g}%"
+
+
+# ------------------------------------------------------------------------------ histograms
+
+HIST_HEIGHT = 170  # bins: columns of bars over the bin edges
+HIST_BOTTOM = 34  # room for the edge labels and the axis title
+ROW = 14  # categories: one row of two bars each
+ROW_LEFT = 110  # room for a category's name
+EDGE_LABELS = 7  # at most this many edge labels under the bins
+NAME_CHARACTERS = 18
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class HistogramCell:
+    """One bin or category: the reference's bar and the current one, side by side."""
+
+    label: str
+    reference: float  # shares, 0..1
+    current: float
+    ref: Rect
+    cur: Rect
+    title: str
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """The reference against the current distribution over the reference's cells:
+    ``columns`` for bins (edges along the x axis), ``rows`` for categories (names on
+    the left). ``share_ticks`` run along the share axis (y for columns, x for rows);
+    ``cell_ticks`` name the edges between bins, or the categories."""
+
+    width: int
+    height: int
+    orientation: Literal["columns", "rows"]
+    cells: tuple[HistogramCell, ...]
+    share_ticks: tuple[Tick, ...]
+    cell_ticks: tuple[Tick, ...]
+    axis_title: str
+    plot_left: int
+    plot_right: int
+    plot_top: int
+    plot_bottom: int
+
+
+def histogram(
+    labels: Sequence[str],
+    reference: Sequence[float],
+    current: Sequence[float],
+    *,
+    edges: Sequence[float] | None = None,
+    axis_title: str = "",
+) -> Histogram:
+    """The geometry of a paired histogram. ``edges`` (one fewer than the cells) make
+    it a histogram of bins, drawn as columns of equal width (the reference's bins hold
+    equal shares of it, so its bars are level and the current bars show the move) with
+    the edges labelled between them; without, the cells are categories, drawn as rows."""
+    highest = max([*reference, *current, 0.0]) or 1.0
+    shares = nice_ticks(0.0, highest, Y_TICKS, "fraction")
+    top_share = shares[-1]
+    if edges is not None:
+        return _columns(labels, reference, current, edges, shares, top_share, axis_title)
+    return _rows(labels, reference, current, shares, top_share, axis_title)
+
+
+def _title(label: str, reference: float, current: float) -> str:
+    return f"{label}: reference {percent(reference)}, current {percent(current)}"
+
+
+def _columns(
+    labels: Sequence[str],
+    reference: Sequence[float],
+    current: Sequence[float],
+    edges: Sequence[float],
+    shares: Sequence[float],
+    top_share: float,
+    axis_title: str,
+) -> Histogram:
+    left, right = PAD_LEFT, WIDTH - PAD_RIGHT
+    top, bottom = PAD_TOP, HIST_HEIGHT - HIST_BOTTOM
+    slot = (right - left) / max(len(labels), 1)
+
+    def height(share: float) -> float:
+        return round(share / top_share * (bottom - top), 1)
+
+    cells = []
+    for index, (label, ref, cur) in enumerate(zip(labels, reference, current, strict=True)):
+        x = left + index * slot
+        half = slot * 0.42
+        cells.append(
+            HistogramCell(
+                label,
+                ref,
+                cur,
+                Rect(round(x + slot * 0.08, 1), bottom - height(ref), round(half, 1), height(ref)),
+                Rect(round(x + slot * 0.5, 1), bottom - height(cur), round(half, 1), height(cur)),
+                _title(label, ref, cur),
+            )
+        )
+    step = math.ceil(len(edges) / EDGE_LABELS) if edges else 1
+    cell_ticks = tuple(
+        Tick(round(left + (index + 1) * slot, 1), number(edge))
+        for index, edge in enumerate(edges)
+        if index % step == 0
+    )
+    return Histogram(
+        width=WIDTH,
+        height=HIST_HEIGHT,
+        orientation="columns",
+        cells=tuple(cells),
+        share_ticks=tuple(
+            Tick(round(bottom - height(v), 1), s) for v, s in distinct_labels(shares, "fraction")
+        ),
+        cell_ticks=cell_ticks,
+        axis_title=axis_title,
+        plot_left=left,
+        plot_right=right,
+        plot_top=top,
+        plot_bottom=bottom,
+    )
+
+
+def _rows(
+    labels: Sequence[str],
+    reference: Sequence[float],
+    current: Sequence[float],
+    shares: Sequence[float],
+    top_share: float,
+    axis_title: str,
+) -> Histogram:
+    left, right, top = ROW_LEFT, WIDTH - PAD_RIGHT, PAD_TOP
+    bottom = top + ROW * len(labels)
+
+    def width(share: float) -> float:
+        return round(share / top_share * (right - left), 1)
+
+    cells = tuple(
+        HistogramCell(
+            label,
+            ref,
+            cur,
+            Rect(left, top + index * ROW + 1, width(ref), 5.5),
+            Rect(left, top + index * ROW + 6.5, width(cur), 5.5),
+            _title(label, ref, cur),
+        )
+        for index, (label, ref, cur) in enumerate(zip(labels, reference, current, strict=True))
+    )
+    names = tuple(
+        Tick(top + index * ROW + ROW / 2 + 3, _shortened(label))
+        for index, label in enumerate(labels)
+    )
+    return Histogram(
+        width=WIDTH,
+        height=bottom + PAD_BOTTOM + (12 if axis_title else 0),
+        orientation="rows",
+        cells=cells,
+        share_ticks=tuple(Tick(left + width(v), s) for v, s in distinct_labels(shares, "fraction")),
+        cell_ticks=names,
+        axis_title=axis_title,
+        plot_left=left,
+        plot_right=right,
+        plot_top=top,
+        plot_bottom=bottom,
+    )
+
+
+def _shortened(label: str) -> str:
+    if len(label) <= NAME_CHARACTERS:
+        return label
+    return label[: NAME_CHARACTERS - 1] + "…"

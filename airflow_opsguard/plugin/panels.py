@@ -2,8 +2,9 @@
 
 A check's pass/fail history is the status strip; a chart is added only where a number
 moves: the data's age against its freshness limits, the row count inside its expected
-range, a drift score against its thresholds (with the reference and current shares of
-the cells that moved most), a failing-row count, and run metrics that vary. Left out:
+range, a drift score against its thresholds (with the reference's and the latest run's
+histograms over every bin or category; older results, which kept only the cells that
+moved most, show those), a failing-row count, and run metrics that vary. Left out:
 flat series, metrics that repeat a check (``rows`` beside a volume check, ``drift(x)``
 beside a distribution check) and the means of id columns (a mean of ids says nothing).
 """
@@ -18,7 +19,9 @@ from typing import Any, Literal
 from airflow_opsguard.plugin.charts import (
     Bar,
     Chart,
+    Histogram,
     Unit,
+    histogram,
     paired_bars,
     time_chart,
     varies,
@@ -44,6 +47,11 @@ class Panel:
     note: str | None = None
     bars: tuple[Bar, ...] = ()
     bars_caption: str | None = None
+    histogram: Histogram | None = None
+    histogram_caption: str | None = None
+    # A drift check's latest score against its thresholds, and that run's verdict.
+    score: str | None = None
+    score_status: str | None = None
 
 
 def panels(
@@ -142,14 +150,86 @@ def _drift(series: Series, latest: Mapping[str, Any]) -> Panel | None:
     if chart is None:
         return None
     method = latest.get("method")
-    cells = latest.get("bins") or latest.get("categories") or []
+    kind = f"drift score ({method})" if method else "drift score"
+    score = _score(latest)
+    status = series.points[-1].status if series.points else None
+    shape = _histogram(_column_of(series.name) or series.name, latest.get("histogram"))
+    if shape is not None:  # the whole distribution
+        drawn, described = shape
+        return Panel(
+            series.name,
+            kind,
+            chart,
+            histogram=drawn,
+            histogram_caption=described,
+            score=score,
+            score_status=status,
+        )
+    cells = latest.get("bins") or latest.get("categories") or []  # older results
     bars = paired_bars([c for c in cells if isinstance(c, dict)])
-    caption = None
+    caption: str | None = None
     if bars:
         what = "bins" if latest.get("bins") else "values"
         caption = f"Reference against the latest run: the {what} that moved most"
-    kind = f"drift score ({method})" if method else "drift score"
-    return Panel(series.name, kind, chart, bars=bars, bars_caption=caption)
+    return Panel(
+        series.name, kind, chart, bars=bars, bars_caption=caption, score=score, score_status=status
+    )
+
+
+def _score(latest: Mapping[str, Any]) -> str | None:
+    """``wasserstein 0.47, 0.467 beyond sampling noise · warn from 0.15 · fail from 0.3``."""
+    method, value = latest.get("method"), _number(latest.get("statistic"))
+    if not method or value is None:
+        return None
+    parts = [f"{method} {value:.3g}"]
+    beyond = _number(latest.get("beyond_noise"))
+    if beyond is not None and beyond != value:
+        parts[0] += f", {beyond:.3g} beyond sampling noise"
+    for key in ("warn", "fail"):
+        level = _number(latest.get(key))
+        if level is not None:
+            parts.append(f"{key} from {level:g}")
+    return " · ".join(parts)
+
+
+def _histogram(column: str, stored: Any) -> tuple[Histogram, str] | None:
+    """The stored histogram drawn, with its caption; None when the result has none
+    (stored before results kept it) or it is not the shape docs/drift.md gives."""
+    if not isinstance(stored, Mapping):
+        return None
+    labels, reference, current = (stored.get(k) for k in ("labels", "reference", "current"))
+    if not (
+        isinstance(labels, list)
+        and isinstance(reference, list)
+        and isinstance(current, list)
+        and 0 < len(labels) == len(reference) == len(current)
+        and all(_number(v) is not None for v in [*reference, *current])
+    ):
+        return None
+    names = [str(label) for label in labels]
+    ref, cur = [float(v) for v in reference], [float(v) for v in current]
+    if stored.get("cells") == "bins":
+        edges = stored.get("edges")
+        if not isinstance(edges, list) or len(edges) != len(labels) - 1:
+            return None
+        if not all(_number(e) is not None for e in edges):
+            return None
+        merged = stored.get("merged")
+        per_bar = (
+            f", {merged} reference bins per bar" if isinstance(merged, int) and merged > 1 else ""
+        )
+        title = f"{column}: the reference's quantile bins, open at both ends{per_bar}"
+        drawn = histogram(names, ref, cur, edges=[float(e) for e in edges], axis_title=title)
+        caption = f"Reference against the latest run, all {len(names)} bins (share of values)"
+        return drawn, caption
+    folded = stored.get("folded")
+    extra = f" ({folded} rarer ones in (other))" if isinstance(folded, int) and folded else ""
+    withheld = " Names withheld (samples: false): #1 is the reference's most frequent value."
+    caption = (
+        f"Reference against the latest run: the reference's {len(names) - 1} most frequent "
+        f"values and the rest{extra}, share of values.{withheld if stored.get('withheld') else ''}"
+    )
+    return histogram(names, ref, cur, axis_title="share of values"), caption
 
 
 def _metric_panels(checks: Sequence[Series], metrics: Sequence[Series]) -> list[Panel]:
