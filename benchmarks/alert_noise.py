@@ -1,8 +1,9 @@
 """Alert noise: a scripted month of daily gate runs, counting incidents and messages per
 route against what an on-call engineer wants (one page per failure episode).
 
-    .venv/bin/python benchmarks/alert_noise.py             # the month, a table
-    .venv/bin/python benchmarks/alert_noise.py --json      # the same, as JSON
+    .venv/bin/python benchmarks/alert_noise.py                   # holds of 1 and 2 passes
+    .venv/bin/python benchmarks/alert_noise.py --after-passes 2  # one hold only
+    .venv/bin/python benchmarks/alert_noise.py --json            # the same, as JSON
 
 Six datasets run one gate a day for 30 days through the real pipeline
 (:func:`airflow_opsguard.pipeline.run_gate` with ``alert=True``: the verdict is stored
@@ -19,14 +20,20 @@ its own Airflow-like DAG run, on the data of its script:
 Each contract has a schema, freshness (1 day), volume, ``not_null`` and ``min`` on
 ``amount``, and a ``row_count_change`` history check, with three routes: a chat
 webhook (``fail``, ``escalate``), a pager webhook (``fail``) and the log (``fail``,
-``warn``); escalation stays at its default (after 3 failing runs). The webhooks are a
-local HTTP server that records what it is sent; the log is read from the logger.
+``warn``); escalation stays at its default (after 3 failing runs). The month runs once
+per hold (``resolution: {after_passes: N}``; 1 is the default: the first passing run
+resolves). The webhooks are a local HTTP server that records what it is sent; the log
+is read from the logger.
 
-Reported per dataset: failing runs, failure episodes (runs of consecutive failing
-verdicts), incidents opened, and per route the messages sent, against the ideal: for
-each episode one "opened" message, one "resolved" once it ends, and (chat only) one
-escalation for an episode of 3 failing runs or more. "recovered while failing" counts
-recovery messages sent by a run whose verdict was fail: never wanted.
+Reported per dataset: failing runs, streaks (runs of consecutive failing verdicts),
+*problems* (what an on-call engineer counts as one thing to fix: streaks separated by a
+single passing run are one problem, as a check that flaps every other day is one
+fault), incidents opened, per route the messages sent against the ideal (for each
+problem one "opened" message, one "resolved" once it ends, and (chat only) one
+escalation for a problem of 3 failing runs or more), incidents marked flapping, and the
+mean time to resolve (days, from the store's incident stats): what a hold costs, as
+every real resolution waits for it. "recovered while failing" counts recovery messages
+sent by a run whose verdict was fail: never wanted.
 
 Only the public API is used, so the same script measures another version of the
 package: put its checkout first on ``PYTHONPATH`` (docs/alerts.md has the figures of
@@ -70,6 +77,8 @@ DAY0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 ROWS = 200
 ROUTES = ("chat", "pager", "log")
 ESCALATE_AFTER = 3  # the contract default: after_failures
+PROBLEM_GAP = 1  # passing runs between failing runs of one problem (a flap)
+HOLDS = (1, 2)  # resolution.after_passes compared by default
 
 Frame = Callable[[int], pd.DataFrame]
 
@@ -131,8 +140,10 @@ SCRIPTS: dict[str, Callable[[int], Frame]] = {
 }
 
 
-def contract(dataset: str, hook_url: str) -> dict[str, Any]:
+def contract(dataset: str, hook_url: str, after_passes: int | None = None) -> dict[str, Any]:
+    hold = {} if after_passes is None else {"resolution": {"after_passes": after_passes}}
     return {
+        **hold,
         "dataset": dataset,
         "owner": "data-platform@example.com",
         "schema": {
@@ -225,6 +236,9 @@ class DatasetOutcome:
     incidents: int
     messages: dict[str, Counter[str]]
     recovered_while_failing: int
+    flapping: int = 0  # incidents marked flapping
+    mttr_days: float | None = None  # mean time to resolve, from the store
+    resolved_days: list[int] = field(default_factory=list)  # days the pager heard "resolved"
 
     @property
     def failing_runs(self) -> int:
@@ -242,10 +256,33 @@ class DatasetOutcome:
                 start = None
         return found
 
+    def problems(self) -> list[tuple[int, int, bool, int]]:
+        """(first day, failing runs, ended within the month, first day it passed
+        again) of each problem: streaks with at most PROBLEM_GAP passing runs between
+        them are one."""
+        found: list[tuple[int, int, bool, int]] = []
+        for start, length, ended in self.episodes():
+            if found and start - found[-1][3] <= PROBLEM_GAP:
+                first, runs, _, _ = found[-1]
+                found[-1] = (first, runs + length, ended, start + length)
+            else:
+                found.append((start, length, ended, start + length))
+        return found
+
+    def resolution_delay(self) -> float | None:
+        """Mean runs from the first passing run after a problem to its "resolved"
+        message (0: resolved by the run that passed)."""
+        delays = [
+            min(day for day in self.resolved_days if day >= end) - end
+            for _, _, ended, end in self.problems()
+            if ended and any(day >= end for day in self.resolved_days)
+        ]
+        return sum(delays) / len(delays) if delays else None
+
     def ideal(self, route: str) -> int:
-        """One opened and one resolved message per episode; chat also escalates once."""
+        """One opened and one resolved message per problem; chat also escalates once."""
         total = 0
-        for _, length, ended in self.episodes():
+        for _, length, ended, _ in self.problems():
             total += 1 + int(ended)
             if route == "chat" and length >= ESCALATE_AFTER:
                 total += 1
@@ -253,9 +290,12 @@ class DatasetOutcome:
 
 
 def run_month(
-    work: Path, scripts: dict[str, Callable[[int], Frame]] | None = None
+    work: Path,
+    scripts: dict[str, Callable[[int], Frame]] | None = None,
+    after_passes: int | None = None,
 ) -> list[DatasetOutcome]:
-    """The month of every dataset of ``scripts`` (default: all of SCRIPTS)."""
+    """The month of every dataset of ``scripts`` (default: all of SCRIPTS), with
+    ``resolution: {after_passes: N}`` in each contract (None: the contract default)."""
     received = Received()
     handler = LogRoute(received)
     alerts_log = logging.getLogger("airflow_opsguard.alerts")
@@ -265,7 +305,7 @@ def run_month(
     try:
         with (
             recording_server(received) as hook,
-            ResultStore(f"sqlite:///{work / 'opsguard.db'}") as store,
+            ResultStore(f"sqlite:///{work / f'opsguard-{after_passes}.db'}") as store,
         ):
             for dataset, days in (scripts or SCRIPTS).items():
                 received.messages.clear()
@@ -276,7 +316,7 @@ def run_month(
                     moment = DAY0 + timedelta(days=day)
                     before = len(received.messages)
                     outcome = run_gate(
-                        contract(dataset, hook),
+                        contract(dataset, hook, after_passes),
                         data=days(day)(day),
                         now=moment,
                         store=store,
@@ -298,10 +338,23 @@ def run_month(
                 per_route: dict[str, Counter[str]] = {r: Counter() for r in ROUTES}
                 for route, event, _ in received.messages:
                     per_route[route][event] += 1
-                opened = IncidentStore(store).incidents(dataset=dataset, statuses=(), limit=1000)
+                incidents = IncidentStore(store)
+                opened = incidents.incidents(dataset=dataset, statuses=(), limit=1000)
+                mttr = incidents.stats(dataset=dataset).mean_time_to_resolve
                 outcomes.append(
                     DatasetOutcome(
-                        dataset, verdicts, len(opened), per_route, recovered_while_failing
+                        dataset,
+                        verdicts,
+                        len(opened),
+                        per_route,
+                        recovered_while_failing,
+                        flapping=sum(i.flapping for i in opened),
+                        mttr_days=None if mttr is None else mttr / 86400,
+                        resolved_days=[
+                            day
+                            for route, event, day in received.messages
+                            if route == "pager" and event == "recover"
+                        ],
                     )
                 )
     finally:
@@ -311,12 +364,13 @@ def run_month(
 
 def report(outcomes: list[DatasetOutcome]) -> str:
     head = (
-        "| dataset | failing runs | episodes | incidents | "
+        "| dataset | failing runs | streaks | problems | incidents | "
         + " | ".join(f"{r} sent (ideal)" for r in ROUTES)
-        + " | recovered while failing |"
+        + " | recovered while failing | flapping | resolved (runs late) |"
     )
-    lines = [head, "|" + "---|" * (5 + len(ROUTES))]
+    lines = [head, "|" + "---|" * (8 + len(ROUTES))]
     totals = Counter[str]()
+    delays: list[float] = []
     for o in outcomes:
         cells = []
         for route in ROUTES:
@@ -326,31 +380,47 @@ def report(outcomes: list[DatasetOutcome]) -> str:
             cells.append(f"{sent} ({o.ideal(route)})")
         totals["failing"] += o.failing_runs
         totals["episodes"] += len(o.episodes())
+        totals["problems"] += len(o.problems())
         totals["incidents"] += o.incidents
         totals["rwf"] += o.recovered_while_failing
+        totals["flapping"] += o.flapping
+        if (delay := o.resolution_delay()) is not None:
+            delays += [delay] * sum(ended for _, _, ended, _ in o.problems())
         lines.append(
-            f"| {o.dataset} | {o.failing_runs} | {len(o.episodes())} | {o.incidents} | "
+            f"| {o.dataset} | {o.failing_runs} | {len(o.episodes())} | {len(o.problems())} | "
+            f"{o.incidents} | "
             + " | ".join(cells)
-            + f" | {o.recovered_while_failing} |"
+            + f" | {o.recovered_while_failing} | {o.flapping} | {_runs(o.resolution_delay())} |"
         )
+    mean = sum(delays) / len(delays) if delays else None
     lines.append(
-        f"| **all** | {totals['failing']} | {totals['episodes']} | {totals['incidents']} | "
+        f"| **all** | {totals['failing']} | {totals['episodes']} | {totals['problems']} | "
+        f"{totals['incidents']} | "
         + " | ".join(f"{totals[f'{r}_sent']} ({totals[f'{r}_ideal']})" for r in ROUTES)
-        + f" | {totals['rwf']} |"
+        + f" | {totals['rwf']} | {totals['flapping']} | {_runs(mean)} |"
     )
     return "\n".join(lines)
 
 
-def as_json(outcomes: list[DatasetOutcome]) -> dict[str, Any]:
+def _runs(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def as_json(outcomes: list[DatasetOutcome], after_passes: int | None = None) -> dict[str, Any]:
     return {
         "version": airflow_opsguard.__version__,
         "days": DAYS,
+        "after_passes": after_passes,
         "datasets": [
             {
                 "dataset": o.dataset,
                 "failing_runs": o.failing_runs,
                 "episodes": len(o.episodes()),
+                "problems": len(o.problems()),
                 "incidents": o.incidents,
+                "flapping": o.flapping,
+                "mttr_days": o.mttr_days,
+                "resolution_delay_runs": o.resolution_delay(),
                 "messages": {r: dict(o.messages[r]) for r in ROUTES},
                 "ideal": {r: o.ideal(r) for r in ROUTES},
                 "recovered_while_failing": o.recovered_while_failing,
@@ -363,15 +433,27 @@ def as_json(outcomes: list[DatasetOutcome]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--after-passes",
+        type=int,
+        action="append",
+        help="resolution.after_passes of the contracts (repeatable; default: 1 and 2; "
+        "0: leave the key out, for versions without it)",
+    )
     args = parser.parse_args(argv)
+    holds = args.after_passes or list(HOLDS)
     logging.getLogger("airflow_opsguard").propagate = False  # the table, not the logs
+    results = []
     with tempfile.TemporaryDirectory(prefix="opsguard-noise-") as folder:
-        outcomes = run_month(Path(folder))
+        for hold in holds:
+            results.append((hold, run_month(Path(folder), after_passes=hold or None)))
     if args.json:
-        print(json.dumps(as_json(outcomes), indent=2))
-    else:
-        where = Path(airflow_opsguard.__file__).parent
-        print(f"airflow-opsguard {airflow_opsguard.__version__} ({where}): {DAYS} daily runs each")
+        print(json.dumps([as_json(outcomes, hold or None) for hold, outcomes in results], indent=2))
+        return 0
+    where = Path(airflow_opsguard.__file__).parent
+    print(f"airflow-opsguard {airflow_opsguard.__version__} ({where}): {DAYS} daily runs each")
+    for hold, outcomes in results:
+        print(f"\nresolution.after_passes: {hold or 'not set'}")
         print(report(outcomes))
     return 0
 

@@ -1,7 +1,8 @@
 """benchmarks/alert_noise.py's month, on the two datasets that were noisy: a stale
-source followed by a renamed column, and a flapping check. Every route gets what an
-on-call engineer wants (one opened and one resolved message per failure episode) and
-no run that fails says "recovered"."""
+source followed by a renamed column, and a flapping check. A real failure episode gets
+one opened and one resolved message per route, and no run that fails says "recovered";
+a flapping check pages once per flap by default, and once in all with a hold of two
+passing runs (resolution.after_passes: 2), which resolves everything one run later."""
 
 from __future__ import annotations
 
@@ -35,9 +36,26 @@ def test_the_noisy_datasets_of_the_month_send_one_message_per_change(tmp_path: P
     assert dict(mixed.messages["pager"]) == {"fail": 1, "recover": 1}
     assert dict(mixed.messages["chat"]) == {"fail": 1, "escalate": 1, "recover": 1}
     assert mixed.recovered_while_failing == 0
+    assert mixed.resolution_delay() == 0  # resolved by the run that passed
+    # By default the first passing run resolves: each flap is an incident and a page,
+    # and the third within a week is marked flapping.
     flapping = outcomes["flapping"]
-    assert (len(flapping.episodes()), flapping.incidents) == (5, 5)
+    assert (len(flapping.episodes()), len(flapping.problems()), flapping.incidents) == (5, 1, 5)
+    assert dict(flapping.messages["pager"]) == {"fail": 5, "recover": 5}
+    assert flapping.flapping == 3
+    assert "| **all** |" in bench.report(list(outcomes.values()))
+
+
+def test_a_hold_of_two_passes_pages_the_flapping_check_once(tmp_path: Path) -> None:
+    bench = benchmark()
+    chosen = {k: bench.SCRIPTS[k] for k in ("null_spikes", "flapping")}
+    outcomes = {o.dataset: o for o in bench.run_month(tmp_path, chosen, after_passes=2)}
+    flapping = outcomes["flapping"]
+    assert (len(flapping.problems()), flapping.incidents, flapping.flapping) == (1, 1, 1)
+    assert dict(flapping.messages["pager"]) == {"fail": 1, "recover": 1}
+    assert dict(flapping.messages["chat"]) == {"fail": 1, "escalate": 1, "recover": 1}
     for outcome in outcomes.values():
         for route in bench.ROUTES:
             assert sum(outcome.messages[route].values()) == outcome.ideal(route), route
-    assert "| **all** |" in bench.report(list(outcomes.values()))
+        assert outcome.recovered_while_failing == 0
+        assert outcome.resolution_delay() == 1  # the price: one more run to resolve
