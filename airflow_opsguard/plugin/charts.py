@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -50,6 +50,7 @@ class Threshold:
     y: float
     label: str
     level: Literal["warn", "fail", "expected"]
+    label_y: float = 0.0  # where its label sits: above the line, below when crowded
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,8 @@ def time_chart(
         dots=dots,
         x_ticks=time_ticks(first, last, x_of),
         y_ticks=tuple(Tick(y_of(v), s) for v, s in distinct_labels(y_ticks_values, unit)),
-        thresholds=tuple(
-            Threshold(y_of(v), f"{text} {label_of(v)}", lv) for v, text, lv in thresholds
+        thresholds=_labelled(
+            [Threshold(y_of(v), f"{text} {label_of(v)}", lv) for v, text, lv in thresholds]
         ),
         band=Band(y_of(band[1]), y_of(band[0]), band[2]) if band else None,
         corridor=_corridor(
@@ -161,6 +162,23 @@ def time_chart(
         plot_top=top,
         plot_bottom=bottom,
     )
+
+
+LABEL_GAP = 12  # px: closer threshold labels (9 px type) would touch
+
+
+def _labelled(lines: Sequence[Threshold]) -> tuple[Threshold, ...]:
+    """Each line's label above it, or below it when the line above is too close (warn
+    and fail levels a few pixels apart would print over each other)."""
+    placed: list[Threshold] = []
+    above: float | None = None  # the label y of the line just above
+    for line in sorted(lines, key=lambda t: t.y):
+        label_y = line.y - 3
+        if above is not None and label_y - above < LABEL_GAP:
+            label_y = line.y + 9
+        placed.append(replace(line, label_y=label_y))
+        above = label_y
+    return tuple(placed)
 
 
 def _corridor(
