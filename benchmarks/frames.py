@@ -117,14 +117,29 @@ def opsguard(frame: Any, contract: Any) -> Numbers:
         numbers[key] = checks[name].failing_count
     newest = checks["freshness(created_at)"].metrics["newest"]
     numbers["newest(created_at)"] = datetime.fromisoformat(newest).replace(tzinfo=None)
+    numbers["fresh"] = checks["freshness(created_at)"].status != "fail"
     numbers["schema_ok"] = all(c.status == "pass" for c in result.checks if c.type == "schema")
     return numbers
 
 
+# The schema by hand: each column's pandas dtype, as the contract's types read them.
+HAND_TYPES = {
+    "order_id": ("int64",),
+    "amount": ("float64",),
+    "country": ("str", "string", "object"),
+    "email": ("str", "string", "object"),
+    "created_at": ("datetime64[us]", "datetime64[ns]"),
+    "status": ("str", "string", "object"),
+}
+
+
 def by_hand(df: Any) -> Numbers:
-    """The same numbers, written in pandas as a data engineer would."""
+    """The same eight checks, written in pandas as a data engineer would: the columns and
+    their types, nulls in four columns, duplicated ids, amounts out of range, countries
+    outside the set, and the newest order against the freshness limit."""
     amount = df["amount"]
     nulls = df[list(NOT_NULL)].isna().sum()
+    newest = df["created_at"].max().to_pydatetime()
     return {
         "rows": len(df),
         **{f"nulls({c})": int(nulls[c]) for c in NOT_NULL},
@@ -133,10 +148,10 @@ def by_hand(df: Any) -> Numbers:
             (amount.notna() & ~amount.between(AMOUNT_MIN, AMOUNT_MAX)).sum()
         ),
         "not_in_set(country)": int((df["country"].notna() & ~df["country"].isin(COUNTRIES)).sum()),
-        "newest(created_at)": df["created_at"].max().to_pydatetime(),
+        "newest(created_at)": newest,
+        "fresh": newest >= NOW - FAIL_AFTER,
         "schema_ok": list(df.columns) == list(COLUMNS)
-        and str(df["order_id"].dtype) == "int64"
-        and str(df["amount"].dtype) == "float64",
+        and all(str(df[c].dtype) in types for c, types in HAND_TYPES.items()),
     }
 
 
@@ -190,6 +205,7 @@ class GreatExpectations:
                 numbers[GX_COUNTS[kind, column]] = int(item.result["unexpected_count"])
             elif kind == "expect_column_max_to_be_between":
                 numbers["newest(created_at)"] = item.result["observed_value"].to_pydatetime()
+                numbers["fresh"] = bool(item.success)
             else:
                 numbers["schema_ok"] = numbers["schema_ok"] and bool(item.success)
         return numbers
