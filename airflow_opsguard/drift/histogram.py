@@ -17,7 +17,8 @@ UI draws it; people and tools read it from the stored JSON. Its shape is stable
 
 A result stays small whatever the contract's ``bins`` (up to 1,000) and ``top`` (up to
 10,000): beyond :data:`MAX_CELLS` cells adjacent bins are merged (their shares add up)
-and the rarer categories are counted in "other". With ``samples: false`` the category
+and the rarer categories are counted in "other"; a category name longer than
+:data:`LABEL_CHARACTERS` is cut. With ``samples: false`` the category
 names, which are values, are withheld: the cells keep their shares under neutral labels
 (``#1`` is the reference's most frequent value).
 """
@@ -31,7 +32,8 @@ from typing import Any
 from airflow_opsguard.drift.observations import CurrentColumn
 from airflow_opsguard.drift.profile import Category, ColumnProfile, bin_label
 
-MAX_CELLS = 60  # the most cells a result keeps (21 bins and 51 categories by default)
+MAX_CELLS = 60  # the most cells a result keeps (20 bins and 51 categories by default)
+LABEL_CHARACTERS = 80  # a longer category name is cut: the label names, it does not quote
 OTHER = "(other)"
 
 
@@ -84,6 +86,8 @@ def _categories(
 def _text(value: Category) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if len(value) > LABEL_CHARACTERS:
+        return value[: LABEL_CHARACTERS - 1] + "…"
     return value
 
 
