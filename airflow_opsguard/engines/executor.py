@@ -85,8 +85,7 @@ def run_plan(
     if proofs is not None:
         apply_proofs(plan, contract, proofs)
     mark_inexpressible(plan, connection.dialect)
-    if known is not None:
-        plan.answer_counts(known)
+    answered_samples = {} if known is None else plan.answer_counts(known, sample_size)
     classify = classify_error or (lambda exc: None)
     runner = _Runner(connection, plan, source_name, classify, count_distinct)
     early = _Early()
@@ -97,6 +96,7 @@ def run_plan(
     else:
         rows, values = runner.scan()
     values = {**values, **plan.answered}  # a fallback scan fills them with None
+    early.samples.update(answered_samples)
     observations: dict[str, CheckObservation] = {}
     metrics: dict[str, CheckObservation] = {}
     for index, planned in enumerate(plan.checks):

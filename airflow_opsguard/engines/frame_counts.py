@@ -7,9 +7,9 @@ convert every value of the column into its own strings to count them. A numpy in
 boolean column holds no nulls at all; numpy floats and timestamps count theirs (NaN,
 NaT, which DuckDB reads as null) quickly. An allowed set over Arrow text is counted with
 Arrow's hash lookup (``is_in``), several times cheaper than DuckDB's comparison of each
-value with each allowed one. Other columns (object columns, Arrow floats) are left to the
-scan, which counts them as it always does; samples always come from DuckDB, with the
-check's own predicate.
+value with each allowed one; its samples are taken from the same lookup, as DuckDB's
+sample query takes them (the first distinct values, in row order). Other columns (object
+columns, Arrow floats) are left to the scan, which counts them as it always does.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class FrameCounts:
     rows: int
     nulls: dict[str, int] = field(default_factory=dict)
     texts: dict[str, Any] = field(default_factory=dict)  # column -> Arrow (chunked) array
+    # (column, values) -> which values of the column are in the set, once computed
+    _members: dict[tuple[str, tuple[str, ...]], Any] = field(default_factory=dict)
 
     def __call__(self, count: PlainCount) -> int | None:
         if count.what == "rows":
@@ -40,9 +42,48 @@ class FrameCounts:
         if count.what == "values":
             return self.rows - self.nulls[column]
         if count.what in ("in", "not_in") and column in self.texts:
-            inside = _count_in(self.texts[column], count.values)
+            import pyarrow.compute as pc
+
+            inside = int(pc.sum(self._in_set(column, count.values)).as_py() or 0)
             return inside if count.what == "in" else self.rows - self.nulls[column] - inside
         return None
+
+    def samples(self, count: PlainCount, limit: int) -> tuple[Any, ...] | None:
+        """The first distinct values, in row order, of the rows an ``in``/``not_in``
+        count counted: as the engine's sample query asks, ``limit`` rows and then ten
+        times as many when those repeat a value."""
+        column = count.column
+        if count.what not in ("in", "not_in") or column is None or column not in self.texts:
+            return None
+        import pyarrow.compute as pc
+
+        values, member = self.texts[column], self._in_set(column, count.values)
+        if count.what == "not_in":
+            member = pc.and_(pc.is_valid(values), pc.invert(member))
+        failing = pc.filter(values, member)
+        distinct: dict[Any, None] = {}
+        for wanted in (limit, limit * 10):
+            rows = failing.slice(0, wanted).to_pylist()
+            distinct = {}
+            for row in rows:
+                distinct.setdefault(row, None)
+                if len(distinct) == limit:
+                    break
+            if len(distinct) == limit or len(rows) < wanted:
+                break
+        return tuple(distinct)
+
+    def _in_set(self, column: str, values: tuple[str, ...]) -> Any:
+        """Which values of ``column`` equal one of ``values``, exactly (nulls: false)."""
+        key = (column, values)
+        if key not in self._members:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            arrow = self.texts[column]
+            found = pc.is_in(arrow, value_set=pa.array(values, type=arrow.type))
+            self._members[key] = pc.fill_null(found, False)
+        return self._members[key]
 
 
 def known_counts(data: Any) -> FrameCounts | None:
@@ -91,17 +132,6 @@ def _add_arrow(found: FrameCounts, name: str, arrow: Any) -> None:
     kind = arrow.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):  # is_in has no views
         found.texts[name] = arrow
-
-
-def _count_in(arrow: Any, values: tuple[str, ...]) -> int:
-    """How many values of ``arrow`` (text) equal one of ``values``, exactly; nulls never."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not values:
-        return 0
-    member = pc.is_in(arrow, value_set=pa.array(values, type=arrow.type))
-    return int(pc.sum(member).as_py() or 0)
 
 
 def _distinct(names: list[str]) -> bool:

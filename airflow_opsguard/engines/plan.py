@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -74,8 +74,15 @@ class PlainCount:
     values: tuple[str, ...] = ()
 
 
-# A plain count, if the source knows it without a scan; None otherwise.
-Counter = Callable[[PlainCount], int | None]
+class Counter(Protocol):
+    """A source that knows some plain counts without a scan (in-memory data)."""
+
+    def __call__(self, count: PlainCount) -> int | None:
+        """The count, or None when the scan must count it."""
+
+    def samples(self, count: PlainCount, limit: int) -> tuple[Any, ...] | None:
+        """A few distinct values among the rows ``count`` counted, as the engine's own
+        sample query finds them, or None when that query must find them."""
 
 
 @dataclass(eq=False)
@@ -129,14 +136,23 @@ class Plan:
                 columns.extend(e.label(name) for name, e in labelled if name not in self.answered)
         return sa.select(*columns).select_from(self.source)
 
-    def answer_counts(self, counter: Counter) -> None:
-        """Take the plain counts that ``counter`` knows out of the scan."""
+    def answer_counts(self, counter: Counter, sample_size: int) -> dict[int, tuple[Any, ...]]:
+        """Take the plain counts that ``counter`` knows out of the scan; the samples of
+        the failing checks whose failing rows it counted, by check index."""
+        samples: dict[int, tuple[Any, ...]] = {}
         for index, planned in enumerate(self.checks):
             for role, count in planned.counts.items():
-                if role in planned.aggregates:
-                    found = counter(count)
-                    if found is not None:
-                        self.answered[self.label(index, role)] = found
+                if role not in planned.aggregates:
+                    continue
+                found = counter(count)
+                if found is None:
+                    continue
+                self.answered[self.label(index, role)] = found
+                if role == "failing" and found and planned.sample_columns:
+                    sampled = counter.samples(count, sample_size)
+                    if sampled is not None:
+                        samples[index] = sampled
+        return samples
 
     @staticmethod
     def label(index: int, role: str) -> str:

@@ -114,3 +114,27 @@ def test_other_data_knows_nothing() -> None:
 def test_names_duckdb_would_rename_know_nothing() -> None:
     assert known_counts(pa.table({"a": [1], "A": [None]})) is None
     assert known_counts(pd.DataFrame({"a": [1], "A": [None]})) is None
+
+
+@pytest.mark.parametrize("spread", [3, 30, 300])
+def test_samples_equal_the_sample_querys(monkeypatch: pytest.MonkeyPatch, spread: int) -> None:
+    """Failing values that repeat: the first five rows, then fifty, as DuckDB is asked."""
+    labels = ["a"] * 400
+    for i, bad in enumerate(["c", "d", "e", "f", "g", "h"]):
+        labels[spread * (i + 1) % 400] = bad
+        labels[spread * (i + 1) % 400 - 1] = "c"
+    frame = pd.DataFrame({"label": pd.array(labels, dtype="str")})
+    contract = {
+        "dataset": "samples",
+        "schema": {"columns": [{"name": "label", "type": "string", "allowed": ["a"]}]},
+    }
+    checks = {}
+    for patched in (False, True):
+        with monkeypatch.context() as context:
+            if patched:
+                context.setattr(files, "known_counts", lambda data: None)
+            result = validate(load_contract(contract), data=frame)
+        checks[patched] = next(c for c in result.checks if c.name == "allowed(label)")
+    assert checks[False].samples == checks[True].samples
+    assert checks[False].failing_count == checks[True].failing_count
+    assert checks[False].samples[0] == next(v for v in labels if v != "a")  # row order
