@@ -330,6 +330,7 @@ def run_month(
                         alert=True,
                         incident_time=moment,
                     )
+                    assert outcome.result is not None  # a gate run, not a dry run
                     verdicts.append(outcome.result.status)
                     if outcome.result.status != "pass":
                         recovered_while_failing += sum(
@@ -403,7 +404,7 @@ def report(outcomes: list[DatasetOutcome]) -> str:
 
 
 def _runs(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
+    return "-" if value is None else f"{value:.2f}"
 
 
 def as_json(outcomes: list[DatasetOutcome], after_passes: int | None = None) -> dict[str, Any]:

@@ -8,11 +8,13 @@ which no check of its severity fails (the contract's ``resolution``; 1 by defaul
 fewer have passed it is *recovering*: open and silent, and a failure that comes back
 then re-joins it (a *return*) instead of opening a new episode, so a flapping check pages
 once. An incident whose failure started often within a window (openings and returns) is
-marked *flapping*. A check whose failure explains others (a missing or renamed column, a source
-that could not be read, stale data with the history checks that depend on it) is the
-*cause*, and the failures it explains are its *consequences*: members too, folded
-under it, so one root cause is one incident. A retry of the same run (same DAG run and
-task) is the same run: it neither counts again nor alerts again.
+marked *flapping*, and holds for ``flapping_after_passes`` passing runs (2 by default), so
+a check that flaps stops paging once per flap. A check whose failure explains others (a
+missing or renamed column, a source that could not be read, stale data with the history
+checks that depend on it) is the *cause*, and the failures it explains are its
+*consequences*: members too, folded under it, so one root cause is one incident. A retry
+of the same run (same DAG run and task) is the same run: it neither counts again nor
+alerts again.
 """
 
 from __future__ import annotations
@@ -569,8 +571,9 @@ class _RunContext:
 
     def resolves(self, current: Incident) -> bool:
         """Whether this passing run (of ``current``'s severity) resolves it: the
-        after_passes-th passing run in a row (a retry of a counted run counts once)."""
-        return self._passes(current) >= self.resolution.after_passes
+        after_passes-th passing run in a row, flapping_after_passes-th for one marked
+        flapping (a retry of a counted run counts once)."""
+        return self._passes(current) >= self.resolution.passes_to_resolve(current.flapping)
 
     def _passes(self, current: Incident) -> int:
         counted = current.recovering and current.last_run_key == self.run_key

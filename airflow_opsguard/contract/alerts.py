@@ -322,7 +322,9 @@ class Resolution(StrictModel):
     by that many runs. ``flapping_after`` / ``flapping_within``: an incident whose
     failure started this many times within that window (openings of the dataset's
     incidents at its severity, and returns inside the hold) is marked ``flapping`` in
-    its messages and in the incidents' JSON.
+    its messages and in the incidents' JSON, and needs ``flapping_after_passes``
+    passing runs in a row to resolve: only a check that flaps waits longer, so it stops
+    paging once per flap while real resolutions stay as prompt as ``after_passes``.
     """
 
     after_passes: int = Field(
@@ -337,3 +339,16 @@ class Resolution(StrictModel):
     flapping_within: OpenDuration = Field(
         timedelta(days=7), description="The window flapping is counted in (e.g. 7d)."
     )
+    flapping_after_passes: int | None = Field(
+        2,
+        ge=1,
+        le=100,
+        description="Passing runs in a row that resolve a flapping incident (at least "
+        "after_passes); null: as any other.",
+    )
+
+    def passes_to_resolve(self, flapping: bool) -> int:
+        """Passing runs in a row that resolve an incident (flapping or not)."""
+        if flapping and self.flapping_after_passes is not None:
+            return max(self.after_passes, self.flapping_after_passes)
+        return self.after_passes

@@ -162,7 +162,7 @@ def test_no_escalation_by_age_while_recovering_but_returns_are_failing_runs() ->
 
 
 def test_a_failure_that_keeps_opening_incidents_is_marked_flapping() -> None:
-    days = Days(Resolution())  # resolves at once: each flap is an incident of its own
+    days = Days(Resolution(flapping_after_passes=None))  # each flap resolves at once
     marks = []
     for day in (0, 2, 4, 12):
         (opened,) = days.run(day, negative("fail"))
@@ -170,6 +170,32 @@ def test_a_failure_that_keeps_opening_incidents_is_marked_flapping() -> None:
         marks.append(opened.incident.flapping)
     # The third opening within 7 days is flapping; day 12 sees only itself in its window.
     assert marks == [False, False, True, False]
+
+
+def test_by_default_an_incident_marked_flapping_holds_for_two_passing_runs() -> None:
+    days = Days(Resolution())
+    seen: list[set[str]] = []
+    states = []
+    for day in range(10):
+        transitions = days.run(day, negative("fail" if day in (0, 2, 4, 6) else "pass"))
+        seen.append(events(transitions))
+        states.append(transitions[0].state if transitions else None)
+    # Days 0 and 2 open and resolve at once; day 4 is the third start within a week:
+    # flapping, so day 5 only holds it, day 6 re-joins it, and day 8 resolves it.
+    assert states == [
+        "new",
+        "resolved",
+        "new",
+        "resolved",
+        "new",
+        "recovering",
+        "ongoing",
+        "recovering",
+        "resolved",
+        None,
+    ]
+    assert [e for e in seen if e] == [{"fail"}, {"recover"}] * 3
+    assert days.numbers == 3
 
 
 def test_returns_inside_the_hold_count_towards_flapping_and_the_mark_stays() -> None:

@@ -117,16 +117,19 @@ def test_a_flapping_check_pages_once_per_episode_with_a_hold_of_two_passes(
     assert resolved.title.endswith("over 3 failing runs, failing again 2 times while recovering)")
 
 
-def test_without_a_hold_each_flap_pages_and_the_third_is_marked_flapping(
+def test_by_default_flaps_page_until_the_third_is_marked_flapping_and_held(
     sqlite_store_url: str, hook: WebhookRecorder
 ) -> None:
-    spec = contract("flappy", hook)  # resolution's default: the first pass resolves
+    spec = contract("flappy", hook)  # the default: the first pass resolves...
     with ResultStore(sqlite_store_url) as store:
         for day in range(9):
             gate(spec, store, day)
         found = IncidentStore(store).incidents(dataset="flappy", statuses=())
+        # ...except a flapping incident: the third, opened on day 7, waits for day 9.
+        assert [i.flapping for i in reversed(found)] == [False, False, True]
+        assert found[0].recovering
+        gate(spec, store, 9)
     assert by_route(hook)["pager"] == ["fail", "recover"] * 3
-    assert [i.flapping for i in reversed(found)] == [False, False, True]
     titles = [b["title"] for b in hook.bodies("fail")]
     assert titles[-1].endswith("(flapping)") and not titles[0].endswith("(flapping)")
 
