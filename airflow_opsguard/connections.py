@@ -1,9 +1,12 @@
-"""Airflow connections as SQLAlchemy engines: the Airflow layer's connection resolver.
+"""Airflow connections as SQLAlchemy engines and fsspec filesystems: the Airflow layer's
+connection resolver.
 
 The engines read a contract's ``source.conn_id`` through the resolver the entry point
 hands in (:func:`airflow_opsguard.engines.connections.using_connections`): the operators,
-``@task.opsguard``, the sensors, ``validate()`` and the CLI hand in this one. Airflow is
-imported only when a connection id is resolved.
+``@task.opsguard``, the sensors, ``validate()`` and the CLI hand in this one
+(:data:`engine_for_conn_id`). It makes an engine for a database connection and, for a
+file source on object storage, the filesystem Airflow's ``ObjectStoragePath`` opens with
+the connection. Airflow is imported only when a connection id is resolved.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sqlalchemy as sa
 
 from airflow_opsguard.engines.connections import create_engine, normalise_url
 from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.urls import mask_text
 
 # Airflow connection types whose URL we can build from the connection's fields.
 _CONN_TYPES = {
@@ -25,7 +29,44 @@ _CONN_TYPES = {
 }
 
 
-def engine_for_conn_id(conn_id: str) -> sa.Engine:
+class AirflowConnections:
+    """Airflow's connections as the engines ask for them: called with a connection id,
+    an engine; :meth:`filesystem`, the fsspec filesystem of an object-storage URL."""
+
+    def __call__(self, conn_id: str) -> sa.Engine:
+        return _engine(conn_id)
+
+    def filesystem(self, conn_id: str, location: str) -> Any:
+        """The filesystem that Airflow's object storage opens for ``location`` with the
+        connection ``conn_id`` (its provider's: the Amazon provider's s3fs for s3://)."""
+        try:
+            from airflow.sdk import BaseHook, ObjectStoragePath
+        except ImportError:
+            raise DataSourceError(
+                f"source.conn_id {conn_id!r} is an Airflow connection, and Airflow is not "
+                "installed here; give the URL alone (fsspec's own credentials)"
+            ) from None
+        shown = mask_text(location)
+        try:
+            # Some providers fall back to default credentials for a connection they do
+            # not find: a missing one must fail here, not read with other credentials.
+            BaseHook.get_connection(conn_id)
+        except Exception as exc:  # AirflowNotFoundException, or the API server did not answer
+            missing = type(exc).__name__ == "AirflowNotFoundException"
+            raise DataSourceError(
+                f"source.conn_id {conn_id!r} (storage of {shown}): {_first_line(exc)}",
+                retryable=not missing,
+            ) from None
+        try:
+            return ObjectStoragePath(location, conn_id=conn_id).fs
+        except Exception as exc:  # no filesystem for the scheme: its provider is missing
+            raise DataSourceError(
+                f"source.conn_id {conn_id!r} cannot open {shown}: {_first_line(exc)} "
+                "(install the provider of this storage, say airflow-opsguard[s3])"
+            ) from None
+
+
+def _engine(conn_id: str) -> sa.Engine:
     """An engine for an Airflow connection, through Airflow's hook machinery.
 
     The connection's hook builds the engine when it can (``get_sqlalchemy_engine`` of the
@@ -69,6 +110,11 @@ def engine_for_conn_id(conn_id: str) -> sa.Engine:
             database=connection.schema or None,
         )
     return create_engine(normalise_url(url))
+
+
+# The resolver the entry points hand in: callable as before (a connection id in, an
+# engine out), and a storage resolver too.
+engine_for_conn_id = AirflowConnections()
 
 
 def _hook_engine(connection: Any) -> sa.Engine | None:

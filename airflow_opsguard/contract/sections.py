@@ -58,7 +58,11 @@ class Source(StrictModel):
         "(orc and delta with engine: spark only).",
     )
     url: str | None = Field(None, description="A SQLAlchemy database URL.")
-    conn_id: str | None = Field(None, description="An Airflow connection id (inside Airflow).")
+    conn_id: str | None = Field(
+        None,
+        description="An Airflow connection id (inside Airflow): the database, with table or "
+        "query; the object storage (s3://..., gs://...) of path; the Spark session.",
+    )
     table: str | None = Field(None, description="A table, optionally schema-qualified.")
     query: str | None = Field(None, description="A SELECT whose rows are checked.")
     master: str | None = Field(
@@ -77,7 +81,15 @@ class Source(StrictModel):
             spark_only.append(f"format: {self.format}")
         if spark_only:
             raise ValueError(f"{spark_only[0]} goes with engine: spark")
+        if self.path and self.conn_id and "://" not in self.path:
+            raise ValueError(
+                f"conn_id beside path names the object storage of a URL (s3://bucket/...); "
+                f"path {self.path!r} is a local path"
+            )
+        # Beside path, conn_id names its storage connection: path and url stay apart.
         kinds = [k for k in ("path", "url", "conn_id") if getattr(self, k)]
+        if self.path and self.conn_id:
+            kinds.remove("conn_id")
         if len(kinds) > 1:
             raise ValueError(f"give one of path, url or conn_id, not {' and '.join(kinds)}")
         if self.table and self.query:

@@ -3,8 +3,8 @@
 ``postgresql://``, ``postgres://``, ``mysql://`` and ``mariadb://`` URLs mean the drivers
 of airflow-opsguard's extras (psycopg 3: ``[postgres]``, PyMySQL: ``[mysql]``); without
 the extra, the error says what to install. An Airflow connection (``conn_id``)
-becomes an engine through the resolver the caller hands in (:func:`using_connections`):
-the engines never import Airflow.
+becomes an engine, or the fsspec filesystem of an object-storage URL, through the
+resolver the caller hands in (:func:`using_connections`): the engines never import Airflow.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import sqlalchemy as sa
 
@@ -40,6 +40,16 @@ _resolver: ContextVar[ConnectionResolver | None] = ContextVar("opsguard_connecti
 _BUILTIN_DIALECTS = frozenset(
     {"postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle"}
 )
+
+
+@runtime_checkable
+class StorageResolver(Protocol):
+    """A connection resolver that also gives the fsspec filesystem an Airflow connection
+    opens for an object-storage URL (``s3://bucket/prefix``), credentials included."""
+
+    def filesystem(self, conn_id: str, location: str) -> Any: ...
+
+
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*)://")
 
 
@@ -156,6 +166,20 @@ def resolve_conn_id(conn_id: str) -> sa.Engine:
             "source.url (a SQLAlchemy URL)"
         )
     return resolver(conn_id)
+
+
+def resolve_filesystem(conn_id: str, location: str) -> Any:
+    """The fsspec filesystem that the Airflow connection ``conn_id`` opens for the
+    object-storage URL ``location``, through the resolver in force (see
+    :func:`using_connections`). Raises :class:`DataSourceError` when none resolves one."""
+    resolver: object = _resolver.get()
+    if not isinstance(resolver, StorageResolver):
+        raise DataSourceError(
+            f"source.conn_id {conn_id!r} is the Airflow connection of {mask_text(location)}, "
+            "and nothing resolves one here: run the gate from Airflow, validate() or "
+            "opsguard check, or give the URL alone (fsspec's own credentials)"
+        )
+    return resolver.filesystem(conn_id, location)
 
 
 @contextmanager

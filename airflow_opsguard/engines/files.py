@@ -1,10 +1,10 @@
 """The engine for files and DataFrames: DuckDB runs the plan in one streaming pass.
 
 DuckDB reads Parquet, CSV and JSON Lines (local paths, directories, globs and fsspec
-URLs) and in-memory pandas or Arrow data, in parallel and with a memory limit: what
-does not fit spills to a temporary directory, so a file larger than memory checks
-correctly with bounded memory. The plan is the same SQLAlchemy plan that databases
-run, compiled for DuckDB.
+URLs, also with a filesystem handed in: see :mod:`.object_storage`) and in-memory
+pandas or Arrow data, in parallel and with a memory limit: what does not fit spills to
+a temporary directory, so a file larger than memory checks correctly with bounded
+memory. The plan is the same SQLAlchemy plan that databases run, compiled for DuckDB.
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ from airflow_opsguard.engines.duckdb_unique import bitmap_counter
 from airflow_opsguard.engines.executor import Parallel, run_plan
 from airflow_opsguard.engines.frame_counts import known_counts
 from airflow_opsguard.engines.listing import list_files
+from airflow_opsguard.engines.object_storage import (
+    scoped_filesystem,
+    scoped_path,
+    scoped_protocol,
+    unscoped_text,
+)
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.plan import Counter
 from airflow_opsguard.engines.relations import (
@@ -64,7 +70,9 @@ PROGRESS_SECONDS = 0.25  # how often the progress of a scan is reported
 
 @dataclass(frozen=True)
 class FileSet:
-    """The files of one source, resolved: DuckDB paths, their format and identity."""
+    """The files of one source, resolved: DuckDB paths, their format and identity.
+    ``filesystem``: the one DuckDB reads them with, registered under ``protocol``
+    (None: fsspec's own for the protocol)."""
 
     name: str
     paths: tuple[str, ...]
@@ -72,6 +80,7 @@ class FileSet:
     protocol: str | None
     total_bytes: int
     identity: str
+    filesystem: Any = None
 
 
 def measure_data(
@@ -83,14 +92,16 @@ def measure_data(
     progress: Progress | None = None,
     reference: Reference | None = None,
     then: AfterMeasuring | None = None,
+    filesystem: Any = None,
 ) -> Observations:
     """Measure ``contract`` on a path, glob, fsspec URL, pandas DataFrame or Arrow table.
+    ``filesystem`` lists and reads a URL (an Airflow connection's, with its credentials).
 
     ``reference`` is the distribution reference, loaded by the caller. ``then`` is
     handed the source while it is still open, once it is measured, so that the steps
     after measuring (a profile, GX suites) read the data without opening it again."""
     if isinstance(data, str | os.PathLike):
-        files = resolve_files(str(data), file_format)
+        files = resolve_files(str(data), file_format, filesystem)
         fingerprint = {
             "files": len(files.paths),
             "bytes": files.total_bytes,
@@ -249,11 +260,13 @@ def _too_few_row_groups(raw: Any, files: FileSet, threads: int) -> bool:
 
 
 @contextmanager
-def open_data(data: Any, *, file_format: str | None = None) -> Iterator[OpenedSource]:
+def open_data(
+    data: Any, *, file_format: str | None = None, filesystem: Any = None
+) -> Iterator[OpenedSource]:
     """DuckDB over a path, glob, fsspec URL, pandas DataFrame or Arrow table, opened for
     work other than a contract's checks (profiles), with the same settings."""
     if isinstance(data, str | os.PathLike):
-        files = resolve_files(str(data), file_format)
+        files = resolve_files(str(data), file_format, filesystem)
         if not files.paths:
             raise DataSourceError(f"{files.name}: the data is empty")
         with session() as opened:
@@ -289,11 +302,11 @@ def _raw(connection: sa.Connection) -> Any:
     return connection.connection.driver_connection
 
 
-def resolve_files(location: str, file_format: str | None = None) -> FileSet:
+def resolve_files(location: str, file_format: str | None = None, filesystem: Any = None) -> FileSet:
     """The files to read at a path, folder, glob or fsspec URL (listed by
-    :func:`~airflow_opsguard.engines.listing.list_files`): in a folder, the data files
-    (by suffix, unless the format is declared)."""
-    listing = list_files(location)
+    :func:`~airflow_opsguard.engines.listing.list_files`, with ``filesystem`` when one is
+    given): in a folder, the data files (by suffix, unless the format is declared)."""
+    listing = list_files(location, filesystem)
     found = listing.files
     if listing.kind == "folder":
         found = tuple(
@@ -307,13 +320,20 @@ def resolve_files(location: str, file_format: str | None = None) -> FileSet:
     identity = hashlib.sha256(
         "\n".join(f"{f.path}\t{f.size}\t{f.modified}" for f in found).encode()
     ).hexdigest()[:16]
+    paths = tuple(f.path for f in found if f.size > 0)
+    protocol, scoped = listing.protocol, None
+    if filesystem is not None and protocol is not None:
+        # Read by a protocol of its own: DuckDB keeps one filesystem per protocol.
+        protocol, scoped = scoped_protocol(filesystem), scoped_filesystem(filesystem)
+        paths = tuple(scoped_path(p, protocol) for p in paths)
     return FileSet(
         name=location,
-        paths=tuple(f.path for f in found if f.size > 0),
+        paths=paths,
         format=fmt,
-        protocol=listing.protocol,
+        protocol=protocol,
         total_bytes=sum(f.size for f in found),
         identity=identity,
+        filesystem=scoped,
     )
 
 
@@ -346,25 +366,26 @@ def _open_files(
     thorough: bool = False,
 ) -> tuple[ObservedColumn, ...]:
     try:
-        _register_filesystem(opened.raw, files.protocol)
+        _register_filesystem(opened.raw, files)
         relation = _read(opened.raw, files, thorough)
         opened.create_view(RAW_VIEW if files.format != "parquet" else VIEW, relation.sql_query())
     except Exception as exc:
-        raise _as_source_error(exc, files.name) from exc
+        raise _as_source_error(exc, files.name, files) from exc
     if files.format != "parquet":
         _type_text_columns(opened, declared)
     return _describe(opened.connection)
 
 
-def _register_filesystem(raw: Any, protocol: str | None) -> None:
-    """Let DuckDB read an fsspec URL; the database keeps it for later sessions."""
-    if not protocol:
+def _register_filesystem(raw: Any, files: FileSet) -> None:
+    """Let DuckDB read an fsspec URL (with the files' own filesystem, when they have
+    one); the database keeps it for later sessions."""
+    if not files.protocol:
         return
     import duckdb
     import fsspec
 
     try:
-        raw.register_filesystem(fsspec.filesystem(protocol))
+        raw.register_filesystem(files.filesystem or fsspec.filesystem(files.protocol))
     except duckdb.InvalidInputException as exc:
         if "already been registered" not in str(exc):
             raise
@@ -403,7 +424,7 @@ def _other_files(opened: Session, contract: Contract) -> OtherResolver:
             files = resolve_files(location)
             if not files.paths:
                 raise DataSourceError(f"{location}: the data is empty")
-            _register_filesystem(opened.raw, files.protocol)
+            _register_filesystem(opened.raw, files)
             opened.create_view(view, _read(opened.raw, files).sql_query())
         except DataSourceError as exc:
             raise OtherNotFound(str(exc)) from None
@@ -474,9 +495,13 @@ def _classify(exc: BaseException) -> DataSourceError | None:
     return None
 
 
-def _as_source_error(exc: BaseException, name: str) -> DataSourceError:
+def _as_source_error(
+    exc: BaseException, name: str, files: FileSet | None = None
+) -> DataSourceError:
     text = str(getattr(exc, "orig", exc)).strip().splitlines()
     first = text[0] if text else type(exc).__name__
+    if files is not None and files.filesystem is not None and "://" in files.name:
+        first = unscoped_text(first, str(files.protocol), files.name.partition("://")[0])
     for prefix in ("IO Error: ", "Invalid Input Error: ", "Conversion Error: "):
         first = first.removeprefix(prefix)
     return DataSourceError(f"cannot read {name}: {first}")

@@ -49,14 +49,16 @@ def protocol_of(location: str) -> str | None:
     return None if protocol in ("", "file") else protocol
 
 
-def list_files(location: str) -> Listing:
-    """The files at ``location``, sorted by path. Raises :class:`DataSourceError` when
+def list_files(location: str, filesystem: Any = None) -> Listing:
+    """The files at ``location``, sorted by path. A URL is listed with ``filesystem``
+    (an fsspec filesystem with its credentials, say an Airflow connection's) when one is
+    given, else with fsspec's own for its protocol. Raises :class:`DataSourceError` when
     it does not exist or cannot be read (then ``retryable`` for a remote file system)."""
     protocol = protocol_of(location)
     if protocol is None:
         local = location.partition("://")[2] if "://" in location else location
         return _local(location, local)
-    return _remote(location, protocol)
+    return _remote(location, protocol, filesystem)
 
 
 def is_hidden(path: str, root: str) -> bool:
@@ -146,11 +148,14 @@ def _unreadable(path: Path) -> bool:
     return parent.is_dir() and not os.access(parent, os.X_OK)
 
 
-def _remote(location: str, protocol: str) -> Listing:
+def _remote(location: str, protocol: str, filesystem: Any) -> Listing:
     import fsspec
 
     try:
-        fs, root = fsspec.core.url_to_fs(location)
+        if filesystem is not None:
+            fs, root = filesystem, filesystem._strip_protocol(location)
+        else:
+            fs, root = fsspec.core.url_to_fs(location)
         if _is_pattern(root):
             found = sorted(p for p in fs.glob(root) if not hidden_match(p, root))
             kind = "glob"

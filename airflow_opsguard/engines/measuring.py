@@ -59,6 +59,7 @@ def measure_source(
             contract,
             source.location,
             file_format=source.format,
+            filesystem=source.filesystem(),
             progress=progress,
             reference=reference,
             then=then,

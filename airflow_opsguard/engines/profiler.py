@@ -15,6 +15,7 @@ categories, one GROUP BY per column):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -97,7 +98,7 @@ def open_source(
         raise DataSourceError(f"{database.where}: say which table to profile (--table NAME)")
     source = resolve_source(None, data, table)
     if isinstance(source, FileSource) and file_format:
-        source = FileSource(source.location, file_format)
+        source = dataclasses.replace(source, format=file_format)
     with open_resolved(source) as opened:
         yield opened
 

@@ -32,5 +32,6 @@ def open_source(source: Source) -> Iterator[OpenedSource]:
 
     data = source.location if isinstance(source, FileSource) else source.frame
     file_format = source.format if isinstance(source, FileSource) else None
-    with open_data(data, file_format=file_format) as opened:
+    filesystem = source.filesystem() if isinstance(source, FileSource) else None
+    with open_data(data, file_format=file_format, filesystem=filesystem) as opened:
         yield opened

@@ -5,7 +5,9 @@ engine or DataFrame; ``table``) become one typed source:
 
 - :class:`FileSource`: a file, folder, glob or fsspec URL (relative paths from the
   contract read from the contract file's folder; see
-  :func:`~airflow_opsguard.contract.paths.relative_to_contract`);
+  :func:`~airflow_opsguard.contract.paths.relative_to_contract`); on object storage
+  through an Airflow connection too (``source.conn_id`` beside a URL ``source.path``,
+  or an ``ObjectStoragePath`` as the data);
 - :class:`FrameSource`: a DataFrame or Arrow table in memory;
 - :class:`DatabaseSource`: a table or query in a database given by a URL, an Airflow
   connection or an engine;
@@ -21,13 +23,18 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from airflow_opsguard.contract.paths import relative_to_contract
-from airflow_opsguard.engines.connections import is_database_url, normalise_url
+from airflow_opsguard.engines.connections import (
+    is_database_url,
+    normalise_url,
+    resolve_filesystem,
+)
+from airflow_opsguard.engines.listing import protocol_of
 from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.urls import mask_text, mask_url
 
@@ -37,15 +44,33 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FileSource:
-    """A file, folder, glob or fsspec URL, and its declared format (None: by suffix)."""
+    """A file, folder, glob or fsspec URL, and its declared format (None: by suffix).
+
+    On object storage, ``conn_id`` names the Airflow connection whose credentials read
+    it, and ``storage`` is the path object it came as (an ``ObjectStoragePath`` or
+    another universal-pathlib path, which carries its filesystem); neither: fsspec's
+    own filesystem for the URL's protocol."""
 
     location: str
     format: str | None = None
+    conn_id: str | None = None
+    storage: Any = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
         """How results name it (credentials in a URL masked)."""
         return mask_text(self.location)
+
+    def filesystem(self) -> Any | None:
+        """The fsspec filesystem to list and read the files with: the path object's, or
+        the one the Airflow connection opens (through the resolver in force, see
+        :func:`~airflow_opsguard.engines.connections.using_connections`); None for
+        fsspec's default."""
+        if self.storage is not None:
+            return self.storage.fs
+        if self.conn_id is not None:
+            return resolve_filesystem(self.conn_id, self.location)
+        return None
 
 
 @dataclass(frozen=True)
@@ -181,7 +206,13 @@ def resolve_source(contract: Contract | None, data: Any = None, table: str | Non
     declared = contract.source if contract is not None else None
     file_format = declared.format if declared is not None else None
     if isinstance(data, str | os.PathLike):
-        return FileSource(os.fspath(data), file_format)
+        location = os.fspath(data)
+        # The contract's storage connection reads another URL on object storage too.
+        storage = declared.conn_id if declared is not None and declared.path else None
+        return FileSource(location, file_format, conn_id=storage if protocol_of(location) else None)
+    stored = object_storage_source(data, file_format)
+    if stored is not None:
+        return stored
     if data is not None:
         return FrameSource(data)
     if declared is None or not declared.path:
@@ -190,7 +221,28 @@ def resolve_source(contract: Contract | None, data: Any = None, table: str | Non
             f"contract {dataset!r} names no source; give the data to check "
             "(--data, or source.path in the contract)"
         )
-    return FileSource(relative_to_contract(contract, declared.path), file_format)
+    location = relative_to_contract(contract, declared.path)
+    if declared.conn_id and protocol_of(location) is None:
+        raise DataSourceError(
+            f"source.conn_id {declared.conn_id!r} names the storage connection of an "
+            f"object-storage URL; source.path {declared.path!r} is a local path"
+        )
+    return FileSource(location, file_format, conn_id=declared.conn_id)
+
+
+def object_storage_source(data: Any, file_format: str | None) -> FileSource | None:
+    """A path object on object storage (Airflow's ``ObjectStoragePath``, or another
+    universal-pathlib path: its filesystem carries the credentials), told without
+    importing Airflow; None for other data."""
+    protocol = getattr(data, "protocol", None)
+    inner = getattr(data, "path", None)
+    if not isinstance(protocol, str) or not isinstance(inner, str) or not hasattr(data, "fs"):
+        return None
+    if protocol in ("", "file", "local"):
+        return FileSource(inner, file_format)
+    # str() of an ObjectStoragePath names its connection (s3://conn_id@bucket/key).
+    location = f"{protocol}://{inner}"
+    return FileSource(location, file_format, conn_id=getattr(data, "conn_id", None), storage=data)
 
 
 def source_name(contract: Contract, data: Any = None, table: str | None = None) -> str | None:
@@ -245,8 +297,8 @@ def database_source(
         return None  # its conn_id names a Spark session, not a database
     elif source is not None and source.url:
         where = {"url": _relative_sqlite(contract, source.url)}
-    elif source is not None and source.conn_id:
-        where = {"conn_id": source.conn_id}
+    elif source is not None and source.conn_id and not source.path:
+        where = {"conn_id": source.conn_id}  # beside a path, it names the storage
     else:
         return None
     if table is not None:

@@ -140,6 +140,13 @@ def target_for(
             f"{contract.dataset}: quarantine moves files or table rows; give a path, a URL "
             "or a table, not an object in memory"
         )
+    if source.conn_id is not None or source.storage is not None:
+        # Moving files takes fsspec's own credentials; a connection's would be ignored.
+        raise DataSourceError(
+            f"{contract.dataset}: quarantine does not move files on object storage read "
+            "through an Airflow connection (source.conn_id, ObjectStoragePath); use "
+            "on_fail fail, skip or retry"
+        )
     location = source.location
     if not qfiles.protocol_of(location):
         location = os.path.abspath(location)
