@@ -31,6 +31,7 @@ from airflow_opsguard.errors import DataSourceError
 
 if TYPE_CHECKING:
     from airflow_opsguard.engines.connections import ConnectionResolver
+    from airflow_opsguard.engines.sources import FileSource
 
 SourceKind = Literal["column", "mtime", "asset"]
 SOURCE_KINDS: tuple[str, ...] = ("column", "mtime", "asset")
@@ -114,6 +115,27 @@ def freshness_only(contract: Contract) -> Contract:
     )
 
 
+def storage_only(contract: Contract) -> Contract | None:
+    """``contract`` reduced to its source when that source reads object storage through
+    an Airflow connection (``source.conn_id`` beside ``source.path``), so that a
+    deferred modification-time watch lists with the connection's filesystem; else None."""
+    source = contract.source
+    if source is None or not (source.path and source.conn_id):
+        return None
+    return contract.model_copy(
+        # Alert routes stay behind: webhook URLs must not travel in a trigger's kwargs.
+        update={
+            "schema_": None,
+            "freshness": None,
+            "volume": None,
+            "checks": (),
+            "distribution": None,
+            "on_fail": "fail",
+            "alerts": (),
+        }
+    )
+
+
 def newest_in_column(contract: Contract, data: str | None = None, table: str | None = None) -> Any:
     """The newest value of the contract's freshness column, measured by our engine (files
     and databases alike). Raises :class:`DataSourceError` when the data cannot be read."""
@@ -131,6 +153,12 @@ def newest_in_column(contract: Contract, data: str | None = None, table: str | N
 
 def file_location(contract: Contract | None, data: str | None) -> str:
     """The file, folder, glob or fsspec URL whose modification time is watched."""
+    return file_source(contract, data).location
+
+
+def file_source(contract: Contract | None, data: str | None) -> FileSource:
+    """The file source whose modification time is watched (with the storage connection
+    of its URL, when the contract names one)."""
     from airflow_opsguard.engines.sources import FileSource, resolve_source
 
     try:
@@ -139,16 +167,17 @@ def file_location(contract: Contract | None, data: str | None) -> str:
         source = None
     if not isinstance(source, FileSource):
         raise DataSourceError("a modification time needs a file source (source.path or data=)")
-    return source.location
+    return source
 
 
-def newest_mtime(location: str) -> datetime:
+def newest_mtime(location: str, filesystem: Any = None) -> datetime:
     """The newest modification time among the files at ``location`` (a file, folder or
-    glob; local or an fsspec URL), listed as the engine lists them. Raises
-    :class:`DataSourceError` when there is none, or a folder cannot be read."""
+    glob; local or an fsspec URL, listed with ``filesystem`` when given), listed as the
+    engine lists them. Raises :class:`DataSourceError` when there is none, or a folder
+    cannot be read."""
     from airflow_opsguard.engines.listing import list_files
 
-    listing = list_files(location)
+    listing = list_files(location, filesystem)
     if not listing.files:
         raise DataSourceError(f"{location}: no file there")
     times = [f.modified for f in listing.files]
@@ -182,8 +211,10 @@ def observe(
 
     try:
         if kind == "mtime":
-            location = file_location(contract, data)
-            return Observation(newest=newest_mtime(location), source=location)
+            with using_connections(connections):
+                source = file_source(contract, data)
+                newest = newest_mtime(source.location, source.filesystem())
+            return Observation(newest=newest, source=source.location)
         if kind != "column" or contract is None or contract.freshness is None:
             raise ValueError(f"cannot observe a {kind!r} source here")
         with using_connections(connections):

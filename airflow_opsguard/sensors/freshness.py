@@ -27,6 +27,7 @@ from airflow_opsguard.freshness import (
     sla_message,
     sla_missed,
     start_waiting,
+    storage_only,
     timed_out,
     utc_instant,
 )
@@ -356,6 +357,8 @@ class FreshnessSensor(BaseSensorOperator):
         data = self.data or None
         if kind == "mtime":
             data = file_location(contract, data)  # relative to the contract file
+            # A storage connection travels with the source (and nothing else does).
+            reduced = storage_only(contract) if contract else None
         return FreshnessTrigger(
             dataset=reading.dataset,
             source=kind,

@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from s3_stand_in import BUCKET, Account, two_accounts
 
 from airflow_opsguard import ContractError, DataSourceError
+from airflow_opsguard.contract.models import Contract
 from airflow_opsguard.engines.connections import using_connections
 from airflow_opsguard.engines.listing import list_files
 from airflow_opsguard.engines.measuring import measure
 from airflow_opsguard.engines.object_storage import scoped_protocol
 from airflow_opsguard.engines.sources import FileSource, resolve_source
 from airflow_opsguard.formats import load_contract
+from airflow_opsguard.freshness import observe, storage_only
 from airflow_opsguard.pipeline import run_gate
 from airflow_opsguard.quarantine.settlement import target_for
 
@@ -177,3 +179,23 @@ def test_quarantine_refuses_files_read_through_a_connection() -> None:
     spec = load_contract({**contract("a"), "quarantine": {"location": "s3://lake/_quarantine/"}})
     with pytest.raises(DataSourceError, match="does not move files on object storage"):
         target_for(spec, "batch-1")
+
+
+def test_modification_times_are_listed_through_the_connection(
+    accounts: dict[str, Account],
+) -> None:
+    storage = Storage(accounts)
+    spec = load_contract(contract("b"))
+    seen = observe("mtime", spec, connections=storage)
+    assert seen.error is None and seen.newest is not None
+    assert seen.source == f"s3://{BUCKET}/orders/"
+    assert storage.asked == [("b", f"s3://{BUCKET}/orders/")]
+    # What a deferred sensor hands its trigger: the source alone, and the location.
+    reduced = storage_only(spec)
+    assert reduced is not None and reduced.checks == () and reduced.alerts == ()
+    travelled = Contract.model_validate(reduced.model_dump(mode="json", by_alias=True))
+    again = observe("mtime", travelled, data=seen.source, connections=storage)
+    assert again.newest == seen.newest and storage.asked[-1][0] == "b"
+    assert storage_only(load_contract(contract(None))) is None
+    missing = observe("mtime", load_contract(contract("nowhere")), connections=storage)
+    assert missing.newest is None and missing.error == "no connection 'nowhere'"
