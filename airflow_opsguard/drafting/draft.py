@@ -132,6 +132,8 @@ def _source_section(
             note = "Relative paths are read from this file's folder."
         if file_format:
             section["format"] = file_format
+        if resolved.conn_id:  # the storage connection that read the URL
+            section["conn_id"] = resolved.conn_id
         return section, note
     if isinstance(resolved, DatabaseSource):
         if resolved.url is not None:

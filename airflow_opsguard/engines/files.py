@@ -27,7 +27,7 @@ from airflow_opsguard.engines.duckdb_session import Session, session, threads_of
 from airflow_opsguard.engines.duckdb_unique import bitmap_counter
 from airflow_opsguard.engines.executor import Parallel, run_plan
 from airflow_opsguard.engines.frame_counts import known_counts
-from airflow_opsguard.engines.listing import list_files
+from airflow_opsguard.engines.listing import list_files, protocol_of
 from airflow_opsguard.engines.object_storage import (
     scoped_filesystem,
     scoped_path,
@@ -233,7 +233,7 @@ def _measure(
             fingerprint=fingerprint,
             sample_size=sample_size,
             classify_error=_classify,
-            others=_other_files(opened, contract),
+            others=_other_files(opened, contract, files),
             reference=reference,
             parallel=parallel,
             count_distinct=bitmap_counter(opened.memory_limit(), threads),
@@ -405,10 +405,15 @@ def _read(raw: Any, files: FileSet, thorough: bool = False) -> Any:
     )
 
 
-def _other_files(opened: Session, contract: Contract) -> OtherResolver:
+def _other_files(
+    opened: Session, contract: Contract, source: FileSet | None = None
+) -> OtherResolver:
     """Opens the files that reference and reconcile checks name, each as a view of the
-    same DuckDB, so that an anti-join runs where both sides are."""
+    same DuckDB, so that an anti-join runs where both sides are. A URL on the object
+    storage of the source (its protocol) is read with the source's filesystem."""
     resolved: dict[str, OtherRelation] = {}
+    storage = source.filesystem.inner if source is not None and source.filesystem else None
+    storage_protocol = protocol_of(source.name) if storage is not None and source else None
 
     def resolve(target: ReferenceTarget | ReconcileTarget) -> OtherRelation:
         if target.path is None:
@@ -421,7 +426,10 @@ def _other_files(opened: Session, contract: Contract) -> OtherResolver:
             return resolved[location]
         view = f"opsguard_other_{len(resolved)}"
         try:
-            files = resolve_files(location)
+            same_storage = (
+                storage_protocol is not None and protocol_of(location) == storage_protocol
+            )
+            files = resolve_files(location, None, storage if same_storage else None)
             if not files.paths:
                 raise DataSourceError(f"{location}: the data is empty")
             _register_filesystem(opened.raw, files)

@@ -118,3 +118,21 @@ def test_a_missing_storage_connection_is_the_verdict_error(
     assert result.status == "error"
     error = result.error or ""
     assert "opsguard_s3_x" in error and f"s3://{BUCKET}/orders/" in error and "\n" not in error
+
+
+def test_a_draft_keeps_the_storage_connection(accounts: dict[str, Account]) -> None:
+    import yaml
+    from airflow.sdk import ObjectStoragePath
+
+    from airflow_opsguard.drafting.draft import draft_contract
+    from airflow_opsguard.formats import load_contract
+
+    path = ObjectStoragePath(f"s3://{BUCKET}/orders/", conn_id="opsguard_s3_b")
+    drafted = load_contract(yaml.safe_load(draft_contract(path, dataset="orders")))
+    assert drafted.source is not None
+    assert (drafted.source.path, drafted.source.conn_id) == (
+        f"s3://{BUCKET}/orders",
+        "opsguard_s3_b",
+    )
+    # The drafted contract reads the same data through the same connection.
+    assert validate(drafted).rows == 5

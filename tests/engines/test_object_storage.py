@@ -199,3 +199,22 @@ def test_modification_times_are_listed_through_the_connection(
     assert storage_only(load_contract(contract(None))) is None
     missing = observe("mtime", load_contract(contract("nowhere")), connections=storage)
     assert missing.newest is None and missing.error == "no connection 'nowhere'"
+
+
+def test_a_reference_on_the_same_storage_reads_with_the_source_connection(
+    accounts: dict[str, Account],
+) -> None:
+    # Account a's orders reference its own CSV (ids 1-3); b's CSV lacks id 3, and
+    # fsspec's default credentials reach no server at all.
+    reference = {
+        "type": "reference",
+        "column": "order_id",
+        "to": {"path": f"s3://{BUCKET}/csv/orders.csv", "column": "order_id"},
+    }
+    checked = {**contract("a"), "checks": [reference]}
+    run = run_gate(checked, connections=Storage(accounts))
+    assert run.result is not None and run.result.error is None
+    assert [c.status for c in run.result.checks] == ["pass"]
+    other = {**contract("b"), "checks": [reference]}
+    run = run_gate(other, connections=Storage(accounts))
+    assert run.result is not None and [c.status for c in run.result.checks] == ["pass"]
