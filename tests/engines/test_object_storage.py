@@ -22,7 +22,7 @@ from airflow_opsguard.engines.object_storage import scoped_protocol
 from airflow_opsguard.engines.sources import FileSource, resolve_source
 from airflow_opsguard.formats import load_contract
 from airflow_opsguard.freshness import observe, storage_only
-from airflow_opsguard.pipeline import run_gate
+from airflow_opsguard.pipeline import QuarantineError, run_gate
 from airflow_opsguard.quarantine.settlement import target_for
 
 CHECKS = [
@@ -218,3 +218,18 @@ def test_a_reference_on_the_same_storage_reads_with_the_source_connection(
     other = {**contract("b"), "checks": [reference]}
     run = run_gate(other, connections=Storage(accounts))
     assert run.result is not None and [c.status for c in run.result.checks] == ["pass"]
+
+
+def test_a_failing_batch_on_a_storage_connection_is_not_moved(
+    accounts: dict[str, Account],
+) -> None:
+    quarantined = {**contract("b"), "on_fail": "quarantine"}
+    with pytest.raises(QuarantineError, match="does not move files on object storage"):
+        run_gate(quarantined, connections=Storage(accounts), act=True, batch_id="b-1")
+    assert accounts["b"].filesystem().ls(f"{BUCKET}/orders") == [
+        f"{BUCKET}/orders/_SUCCESS",
+        f"{BUCKET}/orders/part-0.parquet",
+    ]
+    passing = {**contract("a"), "on_fail": "quarantine"}
+    run = run_gate(passing, connections=Storage(accounts), act=True, batch_id="a-1")
+    assert run.result is not None and run.result.status == "pass"
