@@ -299,12 +299,16 @@ OpenDuration = Annotated[Duration, Field(json_schema_extra={"examples": ["30m", 
 
 
 class Escalation(StrictModel):
-    """When an open incident escalates (once): after this many failing runs in a row, or
-    after it has been open this long (checked when the gate runs), whichever comes first.
-    An acknowledged incident does not escalate."""
+    """When an open incident escalates (once): after this many failing runs, or after it
+    has been open this long (checked when the gate runs), whichever comes first. An
+    acknowledged incident does not escalate, nor does one that is recovering."""
 
     after_failures: int | None = Field(
-        3, ge=1, le=1000, description="Failing runs in a row (the first included); null: never."
+        3,
+        ge=1,
+        le=1000,
+        description="Failing runs of the incident (the first included; one that re-joins it "
+        "while recovering counts too); null: never.",
     )
     after_open: OpenDuration | None = Field(
         None, description="How long the incident may stay open (e.g. 4h); null: never."

@@ -208,3 +208,23 @@ def test_returns_inside_the_hold_count_towards_flapping_and_the_mark_stays() -> 
     assert flags == [False, False, False, False, True, True, True, True]
     assert days.open["fail"].to_dict()["flapping"] is True
     assert len(days.open["fail"].to_dict()["returns"]) == 3
+
+
+def test_the_change_message_of_a_return_names_what_fails_now_and_says_it_came_back() -> None:
+    from airflow_opsguard.alerts.messages import build
+
+    days = Days(NO_MARK)
+    days.run(0, negative("fail"), check("volume", "pass"))
+    days.run(1, negative("pass"), check("volume", "pass"))
+    (back,) = days.run(2, negative("pass"), check("volume", "fail"))
+    result = GateResult(
+        dataset="orders", status="fail", checked_at=T0, rows=10, checks=(), run_id="run-2"
+    )
+    message = build("change", result, back, contract=None)
+    assert message.title == (
+        "[opsguard] CHANGED orders: 1 check failed; new: volume; passing again: "
+        "range(amount); failing again after passing"
+    )
+    assert (message.incident_event, message.returns, message.flapping) == ("changed", 1, False)
+    assert [c["name"] for c in message.checks] == ["volume"]
+    assert "failing again 1 time while recovering" in message.text
