@@ -233,3 +233,18 @@ def test_a_failing_batch_on_a_storage_connection_is_not_moved(
     passing = {**contract("a"), "on_fail": "quarantine"}
     run = run_gate(passing, connections=Storage(accounts), act=True, batch_id="a-1")
     assert run.result is not None and run.result.status == "pass"
+
+
+def test_two_connections_at_once_in_one_process(accounts: dict[str, Account]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = Storage(accounts)
+
+    def verdict(conn_id: str) -> tuple[str, int | None]:
+        run = run_gate(contract(conn_id), connections=storage)
+        assert run.result is not None
+        return run.result.status, run.result.rows
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(verdict, ["a", "b"] * 4))
+    assert found == [("pass", 3), ("fail", 5)] * 4
