@@ -545,7 +545,8 @@ class _RunContext:
         The news (``added``, ``recovered``) is how the failing set differs from the one
         of its last failing run, so the same checks failing again say nothing."""
         before = {m.name: m for m in current.members}
-        last = {m.name for m in current.members if m.last_failed_at == current.last_failed_at}
+        latest = max(m.last_failed_at for m in current.members)
+        last = {m.name for m in current.members if m.last_failed_at == latest}
         now_failing = {f.key for f in found}
         members = [self._member(f, before.get(f.key)) for f in found]
         members += [m for m in current.members if m.name not in now_failing]

@@ -37,7 +37,8 @@ def contract(dataset: str, hook: WebhookRecorder, **extra: Any) -> dict[str, Any
         },
         "volume": {"min_rows": 3},
         "alerts": [
-            {"on": ["fail", "escalate"], "webhook": hook.url + "/chat", "backoff": 0},
+            # change: the same check failing again after passing is no change
+            {"on": ["fail", "escalate", "change"], "webhook": hook.url + "/chat", "backoff": 0},
             {"on": ["fail"], "webhook": hook.url + "/pager", "backoff": 0},
             {"on": ["fail"], "log": True},
         ],
