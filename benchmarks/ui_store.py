@@ -164,6 +164,7 @@ def _result(
                     {"cell": ">= 47", "reference": 0.06, "current": 0.08},
                     {"cell": "[4, 7)", "reference": 0.06, "current": 0.05},
                 ],
+                "histogram": _histogram(at.hour),  # every bin, as results keep it
             },
         ),
     )
@@ -183,6 +184,23 @@ def _result(
             "mean(amount)": 40 + at.hour % 3,
         },
     )
+
+
+def _histogram(hour: int) -> dict[str, Any]:
+    """A drift result's whole distribution: 20 quantile bins of the reference."""
+    from airflow_opsguard.drift.profile import bin_label
+
+    edges = [float(4 + 2 * i) for i in range(19)]
+    tilt = (hour % 5) / 400
+    current = [round(0.05 + tilt * (i - 9.5) / 9.5, 4) for i in range(20)]
+    return {
+        "cells": "bins",
+        "labels": [bin_label(edges, i) for i in range(20)],
+        "edges": edges,
+        "reference": [0.05] * 20,
+        "current": current,
+        "merged": 1,
+    }
 
 
 def _with_id(result: Any, run_id: str) -> Any:
