@@ -193,6 +193,16 @@ class IncidentOut(Model):
         default_factory=list,
         description="Its checks: the cause first, each followed by its consequences.",
     )
+    recovering: bool = Field(
+        default=False,
+        description="Open, every check passing again, waiting for more passing runs.",
+    )
+    passing_runs: int = Field(default=0, description="Passing runs in a row while open.")
+    flapping: bool = Field(
+        default=False,
+        description="Its failure started resolution.flapping_after times within "
+        "resolution.flapping_within (it then holds longer before resolving).",
+    )
 
     model_config = ConfigDict(frozen=True, from_attributes=True)
 
