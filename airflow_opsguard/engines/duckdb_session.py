@@ -34,6 +34,11 @@ THREADS_ENV = "OPSGUARD_DUCKDB_THREADS"
 DEFAULT_MEMORY_LIMIT = "2GB"
 # One perfect-hash slot of a GROUP BY key with its count, as DuckDB lays it out.
 PERFECT_HASH_SLOT_BYTES = 13
+# duckdb_engine's dialect with SQLAlchemy's statement cache on (engines/duckdb_dialect.py).
+CACHING_DRIVER = "opsguard"
+sa.dialects.registry.register(
+    f"duckdb.{CACHING_DRIVER}", "airflow_opsguard.engines.duckdb_dialect", "CachingDialect"
+)
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,7 @@ class _Database:
             self.raw.close()
             raise
         self.engine = sa.create_engine(
-            "duckdb:///:memory:", creator=self._cursor, poolclass=sa.pool.NullPool
+            f"duckdb+{CACHING_DRIVER}:///:memory:", creator=self._cursor, poolclass=sa.pool.NullPool
         )
         self.settings = settings
         self.sessions = 0  # open on it now; changed under the lock
