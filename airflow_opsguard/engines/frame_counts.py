@@ -115,9 +115,13 @@ def _pandas_counts(frame: Any) -> FrameCounts | None:
         if numpy and kind in ("i", "u", "b"):
             found.nulls[name] = 0  # numpy integers and booleans cannot be null
         elif numpy and kind in ("f", "M", "m"):
-            # DuckDB reads NaN and NaT as null, as isna() counts them (a millisecond for
-            # a million values, a fraction of the scan's CASE over them).
-            found.nulls[name] = int(column.isna().sum())
+            # DuckDB reads NaN and NaT as null (half a millisecond for a million values,
+            # a fraction of the scan's CASE over them).
+            import numpy as np
+
+            values = column.to_numpy()
+            missing = np.isnan(values) if kind == "f" else np.isnat(values)
+            found.nulls[name] = int(np.count_nonzero(missing))
         else:
             arrow = _arrow_of(column)
             if arrow is not None:
