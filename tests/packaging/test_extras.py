@@ -39,6 +39,9 @@ OPTIONAL_IMPORTS = {
 }
 # Needed at run time without an import of ours: FastAPI parses the pages' forms with it.
 USED_WITHOUT_IMPORT = {"python-multipart"}
+# Imported only to read data the caller handed in, which it already holds: Arrow tables
+# and Arrow-backed pandas columns (engines/frame_counts.py).
+WITH_THE_CALLERS_DATA = {"pyarrow"}
 
 
 def normalise(name: str) -> str:
@@ -63,7 +66,10 @@ def imported_modules() -> set[str]:
 
 
 def is_optional(module: str) -> bool:
-    return any(module == p or module.startswith(p + ".") for p in OPTIONAL_IMPORTS)
+    return any(
+        module == p or module.startswith(p + ".")
+        for p in (*OPTIONAL_IMPORTS, *WITH_THE_CALLERS_DATA)
+    )
 
 
 def distribution_of(module: str) -> str | None:
