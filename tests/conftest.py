@@ -8,6 +8,7 @@ it), where they fail: CI must never pass by skipping.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,14 @@ def _unavailable(what: str, exc: Exception) -> None:
     if os.environ.get("OPSGUARD_REQUIRE_SERVICES") == "1":
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def java_runtime() -> None:
+    """Spark's JVM needs a Java runtime (`java` on PATH or JAVA_HOME); skipped without
+    one, except in CI, where `.ci/run` installs it."""
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        _unavailable("Java (for Spark)", FileNotFoundError("no java on PATH, no JAVA_HOME"))
 
 
 @pytest.fixture(scope="session")

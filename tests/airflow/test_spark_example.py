@@ -14,6 +14,8 @@ import pendulum
 import pytest
 from conftest import DAGS, outcome, parse
 
+pytestmark = pytest.mark.usefixtures("java_runtime")  # Spark's JVM
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "dags_examples"
 NOW = pendulum.datetime(2026, 11, 26, 12, tz="UTC")
 # The example's connection: a Spark connection whose host is the master (local mode).

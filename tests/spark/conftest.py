@@ -24,7 +24,7 @@ from spark_backend import SparkBackend  # noqa: E402 - needs the path above
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
+def spark(java_runtime: None) -> Iterator[Any]:
     """The test session's SparkSession, stopped at the end. Its JVM binds to 127.0.0.1
     (SPARK_LOCAL_IP, read when the JVM starts): tests talk to nothing else."""
     from pyspark.sql import SparkSession

@@ -18,6 +18,8 @@ from engine_backends import orders
 
 from airflow_opsguard import validate
 
+pytestmark = pytest.mark.usefixtures("java_runtime")  # Spark's JVM
+
 RUNNER = Path(__file__).with_name("spark_session_run.py")
 NOW = "2026-02-14T12:00:00+00:00"
 CONTRACT: dict[str, Any] = {
