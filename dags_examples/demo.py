@@ -47,6 +47,9 @@ def airflow_env() -> dict[str, str]:
         AIRFLOW__CORE__DAGS_FOLDER=str(HERE),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__LOGGING__LOGGING_LEVEL="ERROR",
+        # The Spark example's connection: a local session, its JVM bound to loopback.
+        AIRFLOW_CONN_OPSGUARD_SPARK='{"conn_type": "spark", "host": "local[1]"}',
+        SPARK_LOCAL_IP="127.0.0.1",
     )
     env.pop("OPSGUARD_STORE_URL", None)  # gates store into $AIRFLOW_HOME/opsguard.db
     return env
