@@ -16,7 +16,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
-AIRFLOW_HOME = ROOT / ".airflow"
+# Airflow's home for the demo; the tests run the demo in a home of their own.
+AIRFLOW_HOME = Path(os.environ.get("OPSGUARD_DEMO_HOME") or ROOT / ".airflow").resolve()
 SCENARIOS = ("healthy", "broken")
 
 
@@ -57,7 +58,7 @@ def airflow_env() -> dict[str, str]:
 
 def airflow_part() -> bool:
     env = airflow_env()
-    print(f"\n== example DAGs in Airflow (home {AIRFLOW_HOME.relative_to(ROOT)}/) ==", flush=True)
+    print(f"\n== example DAGs in Airflow (home {_shown(AIRFLOW_HOME)}/) ==", flush=True)
     migrate = subprocess.run(
         [str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True
     )
@@ -65,7 +66,7 @@ def airflow_part() -> bool:
         print(migrate.stdout[-3000:], migrate.stderr[-3000:], sep="\n")
         return False
     log = AIRFLOW_HOME / "demo-dags.log"
-    print(f"running the example DAGs (task logs in {log.relative_to(ROOT)}) ...", flush=True)
+    print(f"running the example DAGs (task logs in {_shown(log)}) ...", flush=True)
     with log.open("w") as output:
         runner = subprocess.run(
             [sys.executable, str(Path(__file__)), "--run-dags"],
@@ -141,6 +142,11 @@ def _status(value: object) -> str:
 
 def _states(states: dict[str, str]) -> str:
     return ", ".join(f"{task}: {state}" for task, state in states.items())
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the repository where it is inside it."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def main() -> int:
