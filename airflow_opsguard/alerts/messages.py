@@ -286,6 +286,32 @@ class AlertMessage:
         )
         return f"<h3>{html.escape(self.title)}</h3>{failing}{passing}<ul>{details}</ul>{link}"
 
+    def facts(self) -> list[tuple[str, str]]:
+        """The message's facts as (label, value) pairs, for the services that show them
+        as fields (Slack, Teams): unescaped, each service escapes for itself."""
+        found = [("Dataset", self.dataset)]
+        if self.status:
+            rows = f", {self.rows:,} rows" if self.rows is not None else ""
+            found.append(("Verdict", f"{self.status}{rows}"))
+        if self.incident_id or self.incident_event:
+            parts = [f"#{self.incident_id}" if self.incident_id else "", self.incident_event]
+            if self.failing_runs:
+                plural = "s" if self.failing_runs != 1 else ""
+                parts.append(f"{self.failing_runs} failing run{plural}")
+            if self.duration_seconds is not None:
+                parts.append(f"open {_span(timedelta(seconds=self.duration_seconds))}")
+            found.append(("Incident", " ".join(p for p in parts if p)))
+        if self.run.get("dag_id"):
+            where = f"{self.run['dag_id']} / {self.run.get('dag_run_id', '?')}"
+            if self.run.get("task_id"):
+                where += f" / {self.run['task_id']}"
+            found.append(("Where", where))
+        if self.owner:
+            found.append(("Owner", self.owner))
+        if self.contract_fingerprint:
+            found.append(("Contract", self.contract_fingerprint))
+        return found
+
     def context(self) -> dict[str, Any]:
         """What notifiers find in their context under ``opsguard``: the message, with
         ``html`` too (``{{ opsguard.title }}``, ``{{ opsguard.text }}``, ...)."""

@@ -143,28 +143,7 @@ def slack_failure(exc: BaseException) -> tuple[str, bool]:
 
 
 def _facts(message: AlertMessage) -> list[tuple[str, str]]:
-    facts = [("Dataset", message.dataset)]
-    if message.status:
-        rows = f", {message.rows:,} rows" if message.rows is not None else ""
-        facts.append(("Verdict", f"{message.status}{rows}"))
-    if message.incident_id or message.incident_event:
-        parts = [f"#{message.incident_id}" if message.incident_id else "", message.incident_event]
-        if message.failing_runs:
-            parts.append(
-                f"{message.failing_runs} failing run{'s' if message.failing_runs != 1 else ''}"
-            )
-        if message.duration_seconds is not None:
-            parts.append(f"open {_span(message.duration_seconds)}")
-        facts.append(("Incident", " ".join(p for p in parts if p)))
-    run = message.run
-    if run.get("dag_id"):
-        where = f"{run['dag_id']} / {run.get('dag_run_id', '?')}"
-        if run.get("task_id"):
-            where += f" / {run['task_id']}"
-        facts.append(("Where", where))
-    if message.owner:
-        facts.append(("Owner", message.owner))
-    return facts[:FIELDS_PER_SECTION]
+    return message.facts()[:FIELDS_PER_SECTION]
 
 
 def _field(label: str, value: object) -> dict[str, str]:
@@ -222,14 +201,6 @@ def _button(
 
 def _show(value: Any) -> str:
     return "-" if value is None else str(value)
-
-
-def _span(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours < 48 else f"{hours // 24}d{hours % 24}h"
 
 
 def _cut(text: str, limit: int) -> str:

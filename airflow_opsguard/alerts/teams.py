@@ -133,26 +133,7 @@ def send_teams(target: Any, message: AlertMessage, *, timeout: float) -> None:
 
 
 def _facts(message: AlertMessage) -> list[tuple[str, str]]:
-    facts = [("Dataset", message.dataset)]
-    if message.status:
-        rows = f", {message.rows:,} rows" if message.rows is not None else ""
-        facts.append(("Verdict", f"{message.status}{rows}"))
-    if message.incident_id or message.incident_event:
-        parts = [f"#{message.incident_id}" if message.incident_id else "", message.incident_event]
-        if message.failing_runs:
-            parts.append(f"{message.failing_runs} failing runs")
-        facts.append(("Incident", " ".join(p for p in parts if p)))
-    run = message.run
-    if run.get("dag_id"):
-        where = f"{run['dag_id']} / {run.get('dag_run_id', '?')}"
-        if run.get("task_id"):
-            where += f" / {run['task_id']}"
-        facts.append(("Where", where))
-    if message.owner:
-        facts.append(("Owner", message.owner))
-    if message.contract_fingerprint:
-        facts.append(("Contract", message.contract_fingerprint))
-    return facts
+    return message.facts()
 
 
 def _check_text(check: Mapping[str, Any]) -> str:
