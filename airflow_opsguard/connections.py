@@ -1,12 +1,13 @@
-"""Airflow connections as SQLAlchemy engines and fsspec filesystems: the Airflow layer's
-connection resolver.
+"""Airflow connections as SQLAlchemy engines, fsspec filesystems and Spark sessions: the
+Airflow layer's connection resolver.
 
 The engines read a contract's ``source.conn_id`` through the resolver the entry point
 hands in (:func:`airflow_opsguard.engines.connections.using_connections`): the operators,
 ``@task.opsguard``, the sensors, ``validate()`` and the CLI hand in this one
-(:data:`engine_for_conn_id`). It makes an engine for a database connection and, for a
-file source on object storage, the filesystem Airflow's ``ObjectStoragePath`` opens with
-the connection. Airflow is imported only when a connection id is resolved.
+(:data:`engine_for_conn_id`). It makes an engine for a database connection; for a file
+source on object storage, the filesystem Airflow's ``ObjectStoragePath`` opens with the
+connection; for a Spark source, the master or Spark Connect URL its connection names.
+Airflow is imported only when a connection id is resolved.
 """
 
 from __future__ import annotations
@@ -31,10 +32,15 @@ _CONN_TYPES = {
 
 class AirflowConnections:
     """Airflow's connections as the engines ask for them: called with a connection id,
-    an engine; :meth:`filesystem`, the fsspec filesystem of an object-storage URL."""
+    an engine; :meth:`filesystem`, the fsspec filesystem of an object-storage URL;
+    :meth:`spark_endpoint`, the Spark session of a Spark source."""
 
     def __call__(self, conn_id: str) -> sa.Engine:
         return _engine(conn_id)
+
+    def spark_endpoint(self, conn_id: str) -> dict[str, str]:
+        """See :func:`spark_endpoint`."""
+        return spark_endpoint(conn_id)
 
     def filesystem(self, conn_id: str, location: str) -> Any:
         """The filesystem that Airflow's object storage opens for ``location`` with the
@@ -73,20 +79,7 @@ def _engine(conn_id: str) -> sa.Engine:
     SQL providers, which knows each warehouse's authentication); otherwise the URL is
     built from the connection's fields for PostgreSQL, MySQL/MariaDB and SQLite.
     """
-    try:
-        from airflow.sdk import BaseHook
-    except ImportError:
-        raise DataSourceError(
-            f"source.conn_id {conn_id!r} is an Airflow connection, and Airflow is not "
-            "installed here; give source.url (a SQLAlchemy URL) or --data URL instead"
-        ) from None
-    try:
-        connection = BaseHook.get_connection(conn_id)
-    except Exception as exc:  # AirflowNotFoundException, or the API server did not answer
-        missing = type(exc).__name__ == "AirflowNotFoundException"
-        raise DataSourceError(
-            f"Airflow connection {conn_id!r}: {_first_line(exc)}", retryable=not missing
-        ) from None
+    connection = _connection(conn_id, "source.url (a SQLAlchemy URL) or --data URL")
     engine = _hook_engine(connection)
     if engine is not None:
         return engine
@@ -112,9 +105,66 @@ def _engine(conn_id: str) -> sa.Engine:
     return create_engine(normalise_url(url))
 
 
+def spark_endpoint(conn_id: str) -> dict[str, str]:
+    """The Spark session an Airflow connection names, for a Spark source's ``conn_id``:
+    ``{"remote": "sc://..."}`` for a Spark Connect connection (``spark_connect``, its URL
+    built as the Apache Spark provider's hook builds it, token included), ``{"master": ...}``
+    for a Spark connection (``spark``: host ``local[4]``, ``yarn``, ``spark://host`` and
+    port, as spark-submit reads it)."""
+    connection = _connection(conn_id, "source.master or source.remote")
+    kind = str(connection.conn_type)
+    host = connection.host or ""
+    if kind == "spark_connect":
+        return {"remote": _spark_connect_url(host, connection)}
+    if kind == "spark" and host:
+        master = host if ("://" in host or not connection.port) else f"spark://{host}"
+        return {"master": f"{master}:{connection.port}" if connection.port else master}
+    raise DataSourceError(
+        f"Airflow connection {conn_id!r} is of type {kind!r}{'' if host else ' without a host'}; "
+        "a Spark source needs a spark connection (host: its master) or a spark_connect one"
+    )
+
+
+def _spark_connect_url(host: str, connection: Any) -> str:
+    """``sc://host:port/;user_id=..;token=..;use_ssl=..`` from a spark_connect connection,
+    its fields read as the Apache Spark provider's SparkConnectHook reads them."""
+    from urllib.parse import quote
+
+    address = host.split("://", 1)[1] if "://" in host else host
+    if connection.port:
+        address = f"{address}:{connection.port}"
+    params = []
+    if connection.login:
+        params.append(f"user_id={quote(connection.login)}")
+    if connection.password:
+        params.append(f"token={quote(connection.password)}")
+    use_ssl = connection.extra_dejson.get("use_ssl")
+    if use_ssl is not None:
+        params.append(f"use_ssl={quote(str(use_ssl))}")
+    return f"sc://{address}/" + (";" + ";".join(params) if params else "")
+
+
 # The resolver the entry points hand in: callable as before (a connection id in, an
 # engine out), and a storage resolver too.
 engine_for_conn_id = AirflowConnections()
+
+
+def _connection(conn_id: str, instead: str) -> Any:
+    """Airflow's connection ``conn_id``; ``instead`` says what to give without Airflow."""
+    try:
+        from airflow.sdk import BaseHook
+    except ImportError:
+        raise DataSourceError(
+            f"source.conn_id {conn_id!r} is an Airflow connection, and Airflow is not "
+            f"installed here; give {instead} instead"
+        ) from None
+    try:
+        return BaseHook.get_connection(conn_id)
+    except Exception as exc:  # AirflowNotFoundException, or the API server did not answer
+        missing = type(exc).__name__ == "AirflowNotFoundException"
+        raise DataSourceError(
+            f"Airflow connection {conn_id!r}: {_first_line(exc)}", retryable=not missing
+        ) from None
 
 
 def _hook_engine(connection: Any) -> sa.Engine | None:

@@ -158,57 +158,6 @@ def connection_url(conn_id: str) -> str:
         engine.dispose()
 
 
-def spark_endpoint(conn_id: str) -> dict[str, str]:
-    """The Spark session an Airflow connection names, for a Spark source's ``conn_id``:
-    ``{"remote": "sc://..."}`` for a Spark Connect connection (``spark_connect``, its URL
-    built as the Apache Spark provider's hook builds it, token included), ``{"master": ...}``
-    for a Spark connection (``spark``: host ``local[4]``, ``yarn``, ``spark://host`` and
-    port, as spark-submit reads it)."""
-    from airflow.sdk import BaseHook
-
-    from airflow_opsguard.errors import DataSourceError
-
-    try:
-        connection = BaseHook.get_connection(conn_id)
-    except Exception as exc:  # AirflowNotFoundException, or the API server did not answer
-        missing = type(exc).__name__ == "AirflowNotFoundException"
-        text = str(exc).strip().splitlines()
-        reason = text[0] if text else type(exc).__name__
-        raise DataSourceError(
-            f"Airflow connection {conn_id!r}: {reason}", retryable=not missing
-        ) from None
-    kind = str(connection.conn_type)
-    host = connection.host or ""
-    if kind == "spark_connect":
-        return {"remote": _spark_connect_url(host, connection)}
-    if kind == "spark" and host:
-        master = host if ("://" in host or not connection.port) else f"spark://{host}"
-        return {"master": f"{master}:{connection.port}" if connection.port else master}
-    raise DataSourceError(
-        f"Airflow connection {conn_id!r} is of type {kind!r}{'' if host else ' without a host'}; "
-        "a Spark source needs a spark connection (host: its master) or a spark_connect one"
-    )
-
-
-def _spark_connect_url(host: str, connection: Any) -> str:
-    """``sc://host:port/;user_id=..;token=..;use_ssl=..`` from a spark_connect connection,
-    its fields read as the Apache Spark provider's SparkConnectHook reads them."""
-    from urllib.parse import quote
-
-    address = host.split("://", 1)[1] if "://" in host else host
-    if connection.port:
-        address = f"{address}:{connection.port}"
-    params = []
-    if connection.login:
-        params.append(f"user_id={quote(connection.login)}")
-    if connection.password:
-        params.append(f"token={quote(connection.password)}")
-    use_ssl = connection.extra_dejson.get("use_ssl")
-    if use_ssl is not None:
-        params.append(f"use_ssl={quote(str(use_ssl))}")
-    return f"sc://{address}/" + (";" + ";".join(params) if params else "")
-
-
 def reference_time(context: Mapping[str, Any], reference: FreshnessReference) -> datetime:
     """The "now" a run judges freshness against.
 

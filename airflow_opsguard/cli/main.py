@@ -8,6 +8,7 @@ the file or key at fault, and no traceback is shown.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -180,18 +181,21 @@ def _check(args: argparse.Namespace) -> int:
     contract = load_contract(args.contract)
     now = parse_now(args.now)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and args.format == "text" else None
+    # stdout is the verdict alone: what the gate's work prints (Airflow's logging once a
+    # connection is resolved, Spark's start-up) goes to stderr.
     try:
-        run = run_gate(
-            contract,
-            data=args.data,
-            table=args.table,
-            now=now,
-            store=None if args.no_store else _store(args.store),
-            alert=not args.no_alerts,
-            incident_time=now,  # --now fixes the incidents' clock too
-            progress=progress,
-            connections=engine_for_conn_id,
-        )
+        with contextlib.redirect_stdout(sys.stderr):
+            run = run_gate(
+                contract,
+                data=args.data,
+                table=args.table,
+                now=now,
+                store=None if args.no_store else _store(args.store),
+                alert=not args.no_alerts,
+                incident_time=now,  # --now fixes the incidents' clock too
+                progress=progress,
+                connections=engine_for_conn_id,
+            )
     finally:
         if progress is not None:
             progress.clear()

@@ -3,8 +3,9 @@
 ``postgresql://``, ``postgres://``, ``mysql://`` and ``mariadb://`` URLs mean the drivers
 of airflow-opsguard's extras (psycopg 3: ``[postgres]``, PyMySQL: ``[mysql]``); without
 the extra, the error says what to install. An Airflow connection (``conn_id``)
-becomes an engine, or the fsspec filesystem of an object-storage URL, through the
-resolver the caller hands in (:func:`using_connections`): the engines never import Airflow.
+becomes an engine, the fsspec filesystem of an object-storage URL, or the Spark session a
+Spark source names, through the resolver the caller hands in (:func:`using_connections`):
+the engines never import Airflow.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ class StorageResolver(Protocol):
     opens for an object-storage URL (``s3://bucket/prefix``), credentials included."""
 
     def filesystem(self, conn_id: str, location: str) -> Any: ...
+
+
+@runtime_checkable
+class SparkResolver(Protocol):
+    """A connection resolver that also names the Spark session an Airflow ``spark`` or
+    ``spark_connect`` connection points at: ``{"master": ...}`` or ``{"remote": "sc://..."}``."""
+
+    def spark_endpoint(self, conn_id: str) -> dict[str, str]: ...
 
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*)://")
@@ -180,6 +189,20 @@ def resolve_filesystem(conn_id: str, location: str) -> Any:
             "opsguard check, or give the URL alone (fsspec's own credentials)"
         )
     return resolver.filesystem(conn_id, location)
+
+
+def resolve_spark_endpoint(conn_id: str) -> dict[str, str]:
+    """The Spark session the Airflow connection ``conn_id`` names (``{"master": ...}`` or
+    ``{"remote": ...}``), through the resolver in force (see :func:`using_connections`).
+    Raises :class:`DataSourceError` when none resolves one."""
+    resolver: object = _resolver.get()
+    if not isinstance(resolver, SparkResolver):
+        raise DataSourceError(
+            f"source.conn_id {conn_id!r} names an Airflow Spark connection, and nothing "
+            "resolves one here: run the gate from Airflow, validate() or opsguard check, "
+            "or give source.master or source.remote"
+        )
+    return resolver.spark_endpoint(conn_id)
 
 
 @contextmanager

@@ -21,15 +21,15 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.paths import relative_to_contract
+from airflow_opsguard.engines.connections import resolve_spark_endpoint
 from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, run_plan
 from airflow_opsguard.engines.opened import OpenedSource
 from airflow_opsguard.engines.relations import (
@@ -146,23 +146,6 @@ def _fingerprint(source: SparkSource) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- sessions
 
-# An Airflow connection id -> the session it names: {"master": ...} or {"remote": ...}.
-SparkConnectionResolver = Callable[[str], dict[str, str]]
-_spark_connections: ContextVar[SparkConnectionResolver | None] = ContextVar(
-    "opsguard_spark_connections", default=None
-)
-
-
-@contextmanager
-def using_spark_connections(resolver: SparkConnectionResolver | None) -> Iterator[None]:
-    """Resolve a Spark source's ``conn_id`` with ``resolver`` within the block: the
-    Airflow layer hands in :func:`airflow_opsguard.runtime.spark_endpoint`."""
-    token = _spark_connections.set(resolver)
-    try:
-        yield
-    finally:
-        _spark_connections.reset(token)
-
 
 def spark_session(source: SparkSource) -> Any:
     """The session that reads ``source`` (see the module's docstring)."""
@@ -193,13 +176,7 @@ def _with_connection(source: SparkSource) -> SparkSource:
     from dataclasses import replace
 
     assert source.conn_id is not None
-    resolver = _spark_connections.get()
-    if resolver is None:
-        raise DataSourceError(
-            f"source.conn_id {source.conn_id!r} names an Airflow Spark connection, which is "
-            "resolved inside an Airflow task; elsewhere give source.master or source.remote"
-        )
-    endpoint = resolver(source.conn_id)
+    endpoint = resolve_spark_endpoint(source.conn_id)
     return replace(source, master=endpoint.get("master"), remote=endpoint.get("remote"))
 
 

@@ -142,34 +142,31 @@ class GateMixin:
         """Run the gate pipeline on ``data``, publish the verdict, and raise unless the
         data may go on."""
         from airflow_opsguard.connections import engine_for_conn_id
-        from airflow_opsguard.engines.spark import using_spark_connections
         from airflow_opsguard.pipeline import QuarantineError, run_gate
         from airflow_opsguard.report import render_text
-        from airflow_opsguard.runtime import links_in_airflow, retries_left, spark_endpoint
+        from airflow_opsguard.runtime import links_in_airflow, retries_left
 
         task: Any = self
         identity = gate_identity(context)
         try:
-            # A Spark source's conn_id names the session through Airflow's connections.
-            with using_spark_connections(spark_endpoint):
-                run = run_gate(
-                    contract,
-                    data=data,
-                    table=table,
-                    conn_id=conn_id,
-                    now=reference_time(context, self.freshness_reference),
-                    on_fail=self.on_fail,
-                    store=store_url_in_airflow(self.store, self.store_conn_id),
-                    identity=identity,
-                    run_id=attempt_run_id(identity),
-                    act=True,
-                    alert=True,
-                    routes=self.alert_routes,
-                    notify_context=context,
-                    links=links_in_airflow(),
-                    will_retry=retries_left(self, context),
-                    connections=engine_for_conn_id,
-                )
+            run = run_gate(
+                contract,
+                data=data,
+                table=table,
+                conn_id=conn_id,
+                now=reference_time(context, self.freshness_reference),
+                on_fail=self.on_fail,
+                store=store_url_in_airflow(self.store, self.store_conn_id),
+                identity=identity,
+                run_id=attempt_run_id(identity),
+                act=True,
+                alert=True,
+                routes=self.alert_routes,
+                notify_context=context,
+                links=links_in_airflow(),
+                will_retry=retries_left(self, context),
+                connections=engine_for_conn_id,
+            )
         except QuarantineError as exc:
             if exc.retryable:
                 raise AirflowException(str(exc)) from None

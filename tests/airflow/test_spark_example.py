@@ -95,7 +95,7 @@ def test_a_spark_connect_connection_gives_the_providers_url(
 ) -> None:
     from airflow.providers.apache.spark.hooks.spark_connect import SparkConnectHook
 
-    from airflow_opsguard.runtime import spark_endpoint
+    from airflow_opsguard.connections import spark_endpoint
 
     monkeypatch.setenv("AIRFLOW_CONN_OPSGUARD_SC", json.dumps(connection))
     assert spark_endpoint("opsguard_sc") == {
@@ -114,7 +114,7 @@ def test_a_spark_connect_connection_gives_the_providers_url(
 def test_a_spark_connection_gives_its_master(
     monkeypatch: pytest.MonkeyPatch, connection: dict[str, object], master: str
 ) -> None:
-    from airflow_opsguard.runtime import spark_endpoint
+    from airflow_opsguard.connections import spark_endpoint
 
     monkeypatch.setenv("AIRFLOW_CONN_OPSGUARD_SPARK_M", json.dumps(connection))
     assert spark_endpoint("opsguard_spark_m") == {"master": master}
@@ -123,8 +123,8 @@ def test_a_spark_connection_gives_its_master(
 def test_a_connection_that_names_no_spark_session_is_a_one_line_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from airflow_opsguard.connections import spark_endpoint
     from airflow_opsguard.errors import DataSourceError
-    from airflow_opsguard.runtime import spark_endpoint
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_OPSGUARD_PG", json.dumps({"conn_type": "postgres", "host": "h"})

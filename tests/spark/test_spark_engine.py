@@ -158,7 +158,7 @@ def measure_contract(spec: dict[str, Any]) -> None:
     [
         ({"table": "no_such_db.no_such_table"}, "cannot read table 'no_such_db.no_such_table'"),
         ({"path": "/nowhere/orders.parquet"}, "/nowhere/orders.parquet: no such file"),
-        ({"conn_id": "spark_default", "table": "t"}, "resolved inside an Airflow task"),
+        ({"conn_id": "spark_default", "table": "t"}, "nothing resolves one here"),
     ],
 )
 def test_spark_sources_that_cannot_be_read_are_one_line_errors(
@@ -246,9 +246,24 @@ def test_gx_suites_report_that_they_do_not_run_on_spark(spark: Any) -> None:
     assert "GX suites do not run on Spark sources" in gx[0].message
 
 
-def test_opsguard_check_runs_a_spark_contract_on_its_master(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("session", "env", "where"),
+    [
+        ({"master": "local[1]"}, {}, "local[1]"),
+        (
+            {"conn_id": "opsguard_cli_spark"},
+            {"AIRFLOW_CONN_OPSGUARD_CLI_SPARK": '{"conn_type": "spark", "host": "local[1]"}'},
+            "Airflow connection 'opsguard_cli_spark'",
+        ),
+    ],
+    ids=["master", "airflow-connection"],
+)
+def test_opsguard_check_runs_a_spark_contract_on_its_session(
+    tmp_path: Path, session: dict[str, str], env: dict[str, str], where: str
+) -> None:
     """The command line, in a process of its own: a relative path is read from the
-    contract's folder, by a session of the contract's master; the JSON is the usual."""
+    contract's folder, by a session of the contract's master or of the Airflow connection
+    it names; stdout is the JSON alone, whatever Airflow and Spark log."""
     import json
     import subprocess
 
@@ -257,7 +272,7 @@ def test_opsguard_check_runs_a_spark_contract_on_its_master(tmp_path: Path) -> N
     orders().to_parquet(tmp_path / "orders.parquet", index=False)
     contract = {
         "dataset": "orders",
-        "source": {"engine": "spark", "path": "orders.parquet", "master": "local[1]"},
+        "source": {"engine": "spark", "path": "orders.parquet", **session},
         "checks": [{"type": "unique", "column": "customer"}],
     }
     (tmp_path / "orders.yml").write_text(yaml.safe_dump(contract))
@@ -267,13 +282,13 @@ def test_opsguard_check_runs_a_spark_contract_on_its_master(tmp_path: Path) -> N
         capture_output=True,
         text=True,
         cwd=tmp_path.parent,  # not the contract's folder
-        env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
+        env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", **env},
         timeout=600,
         check=False,
     )
     assert done.returncode == 1, done.stderr[-2000:]
     result = json.loads(done.stdout)
-    assert result["source"] == f"{tmp_path / 'orders.parquet'} on Spark (local[1])"
+    assert result["source"] == f"{tmp_path / 'orders.parquet'} on Spark ({where})"
     (check,) = result["checks"]
     assert (check["name"], check["failing_count"], check["samples"]) == (
         "unique(customer)",
