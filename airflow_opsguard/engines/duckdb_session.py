@@ -74,6 +74,11 @@ class Session:
         self._registered: list[tuple[str, Any]] = []  # in-memory data, for side connections
         self._sides: list[Any] = []  # side connections open now
 
+    @property
+    def threads(self) -> int:
+        """How many threads the session's queries run on."""
+        return self._database.threads
+
     def memory_limit(self) -> int | None:
         """The database's memory limit in bytes (None: a size this module cannot read)."""
         return parse_bytes(self._database.settings.memory)
@@ -151,6 +156,7 @@ class _Database:
         self.raw = duckdb.connect()
         try:
             _configure(self.raw, settings)
+            self.threads = threads_of(self.raw)  # set once, for the database's life
         except Exception:
             self.raw.close()
             raise

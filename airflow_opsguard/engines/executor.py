@@ -79,13 +79,15 @@ def run_plan(
     ``count_distinct`` that is a :data:`DistinctCounter` is asked first. ``proofs``
     (a table's constraints) replace the scans of the checks they prove. ``known`` gives
     plain counts without the scan (in-memory data's null counts), which replace those
-    aggregates.
+    aggregates, and proves unique columns without a GROUP BY (an integer column of
+    distinct values in memory).
     """
     plan = build_plan(contract, columns, source, reference, others)
     if proofs is not None:
         apply_proofs(plan, contract, proofs)
     mark_inexpressible(plan, connection.dialect)
     answered_samples = {} if known is None else plan.answer_counts(known, sample_size)
+    proven_unique = {} if known is None else plan.answer_uniqueness(known)
     classify = classify_error or (lambda exc: None)
     runner = _Runner(connection, plan, source_name, classify, count_distinct)
     early = _Early()
@@ -97,6 +99,7 @@ def run_plan(
         rows, values = runner.scan()
     values = {**values, **plan.answered}  # a fallback scan fills them with None
     early.samples.update(answered_samples)
+    early.duplicates.update(proven_unique)
     observations: dict[str, CheckObservation] = {}
     metrics: dict[str, CheckObservation] = {}
     for index, planned in enumerate(plan.checks):
@@ -126,7 +129,10 @@ def run_plan(
 def mark_inexpressible(plan: Plan, dialect: Dialect) -> None:
     """Plan each check the dialect cannot express (a regular expression on SQL Server) as
     an error that names the dialect and the check, so that it reports ``error`` while the
-    other checks run, instead of a wrong verdict or a failed scan."""
+    other checks run, instead of a wrong verdict or a failed scan. A dialect that says
+    it ``expresses_every_check`` (DuckDB's) is taken at its word."""
+    if getattr(dialect, "expresses_every_check", False):
+        return
     measured = [p for p in plan.checks if not p.error]
     # When the whole scan compiles, so do each check's part of it and its samples and
     # GROUP BY, which use the same expressions: only its other queries are left to try.

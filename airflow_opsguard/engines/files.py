@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.models import Contract, ReconcileTarget, ReferenceTarget
 from airflow_opsguard.contract.paths import relative_to_contract
-from airflow_opsguard.engines.duckdb_session import Session, session, threads_of
+from airflow_opsguard.engines.duckdb_session import Session, session
 from airflow_opsguard.engines.duckdb_unique import bitmap_counter
 from airflow_opsguard.engines.executor import Parallel, run_plan
 from airflow_opsguard.engines.frame_counts import known_counts
@@ -148,14 +148,21 @@ def measure_data(
 
 def in_memory(data: Any) -> Any:
     """What DuckDB scans for in-memory ``data``: a polars DataFrame as Arrow, once (its
-    buffers, mostly without a copy), rather than once per connection that registers it;
+    buffers, without a copy), rather than once per connection that registers it;
     pandas and Arrow as they are (DuckDB reads numeric and Arrow-backed columns in
     place, and converting object columns to Arrow costs more than DuckDB's scan)."""
     module = type(data).__module__.split(".")[0]
     if module == "polars" and hasattr(data, "to_arrow"):
         if hasattr(data, "collect"):  # a LazyFrame: its result
             data = data.collect()
-        return data.to_arrow()
+        import polars
+
+        newest = getattr(polars, "CompatLevel", None)  # polars 1.1 and later
+        if newest is None:
+            return data.to_arrow()
+        # Polars' own string views, which DuckDB reads: the default would copy every
+        # string into Arrow's older layout (half the cost of checking the frame).
+        return data.to_arrow(compat_level=newest.newest())
     return data
 
 
@@ -220,7 +227,7 @@ def _measure(
     # Files and in-memory data are read by several connections at once: the uniqueness
     # queries run beside the scan.
     connection = opened.connection
-    threads = threads_of(opened.raw)
+    threads = opened.threads
     split = files is not None and _too_few_row_groups(opened.raw, files, threads)
     parallel = Parallel(opened.side_connection, threads, split)
     with _reporting(opened, progress):

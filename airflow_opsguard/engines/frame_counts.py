@@ -10,6 +10,12 @@ Arrow's hash lookup (``is_in``), several times cheaper than DuckDB's comparison 
 value with each allowed one; its samples are taken from the same lookup, as DuckDB's
 sample query takes them (the first distinct values, in row order). Other columns (object
 columns, Arrow floats) are left to the scan, which counts them as it always does.
+
+An integer column without nulls is proven unique in numpy, without DuckDB's GROUP BY or
+the connection beside the scan that runs it: values in strictly rising (or falling)
+order are distinct, as most id columns are, and a dense range is checked with one bit
+of a bitmap per value. A column this cannot prove unique is grouped as before, which
+finds its duplicates and their values.
 """
 
 from __future__ import annotations
@@ -18,6 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_opsguard.engines.plan import PlainCount
+
+# A bitmap of a unique column's range is worth it while its range is at most DENSITY
+# times its values: one byte per slot, at most half the bytes of the 64-bit values.
+DENSITY = 4
+CHUNK = 1 << 20  # values offset into the bitmap at a time, to bound the copy
 
 
 @dataclass
@@ -28,6 +39,8 @@ class FrameCounts:
     rows: int
     nulls: dict[str, int] = field(default_factory=dict)
     texts: dict[str, Any] = field(default_factory=dict)  # column -> Arrow (chunked) array
+    # column -> its values as numpy integer arrays (chunks, in row order), no nulls
+    integers: dict[str, list[Any]] = field(default_factory=dict)
     # (column, values) -> which values of the column are in the set, once computed
     _members: dict[tuple[str, tuple[str, ...]], Any] = field(default_factory=dict)
 
@@ -57,7 +70,8 @@ class FrameCounts:
             return None
         import pyarrow.compute as pc
 
-        values, member = self.texts[column], self._in_set(column, count.values)
+        member = self._in_set(column, count.values)
+        values = self.texts[column]  # as _in_set left it
         if count.what == "not_in":
             member = pc.and_(pc.is_valid(values), pc.invert(member))
         failing = pc.filter(values, member)
@@ -73,6 +87,10 @@ class FrameCounts:
                 break
         return tuple(distinct)
 
+    def proves_unique(self, column: str) -> bool:
+        chunks = self.integers.get(column)
+        return chunks is not None and distinct_integers(chunks)
+
     def _in_set(self, column: str, values: tuple[str, ...]) -> Any:
         """Which values of ``column`` equal one of ``values``, exactly (nulls: false)."""
         key = (column, values)
@@ -81,6 +99,8 @@ class FrameCounts:
             import pyarrow.compute as pc
 
             arrow = self.texts[column]
+            if pa.types.is_string_view(arrow.type):  # is_in has no kernel for views
+                arrow = self.texts[column] = pc.cast(arrow, pa.large_string())
             found = pc.is_in(arrow, value_set=pa.array(values, type=arrow.type))
             self._members[key] = pc.fill_null(found, False)
         return self._members[key]
@@ -114,6 +134,8 @@ def _pandas_counts(frame: Any) -> FrameCounts | None:
         numpy = type(column.dtype).__module__.startswith("numpy")
         if numpy and kind in ("i", "u", "b"):
             found.nulls[name] = 0  # numpy integers and booleans cannot be null
+            if kind != "b":
+                found.integers[name] = [column.to_numpy()]
         elif numpy and kind in ("f", "M", "m"):
             # DuckDB reads NaN and NaT as null (half a millisecond for a million values,
             # a fraction of the scan's CASE over them).
@@ -134,8 +156,60 @@ def _add_arrow(found: FrameCounts, name: str, arrow: Any) -> None:
 
     found.nulls[name] = int(arrow.null_count)
     kind = arrow.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):  # is_in has no views
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         found.texts[name] = arrow
+    elif pa.types.is_integer(kind) and arrow.null_count == 0:
+        chunks = arrow.chunks if hasattr(arrow, "chunks") else [arrow]
+        # Arrow integers without nulls are numpy arrays without a copy.
+        found.integers[name] = [c.to_numpy(zero_copy_only=True) for c in chunks if len(c)]
+
+
+def distinct_integers(chunks: list[Any]) -> bool:
+    """Whether the integers of ``chunks`` (numpy arrays, in row order) are all distinct,
+    when that is quick to prove: False when they repeat, or when their range is too
+    sparse for a bitmap and they are not in order."""
+    import numpy as np
+
+    total = sum(len(c) for c in chunks)
+    if total < 2:
+        return True
+    if _strictly_monotonic(chunks):
+        return True
+    low = min(int(c.min()) for c in chunks if len(c))
+    high = max(int(c.max()) for c in chunks if len(c))
+    span = high - low + 1  # Python integers: no overflow at the ends of int64/uint64
+    if span < total:
+        return False  # fewer possible values than values: some repeat
+    if span > DENSITY * total:
+        return False
+    seen = np.zeros(span, dtype=np.bool_)
+    for chunk in chunks:
+        for start in range(0, len(chunk), CHUNK):
+            part = chunk[start : start + CHUNK]
+            # In the column's own type: every value is at least low, and the offsets
+            # are below the span, so nothing overflows.
+            seen[part - part.dtype.type(low)] = True
+    return int(np.count_nonzero(seen)) == total
+
+
+def _strictly_monotonic(chunks: list[Any]) -> bool:
+    """Whether the values rise (or fall) from each to the next, across chunks too."""
+    for rising in (True, False):
+        previous: Any = None
+        for chunk in chunks:
+            if not len(chunk):
+                continue
+            before, after = (chunk[:-1], chunk[1:]) if rising else (chunk[1:], chunk[:-1])
+            if not (after > before).all():
+                break
+            if previous is not None and not (
+                chunk[0] > previous if rising else chunk[0] < previous
+            ):
+                break
+            previous = chunk[-1]
+        else:
+            return True
+    return False
 
 
 def _distinct(names: list[str]) -> bool:

@@ -84,6 +84,10 @@ class Counter(Protocol):
         """A few distinct values among the rows ``count`` counted, as the engine's own
         sample query finds them, or None when that query must find them."""
 
+    def proves_unique(self, column: str) -> bool:
+        """Whether ``column``'s non-null values are known to be distinct; False when
+        the engine must find out (it may hold duplicates, or this cannot tell)."""
+
 
 @dataclass(eq=False)
 class PlannedCheck:
@@ -153,6 +157,20 @@ class Plan:
                     if sampled is not None:
                         samples[index] = sampled
         return samples
+
+    def answer_uniqueness(self, counter: Counter) -> dict[int, tuple[int, tuple[Any, ...]]]:
+        """Take the unique checks on one column that ``counter`` proves unique out of the
+        GROUP BYs: no duplicated rows and no samples, by check index. A column it cannot
+        prove unique is grouped as usual, which finds its duplicates and their values."""
+        proven: dict[int, tuple[int, tuple[Any, ...]]] = {}
+        for index, planned in enumerate(self.checks):
+            values = planned.counts.get("considered")
+            if planned.distinct is None or planned.error or values is None:
+                continue
+            if values.column is not None and counter.proves_unique(values.column):
+                planned.duplicates = planned.distinct = planned.distinct_column = None
+                proven[index] = (0, ())
+        return proven
 
     @staticmethod
     def label(index: int, role: str) -> str:

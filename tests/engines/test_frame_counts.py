@@ -15,7 +15,7 @@ import pytest
 
 from airflow_opsguard import load_contract, validate
 from airflow_opsguard.engines import files
-from airflow_opsguard.engines.frame_counts import known_counts
+from airflow_opsguard.engines.frame_counts import distinct_integers, known_counts
 from airflow_opsguard.engines.plan import PlainCount
 
 NOW = datetime(2026, 1, 2)
@@ -138,3 +138,88 @@ def test_samples_equal_the_sample_querys(monkeypatch: pytest.MonkeyPatch, spread
     assert checks[False].samples == checks[True].samples
     assert checks[False].failing_count == checks[True].failing_count
     assert checks[False].samples[0] == next(v for v in labels if v != "a")  # row order
+
+
+@pytest.mark.parametrize(
+    ("chunks", "distinct"),
+    [
+        ([np.arange(10)], True),  # rising
+        ([np.arange(10)[::-1].copy()], True),  # falling
+        ([np.arange(5), np.arange(5, 10)], True),  # rising across chunks
+        ([np.arange(5), np.arange(4, 9)], False),  # 4 twice, at the chunks' seam
+        ([np.array([3, 1, 2, 0])], True),  # a dense range, shuffled: the bitmap
+        ([np.array([3, 1, 2, 1])], False),  # fewer possible values than values
+        ([np.array([3, 1, 7, 1, 9, 0])], False),  # a repeat inside a dense range
+        ([np.array([5, 1]), np.array([9, 1])], False),  # a repeat across chunks
+        ([np.array([10**12, 1, 10**15])], False),  # too sparse to prove: left to DuckDB
+        ([np.array([2**63 - 1, -(2**63), 0])], False),  # the whole int64 range, no overflow
+        ([np.array([2**64 - 1, 2**64 - 3, 2**64 - 2], dtype=np.uint64)], True),
+        ([np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64)], False),
+        ([np.array([-128, 127, 0, -1], dtype=np.int8)], False),  # sparse for 4 values
+        ([np.array([-2, 1, 0, -1], dtype=np.int8)], True),
+        ([np.array([], dtype=np.int64)], True),
+        ([np.array([7])], True),
+    ],
+)
+def test_distinct_integers(chunks: list[Any], distinct: bool) -> None:
+    assert distinct_integers(chunks) is distinct
+
+
+def _ids(kind: str, ids: list[int]) -> Any:
+    table = pa.table({"id": pa.array(ids, type=pa.int64())})
+    return {"pandas": table.to_pandas(), "arrow": table, "polars": pl.from_arrow(table)}[kind]
+
+
+@pytest.mark.parametrize("kind", ["pandas", "arrow", "polars"])
+def test_unique_integer_ids_in_memory_are_proven_without_a_group_by(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """No query beside the scan: the GROUP BY and the connection that runs it are never
+    opened for ids that numpy proves distinct."""
+    from airflow_opsguard.engines.duckdb_session import Session
+
+    def refused(self: Session) -> Any:
+        raise AssertionError("a connection beside the scan was opened")
+
+    contract = {
+        "dataset": "ids",
+        "schema": {"columns": [{"name": "id", "type": "integer", "unique": True}]},
+    }
+    monkeypatch.setenv("OPSGUARD_DUCKDB_THREADS", "2")  # a GROUP BY would run beside the scan
+    monkeypatch.setattr(Session, "side_connection", refused)
+    result = validate(load_contract(contract), data=_ids(kind, [5, 3, 4, 1, 2, 0]))
+    (check,) = [c for c in result.checks if c.name == "unique(id)"]
+    assert (check.status, check.failing_count) == ("pass", 0)
+
+
+@pytest.mark.parametrize("kind", ["pandas", "arrow", "polars"])
+@pytest.mark.parametrize("ids", [[5, 3, 5, 1, 3, 3], [10**12, 7, 10**12, 1]])
+def test_duplicated_integer_ids_are_found_as_the_scan_finds_them(
+    monkeypatch: pytest.MonkeyPatch, kind: str, ids: list[int]
+) -> None:
+    contract = {
+        "dataset": "ids",
+        "schema": {"columns": [{"name": "id", "type": "integer", "unique": True}]},
+    }
+    data = _ids(kind, ids)
+    found = validate(load_contract(contract), data=data)
+    with monkeypatch.context() as patched:
+        patched.setattr(files, "known_counts", lambda data: None)
+        scanned = validate(load_contract(contract), data=data)
+    check, expected = (
+        next(c for c in r.checks if c.name == "unique(id)") for r in (found, scanned)
+    )
+    assert (check.status, check.failing_count) == ("fail", expected.failing_count)
+    assert sorted(check.samples) == sorted(expected.samples)
+    assert check.failing_count == sum(ids.count(v) for v in set(ids) if ids.count(v) > 1)
+
+
+def test_polars_text_is_read_as_its_string_views() -> None:
+    """No copy of polars' strings into Arrow's older layout; the allowed-set count casts
+    the one column it compares."""
+    frame = pl.DataFrame({"label": ["a", None, "c", "a"]})
+    known = known_counts(files.in_memory(frame))
+    assert known is not None
+    assert pa.types.is_string_view(known.texts["label"].type)
+    assert known(PlainCount("not_in", "label", ("a",))) == 1
+    assert known.samples(PlainCount("not_in", "label", ("a",)), 5) == ("c",)
