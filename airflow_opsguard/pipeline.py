@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow_opsguard.contract.loader import ContractLike
 from airflow_opsguard.decision import Action, Decision, OnFail, decide
 from airflow_opsguard.engines.connections import using_connections
-from airflow_opsguard.errors import DataSourceError
+from airflow_opsguard.errors import ContractError, DataSourceError
 from airflow_opsguard.formats import load_contract
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def run_gate(
     :class:`QuarantineError` when the batch had to move and could not; bad or unreadable
     data never raises (it is the verdict).
     """
-    spec = _with_source(load_contract(contract), conn_id, table)
+    spec = _with_source(load_contract(contract), conn_id, table, data is None)
     if conn_id:
         table = None
     outcome: OnFail = on_fail or spec.on_fail
@@ -238,14 +238,43 @@ def validate(
 # ------------------------------------------------------------------------------ steps
 
 
-def _with_source(spec: Contract, conn_id: str | None, table: str | None) -> Contract:
-    """The contract reading through ``conn_id`` (an Airflow connection) instead of its
-    own source."""
+def _with_source(
+    spec: Contract, conn_id: str | None, table: str | None, reads_source: bool
+) -> Contract:
+    """The contract reading through the Airflow connection ``conn_id``: its connection
+    replaced, what it reads kept. A database source keeps its table or query (``table``
+    overrides it); a Spark source its path, table or query, now on the session the
+    connection names; a file source on object storage its URL, now read with the
+    connection's credentials. When the contract's source says nothing to read, or the
+    data is given (``reads_source`` false), the source is the connection and ``table``."""
     if not conn_id:
         return spec
+    from pydantic import ValidationError
+
     from airflow_opsguard.contract.models import Source
 
-    return spec.model_copy(update={"source": Source(conn_id=conn_id, table=table)})
+    declared = spec.source if reads_source else None
+    fields: dict[str, Any] = {"conn_id": conn_id, "table": table}
+    if declared is not None and declared.engine == "spark":
+        fields["engine"] = "spark"
+        if table is None:
+            fields.update(path=declared.path, query=declared.query, format=declared.format)
+            fields["table"] = declared.table
+    elif declared is not None and table is None and (declared.url or declared.conn_id):
+        fields.update(table=declared.table, query=declared.query)
+    elif declared is not None and table is None and declared.path:
+        fields.update(path=declared.path, format=declared.format)
+    try:
+        source = Source(**fields)
+    except ValidationError as exc:
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise ContractError(f"conn_id={conn_id!r} with the contract's source: {reason}") from None
+    if reads_source and not (source.table or source.query or source.path):
+        raise ContractError(
+            f"conn_id={conn_id!r}: give table= as well; the contract's source names no "
+            "table or query to read through the connection"
+        )
+    return spec.model_copy(update={"source": source})
 
 
 def _open_store(store: ResultStore | str | None) -> ResultStore | None:

@@ -245,7 +245,11 @@ class QualityGateOperator(GateMixin, BaseOperator):
     :param data: the data to check instead of the contract's source: a path, glob,
         fsspec URL or SQLAlchemy URL (templated, e.g. ``data/orders/{{ ds }}.parquet``).
     :param table: with a database source: the table to check (templated).
-    :param conn_id: an Airflow connection to read the data from, with ``table``.
+    :param conn_id: an Airflow connection to read the data through (templated). It
+        replaces the contract's connection and keeps what the contract reads: a
+        database source's table or query (``table`` overrides it), a Spark source's
+        path, table or query, an object-storage URL. A contract with none of those
+        needs ``table``.
     :param on_fail: what a failing verdict does: ``fail`` (the default, or the contract's
         ``on_fail``) fails the task at once, without retries; ``skip`` skips what is
         downstream; ``warn`` lets the run go on; ``quarantine`` moves the failing batch

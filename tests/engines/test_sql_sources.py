@@ -476,6 +476,62 @@ def test_an_airflow_connection_from_validate_and_opsguard_check(
     assert json.loads(capsys.readouterr().out)["rows"] == 12
 
 
+def _sqlite_connection(
+    monkeypatch: pytest.MonkeyPatch, path: Path, conn_id: str, rows: int
+) -> None:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    orders().head(rows).to_sql(TABLE, engine, index=False, dtype=SQL_TYPES)
+    orders().head(rows).to_sql("other_orders", engine, index=False, dtype=SQL_TYPES)
+    engine.dispose()
+    connection = {"conn_type": "sqlite", "host": str(path)}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection))
+
+
+def test_a_connection_override_keeps_what_the_contract_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator's conn_id= replaces the contract's connection, not its table or
+    query: a contract written against a development database runs on production."""
+    _sqlite_connection(monkeypatch, tmp_path / "dev.db", "opsguard_dev", 3)
+    _sqlite_connection(monkeypatch, tmp_path / "prod.db", "opsguard_prod", 12)
+    by_table = {**NOT_NULL, "source": {"url": f"sqlite:///{tmp_path / 'dev.db'}", "table": TABLE}}
+    by_query = {
+        **NOT_NULL,
+        "source": {"conn_id": "opsguard_dev", "query": f"SELECT * FROM {TABLE} LIMIT 5"},
+    }
+
+    def rows(contract: dict[str, Any], **override: Any) -> tuple[int | None, str]:
+        result = run_gate(contract, connections=engine_for_conn_id, **override).result
+        assert result is not None and result.status == "pass", result and result.error
+        return result.rows, result.source
+
+    assert rows(by_table)[0] == 3
+    assert rows(by_table, conn_id="opsguard_prod") == (
+        12,
+        f"table '{TABLE}' in Airflow connection 'opsguard_prod'",
+    )
+    assert rows(by_query, conn_id="opsguard_prod")[0] == 5  # the query, on production
+    assert rows(by_query, conn_id="opsguard_prod", table="other_orders")[0] == 12
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (None, "give table= as well"),
+        ({"path": "orders.parquet"}, "path 'orders.parquet' is a local path"),
+    ],
+)
+def test_a_connection_override_with_nothing_to_read_names_the_connection(
+    source: dict[str, Any] | None, message: str
+) -> None:
+    from airflow_opsguard import ContractError
+
+    contract = {**NOT_NULL, **({"source": source} if source else {})}
+    with pytest.raises(ContractError, match=message) as raised:
+        run_gate(contract, conn_id="opsguard_prod")
+    assert "conn_id='opsguard_prod'" in str(raised.value)
+
+
 def test_a_connection_id_without_a_resolver_is_a_one_line_error() -> None:
     # The pipeline below the Airflow layer resolves no connection id by itself: only
     # the entry points (validate(), the operators, the CLI) hand in Airflow's resolver.

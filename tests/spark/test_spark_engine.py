@@ -297,6 +297,30 @@ def test_opsguard_check_runs_a_spark_contract_on_its_session(
     )
 
 
+def test_a_connection_override_keeps_the_spark_sources_path(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator's conn_id= names the session; the contract's path stays."""
+    from engine_backends import orders
+
+    from airflow_opsguard.connections import engine_for_conn_id
+    from airflow_opsguard.pipeline import run_gate
+
+    orders().to_parquet(tmp_path / "orders.parquet", index=False)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_OPSGUARD_SPARK_PROD", '{"conn_type": "spark", "host": "local[1]"}'
+    )
+    contract = {
+        "dataset": "orders",
+        "source": {"engine": "spark", "path": str(tmp_path / "orders.parquet"), "master": "x"},
+        "checks": [{"type": "not_null", "column": "customer"}],
+    }
+    run = run_gate(contract, conn_id="opsguard_spark_prod", connections=engine_for_conn_id)
+    assert run.result is not None and run.result.status == "pass", run.result.error
+    assert run.result.rows == len(orders())
+    assert run.result.source.endswith("on Spark (Airflow connection 'opsguard_spark_prod')")
+
+
 def test_without_pyspark_a_spark_source_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # import pyspark.sql fails
     spec = {"dataset": "t", "source": {"engine": "spark", "table": "t"}, "checks": []}
