@@ -169,11 +169,7 @@ def resolve_conn_id(conn_id: str) -> sa.Engine:
     :func:`using_connections`). Raises :class:`DataSourceError` when none is."""
     resolver = _resolver.get()
     if resolver is None:
-        raise DataSourceError(
-            f"source.conn_id {conn_id!r} is an Airflow connection, and nothing resolves "
-            "one here: run the gate from Airflow, validate() or opsguard check, or give "
-            "source.url (a SQLAlchemy URL)"
-        )
+        raise _unresolved(conn_id, "is an Airflow connection", "source.url (a SQLAlchemy URL)")
     return resolver(conn_id)
 
 
@@ -183,10 +179,10 @@ def resolve_filesystem(conn_id: str, location: str) -> Any:
     :func:`using_connections`). Raises :class:`DataSourceError` when none resolves one."""
     resolver: object = _resolver.get()
     if not isinstance(resolver, StorageResolver):
-        raise DataSourceError(
-            f"source.conn_id {conn_id!r} is the Airflow connection of {mask_text(location)}, "
-            "and nothing resolves one here: run the gate from Airflow, validate() or "
-            "opsguard check, or give the URL alone (fsspec's own credentials)"
+        raise _unresolved(
+            conn_id,
+            f"is the Airflow connection of {mask_text(location)}",
+            "the URL alone (fsspec's own credentials)",
         )
     return resolver.filesystem(conn_id, location)
 
@@ -197,12 +193,17 @@ def resolve_spark_endpoint(conn_id: str) -> dict[str, str]:
     Raises :class:`DataSourceError` when none resolves one."""
     resolver: object = _resolver.get()
     if not isinstance(resolver, SparkResolver):
-        raise DataSourceError(
-            f"source.conn_id {conn_id!r} names an Airflow Spark connection, and nothing "
-            "resolves one here: run the gate from Airflow, validate() or opsguard check, "
-            "or give source.master or source.remote"
+        raise _unresolved(
+            conn_id, "names an Airflow Spark connection", "source.master or source.remote"
         )
     return resolver.spark_endpoint(conn_id)
+
+
+def _unresolved(conn_id: str, what: str, instead: str) -> DataSourceError:
+    return DataSourceError(
+        f"source.conn_id {conn_id!r} {what}, and nothing resolves one here: run the gate "
+        f"from Airflow, validate() or opsguard check, or give {instead}"
+    )
 
 
 @contextmanager
