@@ -60,8 +60,9 @@ class Source(StrictModel):
     url: str | None = Field(None, description="A SQLAlchemy database URL.")
     conn_id: str | None = Field(
         None,
-        description="An Airflow connection id (inside Airflow): the database, with table or "
-        "query; the object storage (s3://..., gs://...) of path; the Spark session.",
+        description="An Airflow connection id (read wherever Airflow is installed): the "
+        "database, with table or query; the object storage (s3://..., gs://...) of path; "
+        "the Spark session.",
     )
     table: str | None = Field(None, description="A table, optionally schema-qualified.")
     query: str | None = Field(None, description="A SELECT whose rows are checked.")
