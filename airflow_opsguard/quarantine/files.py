@@ -5,20 +5,26 @@ folder, ``<root>/<dataset>/<batch id>/``, where ``<root>`` is the contract's
 ``quarantine.location`` or ``<dir>/_quarantine`` (``<dir>``: the folder that holds the
 checked file or folder). The folder's sidecar, ``_opsguard_quarantine.json``, holds the
 verdict, the record and every move, and is written *before* anything moves: a gate that
-dies halfway finds it on retry and finishes the moves it lists. Each move is an atomic
-rename where the filesystem has one (a local path on one device), else copy, verify the
-size, then delete; every step can be repeated, so a crash at any point loses and
-duplicates nothing.
+dies halfway finds it on retry and finishes the moves it lists. A move is an atomic
+rename where the filesystem has one (a local path on one device), else, file by file,
+copy, verify the size, then delete; every step can be repeated, so a crash at any point
+loses and duplicates nothing.
+
+URLs are read and written with the filesystem handed in (``fs``: the one an Airflow
+connection opens, or a path object's, resolved once per batch: :attr:`FileBatch.filesystem`,
+:func:`filesystem_of`), else with fsspec's own for the URL's protocol. Local paths never
+use it.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -61,23 +67,26 @@ def basename(location: str) -> str:
     return PurePosixPath(location.rstrip("/").replace("\\", "/")).name
 
 
-def _fs(location: str) -> Any:
+def _fs(location: str, fs: Any = None) -> Any:
+    """The filesystem of a URL: ``fs`` when one is handed in, else fsspec's own."""
+    if fs is not None:
+        return fs
     import fsspec
 
     return fsspec.filesystem(protocol_of(location))
 
 
-def exists(location: str) -> bool:
+def exists(location: str, fs: Any = None) -> bool:
     if protocol_of(location):
-        return bool(_fs(location).exists(location))
+        return bool(_fs(location, fs).exists(location))
     return os.path.lexists(_local(location))
 
 
-def read_json(location: str) -> dict[str, Any] | None:
-    if not exists(location):
+def read_json(location: str, fs: Any = None) -> dict[str, Any] | None:
+    if not exists(location, fs):
         return None
     if protocol_of(location):
-        text = _fs(location).cat_file(location).decode()
+        text = _fs(location, fs).cat_file(location).decode()
     else:
         with open(_local(location), encoding="utf-8") as handle:
             text = handle.read()
@@ -85,13 +94,13 @@ def read_json(location: str) -> dict[str, Any] | None:
     return data
 
 
-def write_json(location: str, data: dict[str, Any]) -> None:
+def write_json(location: str, data: dict[str, Any], fs: Any = None) -> None:
     """Write atomically where the filesystem allows: a reader sees the old or the new."""
     text = json.dumps(data, indent=2, sort_keys=True, default=str)
     if protocol_of(location):
-        fs = _fs(location)
-        fs.makedirs(parent(location), exist_ok=True)  # a no-op on object stores
-        fs.pipe_file(location, text.encode())
+        remote = _fs(location, fs)
+        remote.makedirs(parent(location), exist_ok=True)  # a no-op on object stores
+        remote.pipe_file(location, text.encode())
         return
     path = _local(location)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -103,73 +112,111 @@ def write_json(location: str, data: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-def _size(location: str) -> int:
+def _isdir(location: str, fs: Any = None) -> bool:
     if protocol_of(location):
-        fs = _fs(location)
-        return int(fs.du(location)) if fs.isdir(location) else int(fs.size(location))
-    path = _local(location)
-    if os.path.isdir(path):
-        return sum(
-            os.path.getsize(os.path.join(folder, name))
-            for folder, _, names in os.walk(path)
-            for name in names
-        )
-    return os.path.getsize(path)
+        return bool(_fs(location, fs).isdir(location))
+    return os.path.isdir(_local(location))
 
 
-def _remove(location: str) -> None:
+def _size(location: str, fs: Any = None) -> int:
+    """The size of one file."""
     if protocol_of(location):
-        _fs(location).rm(location, recursive=True)
+        return int(_fs(location, fs).size(location))
+    return os.path.getsize(_local(location))
+
+
+def _remove(location: str, fs: Any = None) -> None:
+    if protocol_of(location):
+        _fs(location, fs).rm(location, recursive=True)
     elif os.path.isdir(_local(location)):
         shutil.rmtree(_local(location))
     else:
         os.remove(_local(location))
 
 
-def move(source: str, destination: str) -> None:
+def _copy_file(source: str, destination: str, fs: Any = None) -> None:
+    if protocol_of(source):
+        remote = _fs(source, fs)
+        remote.makedirs(parent(destination), exist_ok=True)  # a no-op on object stores
+        remote.copy(source, destination)
+        return
+    os.makedirs(os.path.dirname(_local(destination)), exist_ok=True)
+    shutil.copy2(_local(source), _local(destination))
+
+
+def _files_below(location: str, fs: Any = None) -> list[tuple[str, str]]:
+    """(path, path relative to ``location``) of every file below a folder, hidden names
+    and markers included: a folder moves whole."""
+    if not protocol_of(location):
+        root = _local(location)
+        return sorted(
+            (os.path.join(folder, name), os.path.relpath(os.path.join(folder, name), root))
+            for folder, _, names in os.walk(root, onerror=_unlistable)
+            for name in names
+        )
+    remote, protocol = _fs(location, fs), protocol_of(location)
+    root = str(remote._strip_protocol(location)).rstrip("/")
+    found = []
+    for path in sorted(remote.find(location)):
+        text = str(path)
+        if not text.startswith(f"{root}/"):
+            raise DataSourceError(f"{location}: listed {text}, which is not below it")
+        found.append((text if "://" in text else f"{protocol}://{text}", text[len(root) + 1 :]))
+    return found
+
+
+def _unlistable(exc: OSError) -> None:
+    raise DataSourceError(f"{exc.filename}: cannot list this folder: {exc.strerror or exc}")
+
+
+def move(source: str, destination: str, fs: Any = None) -> None:
     """Move a file or folder; repeatable after a crash at any point of an earlier call.
 
-    Local paths: one atomic rename (copy, verify, delete across devices). fsspec URLs:
-    copy, verify the size, delete.
+    Local paths: one atomic rename. Otherwise (URLs, another device), file by file:
+    copy, verify the size, delete; a file found in both places with the same size was
+    copied before and only loses its source.
     """
-    there, here = exists(destination), exists(source)
+    there, here = exists(destination, fs), exists(source, fs)
     if there and not here:
         return  # moved before
     if not here:
         raise DataSourceError(f"{source}: missing, and not at {destination} either")
-    if not protocol_of(source) and not protocol_of(destination):
-        src, dst = _local(source), _local(destination)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        if there and _size(source) == _size(destination):
-            _remove(source)  # an earlier copy finished; its delete did not
-            return
-        if there:
-            _remove(destination)  # a partial copy
-        try:
-            os.rename(src, dst)
-            return
-        except OSError as exc:
-            if exc.errno != 18:  # EXDEV: another device; copy instead
-                raise
-    _copy_verify_delete(source, destination)
-
-
-def _copy_verify_delete(source: str, destination: str) -> None:
     if protocol_of(source) != protocol_of(destination):
         raise DataSourceError(f"cannot move {source} to {destination}: different filesystems")
-    if protocol_of(source):
-        fs = _fs(source)
-        recursive = bool(fs.isdir(source))
-        fs.makedirs(parent(destination), exist_ok=True)
-        fs.copy(source, destination, recursive=recursive)
-    elif os.path.isdir(_local(source)):
-        shutil.copytree(_local(source), _local(destination), dirs_exist_ok=True)
-    else:
-        shutil.copy2(_local(source), _local(destination))
+    if not protocol_of(source) and not there and _renamed(source, destination):
+        return
+    if not _isdir(source, fs):
+        _move_file(source, destination, fs)
+        return
+    for path, relative in _files_below(source, fs):
+        _move_file(path, join(destination, *relative.split("/")), fs)
+    if exists(source, fs):  # folders left empty (a local disk, stores with folder markers)
+        if _files_below(source, fs):
+            raise DataSourceError(f"{source}: files appeared in it while it moved; left there")
+        _remove(source, fs)
+
+
+def _renamed(source: str, destination: str) -> bool:
+    """One atomic rename on a local disk; False across devices."""
+    os.makedirs(os.path.dirname(_local(destination)), exist_ok=True)
+    try:
+        os.rename(_local(source), _local(destination))
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        return False
+    return True
+
+
+def _move_file(source: str, destination: str, fs: Any = None) -> None:
+    if exists(destination, fs) and _size(source, fs) == _size(destination, fs):
+        _remove(source, fs)  # an earlier copy finished; its delete did not
+        return
+    _copy_file(source, destination, fs)  # over a partial copy, if there is one
     crash_point("files:copied")
-    if _size(source) != _size(destination):
+    if _size(source, fs) != _size(destination, fs):
         raise DataSourceError(f"copy of {source} to {destination} is incomplete; kept both")
-    _remove(source)
+    _remove(source, fs)
 
 
 # ------------------------------------------------------------------ batches
@@ -177,12 +224,19 @@ def _copy_verify_delete(source: str, destination: str) -> None:
 
 @dataclass(frozen=True)
 class FileBatch:
-    """The files a gate checked, and where their quarantine folder is."""
+    """The files a gate checked, and where their quarantine folder is.
+
+    ``conn_id``: the Airflow connection the files are read through (the record keeps it,
+    so release and drop reopen them with it); ``filesystem``: the filesystem every URL of
+    the batch is read and written with (the connection's, or a path object's; None:
+    fsspec's own), resolved once for the batch."""
 
     location: str
     dataset: str
     batch_id: str
     root: str | None = None  # the contract's quarantine.location
+    conn_id: str | None = None
+    filesystem: Any = field(default=None, compare=False, repr=False)
 
     @property
     def quarantine_root(self) -> str:
@@ -199,6 +253,19 @@ class FileBatch:
         return join(self.folder, SIDECAR)
 
 
+def filesystem_of(record: QuarantineRecord) -> Any | None:
+    """The filesystem to reach a quarantined batch's files with: the one its Airflow
+    connection opens (through the resolver in force: see
+    :func:`~airflow_opsguard.engines.connections.using_connections`), or None (local
+    paths, fsspec's own credentials)."""
+    conn_id = record.details.get("conn_id")
+    if not conn_id:
+        return None
+    from airflow_opsguard.engines.connections import resolve_filesystem
+
+    return resolve_filesystem(str(conn_id), record.location)
+
+
 def _base_of(location: str) -> str:
     """The file or folder itself; for a glob, the folder before its first wildcard."""
     if not any(ch in location for ch in "*?["):
@@ -209,17 +276,19 @@ def _base_of(location: str) -> str:
     return join(head, "x")  # parent(...) of it is the glob's folder
 
 
-def _members(location: str) -> list[tuple[str, str]]:
+def _members(batch: FileBatch) -> list[tuple[str, str]]:
     """(path, name inside the quarantine folder) of what moves: the file, the folder, or
     each file a glob matches (named by its path under the glob's folder), as the engine
     lists them: never _quarantine folders, markers, hidden files."""
     from airflow_opsguard.engines.listing import list_files
 
+    location = batch.location
     if not any(ch in location for ch in "*?["):
         return [(location.rstrip("/"), basename(location))]
     base = parent(_base_of(location))
     return [
-        (f.path, os.path.relpath(_local(f.path), _local(base))) for f in list_files(location).files
+        (f.path, os.path.relpath(_local(f.path), _local(base)))
+        for f in list_files(location, batch.filesystem).files
     ]
 
 
@@ -227,7 +296,7 @@ def resume(batch: FileBatch) -> tuple[QuarantineRecord, str] | None:
     """Finish the quarantine a crashed try of this batch began; its record and state
     (``quarantined``, ``released``, ``dropped``), or None when no try got as far as
     writing the sidecar."""
-    sidecar = read_json(batch.sidecar)
+    sidecar = read_json(batch.sidecar, batch.filesystem)
     if sidecar is None:
         return None
     record = QuarantineRecord.from_json(sidecar["record"])
@@ -239,12 +308,12 @@ def resume(batch: FileBatch) -> tuple[QuarantineRecord, str] | None:
 
 def _finish(batch: FileBatch, sidecar: dict[str, Any]) -> None:
     for step in sidecar.get("renames", ()):
-        move(step["from"], step["to"])
+        move(step["from"], step["to"], batch.filesystem)
     for index, step in enumerate(sidecar["moves"]):
-        move(step["from"], step["to"])
+        move(step["from"], step["to"], batch.filesystem)
         if index == 0:
             crash_point("files:between-moves")
-    write_json(batch.sidecar, {**sidecar, "state": "quarantined"})
+    write_json(batch.sidecar, {**sidecar, "state": "quarantined"}, batch.filesystem)
     crash_point("files:after-moves")
 
 
@@ -253,7 +322,7 @@ def quarantine_files(
 ) -> QuarantineRecord:
     """Move the checked files (or folder) into the batch's quarantine folder, with the
     sidecar; the record, with its location and moves."""
-    members = _members(batch.location)
+    members = _members(batch)
     if not members:
         raise DataSourceError(f"{batch.location}: nothing to quarantine")
     moves = [{"from": p, "to": join(batch.folder, "data", name)} for p, name in members]
@@ -265,7 +334,7 @@ def quarantine_files(
         details={**record.details, "moves": moves},
     )
     sidecar = {"state": "moving", "record": record.to_json(), "verdict": verdict, "moves": moves}
-    write_json(batch.sidecar, sidecar)
+    write_json(batch.sidecar, sidecar, batch.filesystem)
     crash_point("files:after-sidecar")
     _finish(batch, sidecar)
     return record
@@ -307,7 +376,8 @@ def prepare_split(
     if protocol_of(batch.location):
         raise DataSourceError(
             f"{batch.location}: row-level quarantine of files needs a local path; "
-            "use quarantine.level: batch for fsspec URLs"
+            "use quarantine.level: batch for URLs (object storage, with or without a "
+            "connection)"
         )
     import sqlalchemy as sa
 
@@ -360,10 +430,7 @@ def commit_split(
     ``<name>.quarantined.parquet`` and the original files in the quarantine folder."""
     if exists(prepared.clean_path):
         raise DataSourceError(f"{prepared.clean_path} exists already; it would be overwritten")
-    moves = [
-        {"from": p, "to": join(batch.folder, "original", name)}
-        for p, name in _members(batch.location)
-    ]
+    moves = [{"from": p, "to": join(batch.folder, "original", name)} for p, name in _members(batch)]
     renames = [
         {"from": prepared.clean_tmp, "to": prepared.clean_path},
         {"from": prepared.bad_tmp, "to": prepared.bad_path},
@@ -403,15 +470,16 @@ def quarantined_data(record: QuarantineRecord) -> str:
     return join(record.location, "data")
 
 
-def release_files(record: QuarantineRecord) -> str:
-    """Move a quarantined batch's files back where they came from; where they went."""
+def release_files(record: QuarantineRecord, fs: Any = None) -> str:
+    """Move a quarantined batch's files back where they came from (URLs through ``fs``,
+    see :func:`filesystem_of`); where they went."""
     moves = record.details.get("moves") or []
     for step in moves:
-        if exists(step["from"]) and exists(step["to"]):
+        if exists(step["from"], fs) and exists(step["to"], fs):
             raise DataSourceError(f"{step['from']} exists again; it would be overwritten")
     for step in moves:
-        move(step["to"], step["from"])
-    _mark(record, "released")
+        move(step["to"], step["from"], fs)
+    _mark(record, "released", fs)
     return record.source or ""
 
 
@@ -450,21 +518,22 @@ def release_rows_file(record: QuarantineRecord, temporary: str) -> str:
     return final
 
 
-def drop_files(record: QuarantineRecord) -> None:
-    """Delete the quarantined data; the sidecar stays, marked dropped."""
+def drop_files(record: QuarantineRecord, fs: Any = None) -> None:
+    """Delete the quarantined data (URLs through ``fs``, see :func:`filesystem_of`); the
+    sidecar stays, marked dropped."""
     if record.kind == "rows":
         targets = [record.location, *(m["to"] for m in record.details.get("moves") or [])]
     else:
         targets = [m["to"] for m in record.details.get("moves") or []]
     for target in targets:
-        if exists(target):
-            _remove(target)
-    _mark(record, "dropped")
+        if exists(target, fs):
+            _remove(target, fs)
+    _mark(record, "dropped", fs)
 
 
-def _mark(record: QuarantineRecord, state: str) -> None:
+def _mark(record: QuarantineRecord, state: str, fs: Any = None) -> None:
     folder = record.location if record.kind != "rows" else parent(record.location)
     sidecar_path = join(folder, SIDECAR)
-    sidecar = read_json(sidecar_path)
+    sidecar = read_json(sidecar_path, fs)
     if sidecar is not None:
-        write_json(sidecar_path, {**sidecar, "state": state})
+        write_json(sidecar_path, {**sidecar, "state": state}, fs)

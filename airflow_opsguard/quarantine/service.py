@@ -19,6 +19,8 @@ Records keep no secret (the contract's URLs masked, no alert routes; the databas
 masked URL or a connection id). To reopen a database whose password was masked, release
 and drop read the contract file the gate read (``details["origin"]``) when it still says
 the same, else take ``database=`` (``--data URL``), else fail with one line saying so.
+Files read through an Airflow connection (object storage) are moved back or deleted
+through the same connection (the record's ``conn_id``), resolved by ``connections=``.
 """
 
 from __future__ import annotations
@@ -171,9 +173,10 @@ def release(
                         check = _recheck(judged, None, opened, moment)
                     destination = qfiles.release_rows_file(record, temporary)
             else:
+                fs = qfiles.filesystem_of(record)  # the batch's connection, once
                 if not force:
-                    check = _recheck(contract, qfiles.quarantined_data(record), opened, moment)
-                destination = qfiles.release_files(record)
+                    check = _recheck(*held_files(contract, record), opened, moment)
+                destination = qfiles.release_files(record, fs)
             rows = record.rows
         else:
             target = _database(record, database, original)
@@ -240,7 +243,7 @@ def drop(
             with target.open() as engine, contextlib.suppress(qsql.AlreadyDone):
                 qsql.drop_batch(engine, table, batch_id)
         else:
-            qfiles.drop_files(record)
+            qfiles.drop_files(record, qfiles.filesystem_of(record))
         with opened.connection(write=True) as connection:
             if not close_record(connection, record, "dropped", by=who, reason=reason, at=moment):
                 connection.rollback()
@@ -250,6 +253,19 @@ def drop(
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def held_files(contract: Contract, record: QuarantineRecord) -> tuple[Contract, str | None]:
+    """The contract and data that read a quarantined file batch where it is held: the
+    moved files, through the Airflow connection they were read through (the record's
+    ``conn_id``, also when the gate was given an ``ObjectStoragePath``)."""
+    held = qfiles.quarantined_data(record)
+    conn_id = record.details.get("conn_id")
+    if not conn_id:
+        return contract, held
+    file_format = contract.source.format if contract.source is not None else None
+    source = Source(path=held, conn_id=str(conn_id), format=file_format)
+    return contract.model_copy(update={"source": source}), None
 
 
 def _check_status(status: str | None) -> None:

@@ -140,22 +140,51 @@ def target_for(
             f"{contract.dataset}: quarantine moves files or table rows; give a path, a URL "
             "or a table, not an object in memory"
         )
-    if source.conn_id is not None or source.storage is not None:
-        # Moving files takes fsspec's own credentials; a connection's would be ignored.
-        raise DataSourceError(
-            f"{contract.dataset}: quarantine does not move files on object storage read "
-            "through an Airflow connection (source.conn_id, ObjectStoragePath); use "
-            "on_fail fail, skip or retry"
-        )
     location = source.location
     if not qfiles.protocol_of(location):
         location = os.path.abspath(location)
+    root = section.location if section else None
+    _same_filesystem(contract.dataset, location, root)
+    if source.storage is not None and source.conn_id is None and _own_options(source.storage):
+        raise DataSourceError(
+            f"{contract.dataset}: quarantine does not move files of a path object that "
+            "carries credentials of its own: release and drop could not reopen them (a "
+            "record keeps no secret); give an ObjectStoragePath with conn_id, or "
+            "source.path with source.conn_id"
+        )
     return qfiles.FileBatch(
         location=location,
         dataset=contract.dataset,
         batch_id=batch_id,
-        root=section.location if section else None,
+        root=root,
+        conn_id=source.conn_id,
+        # One filesystem for every move of the batch: the connection's (resolved once,
+        # here), the path object's, or None (fsspec's own credentials).
+        filesystem=source.filesystem(),
     )
+
+
+def _same_filesystem(dataset: str, location: str, root: str | None) -> None:
+    """A quarantine folder is on the filesystem of the files it takes (one connection,
+    one protocol): files are never moved across filesystems."""
+    if root is None or qfiles.protocol_of(root) == qfiles.protocol_of(location):
+        return
+    from airflow_opsguard.urls import mask_text
+
+    protocol = qfiles.protocol_of(location)
+    where = f"{protocol}:// (moved with the source's credentials)" if protocol else "the local disk"
+    raise DataSourceError(
+        f"{dataset}: quarantine.location {mask_text(root)!r} is on another filesystem than "
+        f"the source {mask_text(location)!r}: give a folder on {where}, or leave it out "
+        "for <parent>/_quarantine"
+    )
+
+
+def _own_options(storage: Any) -> bool:
+    """Does a path object without an Airflow connection carry storage options (keys,
+    an endpoint) of its own?"""
+    options = getattr(storage, "storage_options", None)
+    return bool(options)
 
 
 def _connectable(url: str | sa.URL | None) -> str | None:
@@ -288,6 +317,8 @@ def _new_record(
             staging=target.staging,
             quarantine_table=target.quarantine_table,
         )
+    elif target.conn_id is not None:
+        details["conn_id"] = target.conn_id  # release and drop move the files with it
     return QuarantineRecord(
         batch_id=target.batch_id,
         dataset=result.dataset,

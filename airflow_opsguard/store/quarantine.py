@@ -95,6 +95,9 @@ def contract_details(contract: Contract) -> dict[str, Any]:
     """
     dumped = contract.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     dumped.pop("alerts", None)
+    # A check's type is its default, and also the tag it is read back by: keep it.
+    for check, kept in zip(contract.checks, dumped.get("checks") or [], strict=True):
+        kept["type"] = check.type
     masked: dict[str, Any] = _masked(dumped)
     return masked
 
