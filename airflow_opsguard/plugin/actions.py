@@ -7,6 +7,7 @@ from typing import Literal
 
 from fastapi import HTTPException, status
 
+from airflow_opsguard.errors import DataSourceError
 from airflow_opsguard.plugin.auth import require, user_name
 from airflow_opsguard.plugin.deps import Reader, not_found
 from airflow_opsguard.plugin.models import IncidentOut, QuarantineOut
@@ -55,6 +56,7 @@ def release_batch(
 ) -> QuarantineOut:
     """Release a quarantined batch (checked again unless ``force``): 404, 403, 409 when
     it was released or dropped already, 422 when the data still fails."""
+    from airflow_opsguard.connections import engine_for_conn_id
     from airflow_opsguard.quarantine import service
 
     _held(reader, batch_id)
@@ -65,26 +67,41 @@ def release_batch(
             reason=reason or None,
             force=force,
             store=reader.dashboard.store,
+            connections=engine_for_conn_id,  # the batch's database or storage connection
         )
     except service.QuarantineConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except service.ReleaseRefused as exc:
         raise Refused(str(exc), exc.result.run_id) from None
+    except DataSourceError as exc:
+        raise _unreachable(exc) from None
     return _reloaded(reader, batch_id)
 
 
 def drop_batch(reader: Reader, batch_id: str, *, reason: str | None) -> QuarantineOut:
     """Delete a quarantined batch's data for good: 404, 403, or 409 when closed already."""
+    from airflow_opsguard.connections import engine_for_conn_id
     from airflow_opsguard.quarantine import service
 
     _held(reader, batch_id)
     try:
         service.drop(
-            batch_id, by=user_name(reader.user), reason=reason or None, store=reader.dashboard.store
+            batch_id,
+            by=user_name(reader.user),
+            reason=reason or None,
+            store=reader.dashboard.store,
+            connections=engine_for_conn_id,
         )
     except service.QuarantineConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except DataSourceError as exc:
+        raise _unreachable(exc) from None
     return _reloaded(reader, batch_id)
+
+
+def _unreachable(exc: DataSourceError) -> HTTPException:
+    # The batch stays held, as it was: the reviewer may try again once the data answers.
+    return HTTPException(status.HTTP_502_BAD_GATEWAY, f"the batch's data: {exc}")
 
 
 def _reloaded(reader: Reader, batch_id: str) -> QuarantineOut:

@@ -189,6 +189,7 @@ def get_quarantined(reader: ReaderDep, batch_id: str) -> QuarantineOut:
 QUARANTINE_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such batch (or not one you may see)."},
     409: {"description": "The batch was released or dropped already."},
+    502: {"description": "The batch's data could not be reached (its database or storage)."},
 }
 
 

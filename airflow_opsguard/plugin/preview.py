@@ -62,22 +62,25 @@ def preview(record: QuarantineRecord, limit: int = PREVIEW_ROWS) -> Preview:
 
 
 def _read(record: QuarantineRecord, contract: Any, limit: int) -> tuple[list[str], list[Any]]:
+    from airflow_opsguard.connections import engine_for_conn_id
+    from airflow_opsguard.engines.connections import using_connections
     from airflow_opsguard.engines.reading import open_source
     from airflow_opsguard.engines.sources import resolve_source
 
-    if record.details.get("database"):
-        from airflow_opsguard.connections import engine_for_conn_id
-        from airflow_opsguard.engines.connections import using_connections
-        from airflow_opsguard.quarantine import sql as qsql
+    # Through Airflow's connections: a database batch's, or the object storage's that
+    # a file batch was read (and moved) through.
+    with using_connections(engine_for_conn_id):
+        if record.details.get("database"):
+            from airflow_opsguard.quarantine import sql as qsql
 
-        database = qsql.database_from(dict(record.details["database"]))
-        with using_connections(engine_for_conn_id), database.open() as engine:
-            source = resolve_source(contract, engine, table=record.location)
-            return _first_rows(open_source(source), limit)
-    from airflow_opsguard.quarantine.files import quarantined_data
+            database = qsql.database_from(dict(record.details["database"]))
+            with database.open() as engine:
+                source = resolve_source(contract, engine, table=record.location)
+                return _first_rows(open_source(source), limit)
+        from airflow_opsguard.quarantine.service import held_files
 
-    source = resolve_source(contract, quarantined_data(record))
-    return _first_rows(open_source(source), limit)
+        source = resolve_source(*held_files(contract, record))
+        return _first_rows(open_source(source), limit)
 
 
 def _first_rows(opened_source: Any, limit: int) -> tuple[list[str], list[Any]]:

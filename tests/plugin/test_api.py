@@ -256,3 +256,68 @@ def test_drop_deletes_the_held_data(
     assert dropped.json()["status"] == "dropped" and dropped.json()["reviewed_by"] == "admin"
     assert not (Path(held["batch-25"]["location"]) / "data" / "orders-25.parquet").exists()
     assert post(client, "/quarantine/nope/drop", "admin", tokens, {}).status_code == 404
+
+
+def test_a_batch_read_through_a_connection_is_previewed_and_released_through_it(
+    client: Any,
+    tokens: dict[str, str],
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The dashboard reaches a batch's data as the gate did: through the Airflow
+    connection its contract names (a staging table here), not only by URL."""
+    import json
+
+    import sqlalchemy as sa
+    from data import HELD_CONTRACT, identity, orders_frame
+
+    from airflow_opsguard.connections import engine_for_conn_id
+    from airflow_opsguard.pipeline import run_gate
+    from airflow_opsguard.store import ResultStore
+
+    database = tmp_path / "staging.db"
+    engine = sa.create_engine(f"sqlite:///{database}")
+    orders_frame(bad=True).to_sql("staging_orders", engine, index=False)
+    connection = {"conn_type": "sqlite", "host": str(database)}
+    monkeypatch.setenv("AIRFLOW_CONN_OPSGUARD_STAGING_DB", json.dumps(connection))
+    contract = {
+        **HELD_CONTRACT,
+        "source": {"conn_id": "opsguard_staging_db", "table": "staging_orders"},
+    }
+    with ResultStore(store_url) as store:
+        run = run_gate(
+            contract,
+            batch_id="batch-db",
+            store=store,
+            identity=identity("orders_dag", 27, task_id="landing_gate"),
+            act=True,
+            connections=engine_for_conn_id,
+        )
+    assert run.settlement is not None and run.settlement.action == "quarantined"
+    assert run.result is not None
+
+    def staged() -> list[int]:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT order_id FROM staging_orders"))
+            return sorted(r[0] for r in rows)
+
+    assert staged() == []  # set aside, into staging_orders_quarantine
+    client.cookies.set("_token", tokens["reader"])
+    try:
+        page = client.get(f"/opsguard/runs/{run.result.run_id}")
+    finally:
+        client.cookies.clear()
+    assert page.status_code == 200
+    assert "No preview:" not in page.text and 'class="preview"' in page.text
+    monkeypatch.delenv("AIRFLOW_CONN_OPSGUARD_STAGING_DB")  # a connection gone meanwhile
+    unreachable = post(client, "/quarantine/batch-db/release", "editor", tokens, {"force": True})
+    assert unreachable.status_code == 502
+    assert "opsguard_staging_db" in unreachable.json()["detail"]
+    assert staged() == []  # still held
+    monkeypatch.setenv("AIRFLOW_CONN_OPSGUARD_STAGING_DB", json.dumps(connection))
+    released = post(client, "/quarantine/batch-db/release", "editor", tokens, {"force": True})
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "released"
+    assert staged() == [1, 2, 3]  # back where the gate found them
+    engine.dispose()
