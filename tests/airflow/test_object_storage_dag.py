@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_dag
+from conftest import STORE_URL, run_dag
 from s3_stand_in import BUCKET, Account, two_accounts
 
 from airflow_opsguard import validate
@@ -136,3 +136,54 @@ def test_a_draft_keeps_the_storage_connection(accounts: dict[str, Account]) -> N
     )
     # The drafted contract reads the same data through the same connection.
     assert validate(drafted).rows == 5
+
+
+QUARANTINE_DAG = """\
+from __future__ import annotations
+import pendulum
+from airflow.sdk import DAG, ObjectStoragePath, task
+from airflow_opsguard.operators import QualityGateOperator
+
+with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+    gate = QualityGateOperator(
+        task_id="gate",
+        contract="{contract}",
+        data=ObjectStoragePath("s3://{bucket}/landing/", conn_id="opsguard_s3_b"),
+        on_fail="quarantine",
+    )
+
+    @task
+    def train():
+        return "trained"
+
+    gate >> train()
+"""
+
+
+def test_a_failing_batch_on_s3_is_quarantined_through_its_connection(
+    accounts: dict[str, Account], tmp_path: Path
+) -> None:
+    """A real DAG run: the Amazon provider's filesystem of connection b moves the broken
+    orders into _quarantine/ on b's bucket; account a's same-named keys are untouched."""
+    from airflow_opsguard.quarantine import service
+    from airflow_opsguard.store import ResultStore
+
+    b = accounts["b"].filesystem()
+    b.copy(f"{BUCKET}/orders/part-0.parquet", f"{BUCKET}/landing/part-0.parquet")
+    contract = tmp_path / "orders_landing_s3.yml"
+    contract.write_text("dataset: orders_landing_s3\n" + CHECKS)
+    dag = QUARANTINE_DAG.format(dag_id="s3_quarantine", contract=contract, bucket=BUCKET)
+    run = run_dag(dag, "s3_quarantine")
+    assert run.states == {"gate": "skipped", "train": "skipped"}, run.states
+    payload = run.xcoms[("gate", "opsguard_result")]
+    assert payload["status"] == "fail" and payload["quarantine"]["action"] == "quarantined"
+    with ResultStore(STORE_URL) as store:
+        (record,) = service.list_batches(store, dataset="orders_landing_s3")
+    assert record.details["conn_id"] == "opsguard_s3_b"
+    held = record.location.removeprefix("s3://")
+    assert held.startswith(f"{BUCKET}/_quarantine/orders_landing_s3/")
+    b.invalidate_cache()
+    assert b.exists(f"{held}/data/landing/part-0.parquet")
+    assert not b.exists(f"{BUCKET}/landing/part-0.parquet")
+    a = accounts["a"].filesystem()
+    assert not a.exists(f"{BUCKET}/_quarantine")  # nothing crossed to the other account
