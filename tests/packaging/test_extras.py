@@ -40,8 +40,9 @@ OPTIONAL_IMPORTS = {
 # Needed at run time without an import of ours: FastAPI parses the pages' forms with it.
 USED_WITHOUT_IMPORT = {"python-multipart"}
 # Imported only to read data the caller handed in, which it already holds: Arrow tables
-# and Arrow-backed pandas columns (engines/frame_counts.py).
-WITH_THE_CALLERS_DATA = {"pyarrow"}
+# and Arrow-backed pandas columns (engines/frame_counts.py), polars DataFrames exported
+# to Arrow (engines/files.py).
+WITH_THE_CALLERS_DATA = {"pyarrow", "polars"}
 
 
 def normalise(name: str) -> str:
