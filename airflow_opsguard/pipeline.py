@@ -249,8 +249,6 @@ def _with_source(
     data is given (``reads_source`` false), the source is the connection and ``table``."""
     if not conn_id:
         return spec
-    from pydantic import ValidationError
-
     from airflow_opsguard.contract.models import Source
 
     declared = spec.source if reads_source else None
@@ -258,21 +256,17 @@ def _with_source(
     if declared is not None and declared.engine == "spark":
         fields["engine"] = "spark"
         if table is None:
-            fields.update(path=declared.path, query=declared.query, format=declared.format)
-            fields["table"] = declared.table
+            read = ("path", "table", "query", "format")
+            fields.update({key: getattr(declared, key) for key in read})
     elif declared is not None and table is None and (declared.url or declared.conn_id):
         fields.update(table=declared.table, query=declared.query)
-    elif declared is not None and table is None and declared.path:
-        fields.update(path=declared.path, format=declared.format)
-    try:
-        source = Source(**fields)
-    except ValidationError as exc:
-        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        raise ContractError(f"conn_id={conn_id!r} with the contract's source: {reason}") from None
+    elif declared is not None and table is None and declared.path and "://" in declared.path:
+        fields.update(path=declared.path, format=declared.format)  # object storage
+    source = Source(**fields)  # valid: the parts kept are a valid source's
     if reads_source and not (source.table or source.query or source.path):
         raise ContractError(
             f"conn_id={conn_id!r}: give table= as well; the contract's source names no "
-            "table or query to read through the connection"
+            "table, query or object-storage URL to read through the connection"
         )
     return spec.model_copy(update={"source": source})
 

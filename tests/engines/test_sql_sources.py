@@ -518,7 +518,7 @@ def test_a_connection_override_keeps_what_the_contract_reads(
     ("source", "message"),
     [
         (None, "give table= as well"),
-        ({"path": "orders.parquet"}, "path 'orders.parquet' is a local path"),
+        ({"path": "orders.parquet"}, "give table= as well"),  # a local file
     ],
 )
 def test_a_connection_override_with_nothing_to_read_names_the_connection(
