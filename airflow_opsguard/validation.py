@@ -90,7 +90,7 @@ def judge(
         observations = _with_history(contract, observations, store, moment)
         result = evaluate(contract, observations, now=moment, duration_ms=_elapsed(started))
         if after.wanted and not after.done:
-            after.run_apart(source)  # an engine that cannot hand its open source over
+            after.run_apart(source)  # nothing was open: files that were all empty
         if after.profile is not None:
             result = replace(result, profile=after.profile)
         if suites:

@@ -38,8 +38,8 @@ def measure_source(
 
     ``reference`` is the distribution reference, loaded by the caller (without one a
     distribution check reports that it was not measured). ``then`` is handed the source,
-    still open, once it is measured, by the engines that can (files, frames and
-    databases); it is not called when the engine cannot, or when measuring fails.
+    still open, once it is measured (every engine can); it is not called when measuring
+    fails.
     Raises :class:`~airflow_opsguard.errors.DataSourceError` when the data cannot be
     read; its ``retryable`` says whether the source failed (try again later) rather
     than the request.
@@ -51,7 +51,7 @@ def measure_source(
     if isinstance(source, SparkSource):
         from airflow_opsguard.engines.spark import measure_spark
 
-        return measure_spark(contract, source, reference=reference)
+        return measure_spark(contract, source, reference=reference, then=then)
     from airflow_opsguard.engines.files import measure_data
 
     if isinstance(source, FileSource):

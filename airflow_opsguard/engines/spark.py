@@ -31,7 +31,7 @@ from airflow_opsguard.checks.observations import Observations, ObservedColumn
 from airflow_opsguard.contract.paths import relative_to_contract
 from airflow_opsguard.engines.connections import resolve_spark_endpoint
 from airflow_opsguard.engines.executor import DEFAULT_SAMPLE_SIZE, Parallel, run_plan
-from airflow_opsguard.engines.opened import OpenedSource
+from airflow_opsguard.engines.opened import AfterMeasuring, OpenedSource
 from airflow_opsguard.engines.relations import (
     OTHER_ALIAS,
     OtherNotFound,
@@ -79,16 +79,19 @@ def measure_spark(
     *,
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     reference: Reference | None = None,
+    then: AfterMeasuring | None = None,
 ) -> Observations:
     """Measure every check of ``contract`` on a Spark source, in Spark.
 
     ``reference`` is the distribution reference, loaded by the caller (without one a
-    distribution check reports that it was not measured). Raises
-    :class:`DataSourceError` when the data cannot be read, with ``retryable=True`` when
-    the session or the cluster failed rather than the request.
+    distribution check reports that it was not measured). ``then`` is handed the source
+    while its view is still open, once it is measured (the profile kept for a baseline
+    reads the same view). Raises :class:`DataSourceError` when the data cannot be read,
+    with ``retryable=True`` when the session or the cluster failed rather than the
+    request.
     """
     with _opened(source) as (opened, views, fingerprint):
-        return run_plan(
+        observations = run_plan(
             opened.connection,
             contract,
             opened.relation,
@@ -101,6 +104,9 @@ def measure_spark(
             reference=reference,
             parallel=Parallel(opened.connection.engine.connect, workers=2),
         )
+        if then is not None:
+            then(opened)
+        return observations
 
 
 @contextmanager

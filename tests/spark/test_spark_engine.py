@@ -347,3 +347,41 @@ def test_a_profile_of_a_spark_dataframe_is_the_file_engines(spark: Any, tmp_path
 
     assert described(on_spark) == described(on_duckdb)
     assert described(on_spark)["country"]["count"] == 11
+
+
+def test_a_baseline_run_on_spark_opens_its_view_once(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The profile kept for the next baseline version reads the view the checks read."""
+    import pandas as pd
+
+    from airflow_opsguard import promote_baseline
+    from airflow_opsguard.engines import spark as spark_engine
+    from airflow_opsguard.store import ResultStore
+
+    opened = spark_engine._opened
+    opens: list[str] = []
+
+    def counted(source: SparkSource) -> Any:
+        opens.append(source.name)
+        return opened(source)
+
+    monkeypatch.setattr(spark_engine, "_opened", counted)
+    path = tmp_path / "orders.parquet"
+    amounts = [float(i % 50) for i in range(200)]  # enough rows to judge drift on
+    pd.DataFrame({"amount": amounts, "country": ["US", "DE"] * 100}).to_parquet(path)
+    spec = {
+        "dataset": "orders",
+        "source": {"engine": "spark", "path": str(path)},
+        "distribution": {"columns": ["amount", "country"], "baseline": "orders-main"},
+    }
+    with ResultStore(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        first = validate(spec, store=store)
+        promote_baseline("orders-main", dataset="orders", store=store)
+        second = validate(spec, store=store)
+    assert first.profile is not None and first.profile["rows"] == 200
+    assert {c.name: c.status for c in second.checks} == {
+        "distribution(amount)": "pass",
+        "distribution(country)": "pass",
+    }
+    assert len(opens) == 2  # one per run (was two: the checks, then the profile)
