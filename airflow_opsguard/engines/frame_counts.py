@@ -13,8 +13,8 @@ columns, Arrow floats) are left to the scan, which counts them as it always does
 
 An integer column without nulls is proven unique in numpy, without DuckDB's GROUP BY or
 the connection beside the scan that runs it: values in strictly rising (or falling)
-order are distinct, as most id columns are, and a dense range is checked with one bit
-of a bitmap per value. A column this cannot prove unique is grouped as before, which
+order are distinct, as most id columns are, and a dense range is checked with a bitmap
+of one byte per possible value. A column this cannot prove unique is grouped as before, which
 finds its duplicates and their values.
 """
 
@@ -99,7 +99,7 @@ class FrameCounts:
             import pyarrow.compute as pc
 
             arrow = self.texts[column]
-            if pa.types.is_string_view(arrow.type):  # is_in has no kernel for views
+            if _is_view(arrow.type):  # is_in has no kernel for views
                 arrow = self.texts[column] = pc.cast(arrow, pa.large_string())
             found = pc.is_in(arrow, value_set=pa.array(values, type=arrow.type))
             self._members[key] = pc.fill_null(found, False)
@@ -156,12 +156,20 @@ def _add_arrow(found: FrameCounts, name: str, arrow: Any) -> None:
 
     found.nulls[name] = int(arrow.null_count)
     kind = arrow.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or _is_view(kind):
         found.texts[name] = arrow
     elif pa.types.is_integer(kind) and arrow.null_count == 0:
         chunks = arrow.chunks if hasattr(arrow, "chunks") else [arrow]
         # Arrow integers without nulls are numpy arrays without a copy.
         found.integers[name] = [c.to_numpy(zero_copy_only=True) for c in chunks if len(c)]
+
+
+def _is_view(kind: Any) -> bool:
+    """Arrow's string views (polars' text), which pyarrow before 16 does not know."""
+    import pyarrow as pa
+
+    is_view = getattr(pa.types, "is_string_view", None)
+    return bool(is_view is not None and is_view(kind))
 
 
 def distinct_integers(chunks: list[Any]) -> bool:
