@@ -74,7 +74,7 @@ def release_batch(
     except service.ReleaseRefused as exc:
         raise Refused(str(exc), exc.result.run_id) from None
     except DataSourceError as exc:
-        raise _unreachable(exc) from None
+        raise Unreachable(exc) from None
     return _reloaded(reader, batch_id)
 
 
@@ -95,13 +95,16 @@ def drop_batch(reader: Reader, batch_id: str, *, reason: str | None) -> Quaranti
     except service.QuarantineConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except DataSourceError as exc:
-        raise _unreachable(exc) from None
+        raise Unreachable(exc) from None
     return _reloaded(reader, batch_id)
 
 
-def _unreachable(exc: DataSourceError) -> HTTPException:
-    # The batch stays held, as it was: the reviewer may try again once the data answers.
-    return HTTPException(status.HTTP_502_BAD_GATEWAY, f"the batch's data: {exc}")
+class Unreachable(HTTPException):
+    """The batch's data could not be reached (502): the batch stays held, as it was,
+    and the reviewer may try again once the data answers."""
+
+    def __init__(self, exc: DataSourceError) -> None:
+        super().__init__(status.HTTP_502_BAD_GATEWAY, f"the batch's data: {exc}")
 
 
 def _reloaded(reader: Reader, batch_id: str) -> QuarantineOut:

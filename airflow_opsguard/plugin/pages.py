@@ -7,6 +7,7 @@ one script (static/theme.js) only follows Airflow's colour mode.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,6 +22,7 @@ from airflow_opsguard.plugin import formatting
 from airflow_opsguard.plugin.actions import (
     IncidentAction,
     Refused,
+    Unreachable,
     change_incident,
     drop_batch,
     release_batch,
@@ -57,6 +59,7 @@ environment.filters.update(
 )
 environment.globals.update(quote=quote, describe=describe)
 templates = Jinja2Templates(env=environment)
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
@@ -244,6 +247,7 @@ def quarantine(
     status: Literal["quarantined", "released", "dropped", "all"] = "quarantined",
     refused: str | None = None,
     check: str | None = None,
+    unreachable: str | None = None,
     dataset: Annotated[str, Query(max_length=255)] = "",
     limit: Limit = PAGE_SIZE,
     offset: Offset = 0,
@@ -266,6 +270,7 @@ def quarantine(
         editable=editable,
         refused=refused,
         check=check,
+        unreachable=unreachable,
         dataset=dataset.strip(),
         nav="quarantine",
     )
@@ -289,6 +294,8 @@ def release_action(
         # Back to the list, which says why and links the re-check's report.
         query = urlencode({"refused": batch_id, "check": exc.run_id or ""})
         return RedirectResponse(f"{root}/quarantine?{query}", status_code=303)
+    except Unreachable as exc:
+        return _unreachable(root, batch_id, exc)
     return RedirectResponse(f"{root}/quarantine", status_code=303)
 
 
@@ -296,6 +303,16 @@ def release_action(
 def drop_action(
     request: Request, reader: WriterDep, batch_id: str, reason: Reason = ""
 ) -> RedirectResponse:
-    drop_batch(reader, batch_id, reason=reason)
     root = request.scope.get("root_path", "").rstrip("/")
+    try:
+        drop_batch(reader, batch_id, reason=reason)
+    except Unreachable as exc:
+        return _unreachable(root, batch_id, exc)
     return RedirectResponse(f"{root}/quarantine", status_code=303)
+
+
+def _unreachable(root: str, batch_id: str, exc: Unreachable) -> RedirectResponse:
+    # The reason goes to the log, not into a URL that anyone could craft a page from.
+    log.warning("quarantine %s: %s", batch_id, exc.detail)
+    query = urlencode({"unreachable": batch_id})
+    return RedirectResponse(f"{root}/quarantine?{query}", status_code=303)

@@ -268,6 +268,7 @@ def test_a_batch_read_through_a_connection_is_previewed_and_released_through_it(
     """The dashboard reaches a batch's data as the gate did: through the Airflow
     connection its contract names (a staging table here), not only by URL."""
     import json
+    import re
 
     import sqlalchemy as sa
     from data import HELD_CONTRACT, identity, orders_frame
@@ -314,6 +315,20 @@ def test_a_batch_read_through_a_connection_is_previewed_and_released_through_it(
     unreachable = post(client, "/quarantine/batch-db/release", "editor", tokens, {"force": True})
     assert unreachable.status_code == 502
     assert "opsguard_staging_db" in unreachable.json()["detail"]
+    client.cookies.set("_token", tokens["editor"])  # the same through the page's form
+    try:
+        html = client.get("/opsguard/quarantine").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert csrf is not None
+        form = {"csrf_token": csrf.group(1), "force": "true"}
+        path = "/opsguard/quarantine/batch-db/release"
+        answered = client.post(path, data=form, follow_redirects=False)
+        assert answered.status_code == 303
+        assert answered.headers["location"] == "/opsguard/quarantine?unreachable=batch-db"
+        notice = client.get(answered.headers["location"]).text
+        assert "Could not reach the data of batch-db" in notice
+    finally:
+        client.cookies.clear()
     assert staged() == []  # still held
     monkeypatch.setenv("AIRFLOW_CONN_OPSGUARD_STAGING_DB", json.dumps(connection))
     released = post(client, "/quarantine/batch-db/release", "editor", tokens, {"force": True})
