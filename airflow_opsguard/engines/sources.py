@@ -132,7 +132,7 @@ class SparkSource:
 
     The session is the DataFrame's, or the one that ``master`` (``local[4]``,
     ``spark://host:7077``), ``remote`` (a Spark Connect URL, ``sc://host:15002``) or the
-    Airflow connection ``conn_id`` names (resolved inside Airflow into master or remote);
+    Airflow connection ``conn_id`` names (resolved through Airflow into master or remote);
     none of them: the active session.
     """
 
