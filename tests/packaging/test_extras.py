@@ -220,3 +220,11 @@ def test_a_results_store_without_its_driver_is_one_line_naming_the_extra(tmp_pat
         "opsguard: cannot use results store postgresql+psycopg://w:***@127.0.0.1/q: "
         "psycopg is not installed: pip install 'airflow-opsguard[postgres]'"
     )
+
+
+def test_the_readme_lists_every_extra() -> None:
+    """Each extra has its line in the README's install block: an extra nobody can find is
+    a feature nobody installs."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    listed = set(re.findall(r"pip install 'airflow-opsguard\[([a-z0-9]+)\]'", readme))
+    assert listed == set(PYPROJECT["optional-dependencies"]) - {"dev"}
