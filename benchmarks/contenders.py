@@ -65,7 +65,10 @@ def run_opsguard(path: Path, contract: Any = None) -> tuple[Timing, Numbers]:
     return Timing(elapsed), opsguard_numbers(result)
 
 
-def opsguard_numbers(result: Any) -> Numbers:
+def opsguard_numbers(result: Any, counts: dict[str, str] = OUR_COUNTS) -> Numbers:
+    """The numbers of an opsguard verdict: its rows, each check's failing count under
+    the name ``counts`` maps it to, the newest timestamp, and whether the schema held.
+    Raises when anything could not be measured."""
     if result.status == "error":
         raise RuntimeError(f"opsguard could not check the data: {result.error}")
     checks = {c.name: c for c in result.checks}
@@ -73,7 +76,7 @@ def opsguard_numbers(result: Any) -> Numbers:
     if errors:
         raise RuntimeError("opsguard could not measure: " + "; ".join(errors))
     numbers: Numbers = {"rows": result.rows}
-    for name, key in OUR_COUNTS.items():
+    for name, key in counts.items():
         numbers[key] = checks[name].failing_count
     newest = checks["freshness(created_at)"].metrics["newest"]
     numbers["newest(created_at)"] = datetime.fromisoformat(newest).replace(tzinfo=None)

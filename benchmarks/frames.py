@@ -21,7 +21,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from benchmarks.agreement import (  # noqa: E402
     Numbers,
     compare,
 )
+from benchmarks.contenders import opsguard_numbers  # noqa: E402
 
 NOT_NULL = ("order_id", "amount", "created_at", "status")
 CONTRACT: dict[str, Any] = {
@@ -106,19 +106,9 @@ def opsguard(frame: Any, contract: Any) -> Numbers:
     from airflow_opsguard import validate
 
     result = validate(contract, data=frame, now=NOW)
-    if result.status == "error":
-        raise RuntimeError(f"opsguard could not check the data: {result.error}")
-    checks = {c.name: c for c in result.checks}
-    errors = [f"{c.name}: {c.message}" for c in result.checks if c.status == "error"]
-    if errors:
-        raise RuntimeError("opsguard could not measure: " + "; ".join(errors))
-    numbers: Numbers = {"rows": result.rows}
-    for name, key in OUR_COUNTS.items():
-        numbers[key] = checks[name].failing_count
-    newest = checks["freshness(created_at)"].metrics["newest"]
-    numbers["newest(created_at)"] = datetime.fromisoformat(newest).replace(tzinfo=None)
-    numbers["fresh"] = checks["freshness(created_at)"].status != "fail"
-    numbers["schema_ok"] = all(c.status == "pass" for c in result.checks if c.type == "schema")
+    numbers = opsguard_numbers(result, OUR_COUNTS)
+    freshness = next(c for c in result.checks if c.name == "freshness(created_at)")
+    numbers["fresh"] = freshness.status != "fail"
     return numbers
 
 
