@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 USERS = {"admin": ("admin", "admin-pass"), "reader": ("viewer", "reader-pass")}
 
 GATE_DAG = """\
@@ -196,3 +203,46 @@ def run_quarantine_dag(home: Path, dag_id: str, good: bool) -> dict[str, Any]:
     output = run([sys.executable, "-c", RUN_QUARANTINE, str(dag_file), dag_id], env)
     found: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
     return found
+
+
+def browser_home(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> tuple[Path, dict[str, str]]:
+    """A migrated Airflow home of its own for a browser test, and its environment.
+    Without Chromium the test is skipped, or fails where the services are required."""
+    if not Path(CHROMIUM).exists() or shutil.which("chromedriver") is None:
+        message = "Chromium is missing: apt-get install -y chromium chromium-driver"
+        if os.environ.get("OPSGUARD_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    home = tmp_path_factory.mktemp(name)
+    (home / "dags").mkdir()
+    env = environment(home)
+    run([AIRFLOW, "db", "migrate"], env)
+    return home, env
+
+
+@contextmanager
+def api_server(home: Path, env: dict[str, str]) -> Iterator[str]:
+    """``airflow api-server`` on the home, healthy; its base URL. Stopped afterwards."""
+    log = home / "api-server.log"
+    server, base = start_api_server(env, log)
+    try:
+        wait_healthy(server, base, log, seconds=120)
+        yield base
+    finally:
+        stop(server)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Chromium (the system's) through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()

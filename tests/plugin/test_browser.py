@@ -6,9 +6,7 @@ Screenshots are kept in test-artifacts/ui/ (git-ignored) for people to look at.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,32 +16,20 @@ import pandas as pd
 import pytest
 from data import orders_frame, quarantine_batches, seed, shop_runs
 from server import (
-    environment,
-    run,
+    ARTIFACTS,
+    api_server,
+    browser_home,
+    chromium,
     run_gate_dag,
     run_quarantine_dag,
-    start_api_server,
-    stop,
-    wait_healthy,
 )
 
 from airflow_opsguard.runtime import attempt_run_id
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
-
 
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromedriver") is None:
-        message = "Chromium is missing: apt-get install -y chromium chromium-driver"
-        if os.environ.get("OPSGUARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    home = tmp_path_factory.mktemp("airflow-ui")
-    (home / "dags").mkdir()
-    env = environment(home)
-    run([str(Path(os.sys.executable).with_name("airflow")), "db", "migrate"], env)
+    home, env = browser_home(tmp_path_factory, "airflow-ui")
     data = home / "orders.parquet"
     pd.DataFrame({"order_id": [1, 2, 2, 4], "amount": [10.0, 5.0, 7.5, 3.0]}).to_parquet(data)
     gate = run_gate_dag(home, data, env)
@@ -52,24 +38,14 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     ids = seed(store)
     held = quarantine_batches(store, home)
     ids.update(shop_runs(store, home))
-    log = home / "api-server.log"
-    server, base = start_api_server(env, log)
-    try:
-        wait_healthy(server, base, log, seconds=120)
+    with api_server(home, env) as base:
         yield {"base": base, "gate": gate, "ids": ids, "held": held, "noted": noted}
-    finally:
-        stop(server)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def shot(page: Any, name: str) -> None:

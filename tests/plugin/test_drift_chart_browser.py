@@ -9,8 +9,6 @@ and drift-chart-dark.png.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from server import environment, run, start_api_server, stop, wait_healthy
-from test_browser import ARTIFACTS, CHROMIUM, WHITE, background, sign_in
+from server import ARTIFACTS, api_server, browser_home, chromium
+from test_browser import WHITE, background, sign_in
 
 from airflow_opsguard import profile, validate
 
@@ -54,26 +52,13 @@ def contract(reference: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
 def drift_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromedriver") is None:
-        message = "Chromium is missing: apt-get install -y chromium chromium-driver"
-        if os.environ.get("OPSGUARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    home = tmp_path_factory.mktemp("airflow-drift")
-    (home / "dags").mkdir()
-    env = environment(home)
-    run([str(Path(os.sys.executable).with_name("airflow")), "db", "migrate"], env)
+    home, env = browser_home(tmp_path_factory, "airflow-drift")
     reference = home / "reference.parquet"
     orders(5000, 1, 0.0, [40, 25, 20, 10, 5]).to_parquet(reference)
     store = f"sqlite:///{home / 'opsguard.db'}"  # where the api-server's plugin reads
@@ -84,13 +69,8 @@ def drift_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
             data.loc[data.index[:300], "country"] = "XX"
         validate(contract(reference), data, START + timedelta(days=day), store=store)
     bins = len(profile(str(reference), columns=["amount"]).columns[0].numeric.counts)  # type: ignore[union-attr]
-    log = home / "api-server.log"
-    server, base = start_api_server(env, log)
-    try:
-        wait_healthy(server, base, log, seconds=120)
+    with api_server(home, env) as base:
         yield {"base": base, "bins": bins}
-    finally:
-        stop(server)
 
 
 def test_drift_charts_show_every_bin_and_category_light_and_dark(
