@@ -158,12 +158,21 @@ def in_memory(data: Any) -> Any:
         import polars
 
         newest = getattr(polars, "CompatLevel", None)  # polars 1.1 and later
-        if newest is None:
+        if newest is None or not _duckdb_reads_views():
             return data.to_arrow()
         # Polars' own string views, which DuckDB reads: the default would copy every
         # string into Arrow's older layout (half the cost of checking the frame).
         return data.to_arrow(compat_level=newest.newest())
     return data
+
+
+def _duckdb_reads_views() -> bool:
+    """Whether this DuckDB scans Arrow string and binary views with filters: before 2.0
+    a filtered scan of a table with any view column failed (duckdb-python#227), and
+    binary views were not read before 1.4."""
+    import duckdb
+
+    return int(duckdb.__version__.split(".")[0]) >= 2
 
 
 def _measure_files(

@@ -223,3 +223,24 @@ def test_polars_text_is_read_as_its_string_views() -> None:
     assert pa.types.is_string_view(known.texts["label"].type)
     assert known(PlainCount("not_in", "label", ("a",))) == 1
     assert known.samples(PlainCount("not_in", "label", ("a",)), 5) == ("c",)
+
+
+def test_polars_views_only_reach_a_duckdb_that_filters_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DuckDB before 2.0 failed a filtered scan (a sample query) of an Arrow table with
+    any view column: there, polars text is exported in Arrow's older layout."""
+    import duckdb
+
+    frame = pl.DataFrame({"id": [1, 2], "label": ["a", "x"], "blob": [b"1", b"2"]})
+    contract = {
+        "dataset": "views",
+        "schema": {"columns": [{"name": "id", "type": "integer", "max": 1}]},
+    }
+    assert pa.types.is_string_view(files.in_memory(frame).schema.field("label").type)
+    failing = validate(load_contract(contract), data=frame)  # the samples filter the scan
+    assert next(c for c in failing.checks if c.type == "range").samples == (2,)
+    monkeypatch.setattr(duckdb, "__version__", "1.4.3")
+    older = files.in_memory(frame).schema
+    assert pa.types.is_large_string(older.field("label").type)
+    assert not pa.types.is_binary_view(older.field("blob").type)
