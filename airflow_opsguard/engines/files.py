@@ -167,12 +167,16 @@ def in_memory(data: Any) -> Any:
 
 
 def _duckdb_reads_views() -> bool:
-    """Whether this DuckDB scans Arrow string and binary views with filters: before 2.0
-    a filtered scan of a table with any view column failed (duckdb-python#227), and
-    binary views were not read before 1.4."""
+    """Whether Arrow string and binary views can reach DuckDB: pyarrow knows them from
+    16, and DuckDB scans them with filters from 2.0 (before, a filtered scan of a table
+    with any view column failed, duckdb-python#227; binary views were unread before 1.4)."""
     import duckdb
+    import pyarrow
 
-    return int(duckdb.__version__.split(".")[0]) >= 2
+    def major(version: str) -> int:
+        return int(version.split(".")[0])
+
+    return major(duckdb.__version__) >= 2 and major(pyarrow.__version__) >= 16
 
 
 def _measure_files(
